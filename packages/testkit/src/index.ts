@@ -1,0 +1,5 @@
+export * from './ports.js';
+export * from './postgres.js';
+export * from './temporal.js';
+export * from './s3.js';
+export * from './process.js';
