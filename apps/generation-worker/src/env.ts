@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { booleanFlag, integer, loadEnv, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { GENERATION_QUEUE } from '@gptmarket/contracts';
+
+/** Every variable the generation worker reads. */
+export const generationWorkerEnv = z.object({
+  NODE_ENV: stringWithDefault('development'),
+  LOG_LEVEL: stringWithDefault('info'),
+  ...temporalEnvShape,
+  TEMPORAL_TASK_QUEUE: stringWithDefault(GENERATION_QUEUE),
+  /** Check `secret_key` in every workflow input (default on, as the deployment guide says). */
+  WORKFLOW_SECRET_ENABLED: booleanFlag(true),
+  WORKFLOW_SECRET_KEY: secretString(),
+  /** The previous secret, still accepted while a rotation is rolling out. */
+  WORKFLOW_SECRET_KEY_PREVIOUS: secretString(),
+  /** Upper bound of activities this worker runs at once. */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: integer(20, 1, 1000),
+  /** Public URL of local media (the gateway's /media); used only by the local storage driver. */
+  GATEWAY_PUBLIC_URL: stringWithDefault('http://localhost:3000'),
+  ...storageEnvShape,
+});
+export type GenerationWorkerEnv = z.infer<typeof generationWorkerEnv>;
+
+export const loadGenerationWorkerEnv = (source: NodeJS.ProcessEnv = process.env): GenerationWorkerEnv =>
+  loadEnv(generationWorkerEnv, source, 'generation-worker');

@@ -1,0 +1,18 @@
+import { createLogger } from '@gptmarket/providers';
+import { loadGenerationWorkerEnv } from './env.js';
+import { createGenerationWorker } from './worker.js';
+
+const env = loadGenerationWorkerEnv();
+const log = createLogger('generation-worker', env.LOG_LEVEL);
+try {
+  const { worker, connection } = await createGenerationWorker(env);
+  // worker.run() resolves after SIGINT/SIGTERM once running activities finished (or the grace time passed).
+  const running = worker.run();
+  log.info('generation-worker ready', { taskQueue: env.TEMPORAL_TASK_QUEUE });
+  await running;
+  await connection.close();
+  log.info('generation-worker stopped');
+} catch (err) {
+  log.error('generation-worker failed', { error: (err as Error).message });
+  process.exit(1);
+}

@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createLogger, createStorage, temporalAddress } from '@gptmarket/providers';
+import { createGenerationActivities } from './activities/index.js';
+import type { GenerationWorkerEnv } from './env.js';
+
+/** Resolve workspace packages to their sources when bundling workflows in development and tests. */
+export const workflowBundlerOptions: WorkerOptions['bundlerOptions'] = {
+  webpackConfigHook: (config) => {
+    config.resolve ??= {};
+    config.resolve.conditionNames = ['@gptmarket/source', '...'];
+    return config;
+  },
+};
+
+export const workflowsPath = fileURLToPath(new URL('./workflows/index.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url));
+
+export async function createGenerationWorker(env: GenerationWorkerEnv, connection?: NativeConnection): Promise<{ worker: Worker; connection: NativeConnection }> {
+  const log = createLogger('generation-worker', env.LOG_LEVEL);
+  const secrets = [env.WORKFLOW_SECRET_KEY, env.WORKFLOW_SECRET_KEY_PREVIOUS].filter((s): s is string => Boolean(s));
+  if (env.WORKFLOW_SECRET_ENABLED && secrets.length === 0) {
+    if (env.NODE_ENV === 'production') {
+      throw new Error('WORKFLOW_SECRET_ENABLED is true but WORKFLOW_SECRET_KEY is not set: refusing to start in production');
+    }
+    log.warn('WORKFLOW_SECRET_KEY is not set: every workflow will fail with "WORKFLOW_SECRET_KEY not configured on server"');
+  }
+  const storage = createStorage(env, { localPublicBaseUrl: `${env.GATEWAY_PUBLIC_URL.replace(/\/+$/, '')}/media` });
+  const conn = connection ?? (await NativeConnection.connect({ address: temporalAddress(env) }));
+  // A prebuilt bundle (production image) skips webpack at start.
+  const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
+  const worker = await Worker.create({
+    connection: conn,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    ...(bundlePath && existsSync(bundlePath)
+      ? { workflowBundle: { codePath: bundlePath } }
+      : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
+    activities: createGenerationActivities({ storage, secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets } }),
+    maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    shutdownGraceTime: '30s',
+  });
+  log.info('worker created', { taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE, storage: storage.kind });
+  return { worker, connection: conn };
+}

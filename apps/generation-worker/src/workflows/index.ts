@@ -1,0 +1,3 @@
+// The one workflows entry of the generation worker (bundled for the Temporal sandbox).
+export { RubyWorkflow } from './ruby.js';
+export { HelloWorldWorkflow } from './hello-world.js';

@@ -1,0 +1,134 @@
+import { ActivityCancellationType, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  ERROR_TYPES,
+  MEDIA_QUEUE,
+  REWRITE_IGNORED_WARNING,
+  RUBY_CAPTION_STYLE,
+  RUBY_SLOWMO_SPEED,
+  RUBY_STEPS,
+  RubyInput,
+  type GenerationActivities,
+  type MediaActivities,
+  type RubyOutput,
+} from '@gptmarket/contracts';
+import { GenerationRun } from './run.js';
+
+const NON_RETRYABLE = [ERROR_TYPES.invalidInput, ERROR_TYPES.auth];
+
+const prompts = proxyActivities<GenerationActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+const paid = proxyActivities<GenerationActivities>({
+  startToCloseTimeout: '15m',
+  heartbeatTimeout: '60s',
+  retry: { initialInterval: '5s', maximumInterval: '10m', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+const storage = proxyActivities<GenerationActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
+});
+const media = proxyActivities<MediaActivities>({
+  taskQueue: MEDIA_QUEUE,
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '30s',
+  retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, ERROR_TYPES.media] },
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+});
+
+/** `RubyWorkflow`: an AI reaction video — prompts, face, animation, slow motion and caption in one render. */
+export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
+  const run = new GenerationRun();
+  return run.execute(async () => {
+    const input = await run.start(RubyInput, rawInput);
+    const warnings = input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : [];
+
+    // The two prompt calls are independent: run them in parallel.
+    const [person, reaction] = await run.step(RUBY_STEPS.prompts, () =>
+      Promise.all([
+        prompts.generatePersonPrompt({
+          gender: input.gender,
+          age_range: input.age_range,
+          emotion: input.emotion,
+          style: input.style,
+          background: input.background,
+          hair_color: input.hair_color,
+          ethnicity: input.ethnicity,
+          clothing: input.clothing,
+          context: input.additional_prompt,
+        }),
+        prompts.generateReactionPrompt({ emotion: input.emotion, context: input.additional_prompt, duration: input.video_duration }),
+      ]),
+    );
+
+    // Caller params tune the model; they cannot replace the generated prompt or the start image.
+    const face = await run.step(RUBY_STEPS.face, () =>
+      paid.generateImage({
+        model: input.image_model,
+        params: { aspect_ratio: input.aspect_ratio, ...input.image_model_params, prompt: person.text_prompt },
+        folder: 'ruby/faces',
+      }),
+    );
+
+    const raw = await run.step(RUBY_STEPS.video, () =>
+      paid.generateVideo({
+        model: input.video_model,
+        params: {
+          duration: input.video_duration,
+          aspect_ratio: input.aspect_ratio,
+          generate_audio: false,
+          ...input.video_model_params,
+          prompt: reaction.video_prompt,
+          image: face.url,
+        },
+        folder: 'ruby/raw',
+      }),
+    );
+
+    let finalVideoUrl = raw.url;
+    const caption = input.text_overlay?.trim() ? input.text_overlay : null;
+    if (input.slowed_video || caption) {
+      // Slow motion and the caption are one filter graph and one encode (the Python system did two).
+      const def = input.slowed_video ? RUBY_STEPS.slowmo : RUBY_STEPS.text;
+      const message = input.slowed_video && caption ? 'Applying slow motion and caption...' : undefined;
+      const rendered = await run.step(def, () =>
+        media.renderVideo({
+          input_url: raw.url,
+          speed: input.slowed_video ? RUBY_SLOWMO_SPEED : 1,
+          preserve_audio: false,
+          caption: caption ? { text: caption, ...RUBY_CAPTION_STYLE } : null,
+          output: { folder: 'ruby/videos' },
+        }), message);
+      finalVideoUrl = rendered.url;
+    }
+
+    const output: RubyOutput = {
+      face_image_url: face.url,
+      raw_video_url: raw.url,
+      final_video_url: finalVideoUrl,
+      enhanced_image_prompt: person.text_prompt,
+      enhanced_video_prompt: reaction.video_prompt,
+      image_model: input.image_model,
+      video_model: input.video_model,
+      providers: { prompts: person.provider, image: face.provider, video: raw.provider },
+      warnings,
+    };
+
+    await run.step(RUBY_STEPS.upload, async () => {
+      if (finalVideoUrl === raw.url) {
+        const copied = await storage.copyStoredMedia({ url: raw.url, folder: 'ruby/videos' });
+        output.final_video_url = copied.url;
+      }
+      // A provenance record beside the media: what made it, from which prompts, labelled AI-generated.
+      await storage.saveJson({
+        folder: 'ruby/manifests',
+        name: workflowInfo().workflowId,
+        data: { ai_generated: true, generator: 'GPTMarket Generator', workflow_id: workflowInfo().workflowId, output },
+      });
+    });
+
+    run.complete();
+    return output;
+  });
+}

@@ -1,0 +1,25 @@
+import { z } from 'zod';
+import { integer, loadEnv, optionalString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { MEDIA_QUEUE } from '@gptmarket/contracts';
+
+/** Every variable the media worker reads. */
+export const mediaWorkerEnv = z.object({
+  NODE_ENV: stringWithDefault('development'),
+  LOG_LEVEL: stringWithDefault('info'),
+  ...temporalEnvShape,
+  MEDIA_TASK_QUEUE: stringWithDefault(MEDIA_QUEUE),
+  /** FFmpeg renders at once; each uses most of a core. */
+  MEDIA_MAX_CONCURRENT_RENDERS: integer(2, 1, 64),
+  /** Largest input a render downloads, in megabytes. */
+  MEDIA_MAX_INPUT_MB: integer(1024, 1, 20_000),
+  /** Hosts (host or host:port, comma separated) media may be fetched from even when private, e.g. an internal CDN. */
+  MEDIA_ALLOWED_HOSTS: optionalString(),
+  /** Directory of font files (Debian's layout under /usr/share/fonts/truetype by default). */
+  FONT_DIR: optionalString(),
+  GATEWAY_PUBLIC_URL: stringWithDefault('http://localhost:3000'),
+  ...storageEnvShape,
+});
+export type MediaWorkerEnv = z.infer<typeof mediaWorkerEnv>;
+
+export const loadMediaWorkerEnv = (source: NodeJS.ProcessEnv = process.env): MediaWorkerEnv =>
+  loadEnv(mediaWorkerEnv, source, 'media-worker');

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+
+/** Helpers every process's env.ts uses: empty values count as unset (as pydantic-settings did). */
+export const optionalString = () =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+
+export const stringWithDefault = (fallback: string) => optionalString().transform((v) => v ?? fallback);
+
+/** Booleans parsed explicitly: true/false/1/0/yes/no/on/off, anything else is an error. */
+export const booleanFlag = (fallback: boolean) =>
+  optionalString().transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const s = v.toLowerCase();
+    if (['true', '1', 'yes', 'on'].includes(s)) return true;
+    if (['false', '0', 'no', 'off'].includes(s)) return false;
+    ctx.addIssue({ code: 'custom', message: `expected true or false, got "${v}"` });
+    return z.NEVER;
+  });
+
+export const integer = (fallback: number, min: number, max: number) =>
+  optionalString().transform((v, ctx) => {
+    if (v === undefined) return fallback;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: 'custom', message: `expected a whole number from ${min} to ${max}, got "${v}"` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+export const urlString = () =>
+  optionalString().refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), { message: 'expected an http(s) URL' });
+
+/** Secrets may not carry the placeholder value the Python system refused too. */
+export const secretString = () =>
+  optionalString().refine((v) => v !== 'changethis', { message: 'still has the placeholder value "changethis"' });
+
+/**
+ * Parses `source` with `schema`; on failure prints every bad variable by name (never its value) and exits.
+ */
+export function loadEnv<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEnv = process.env, processName = 'process'): z.infer<T> {
+  const parsed = schema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const lines = parsed.error.issues.map((i) => `  - ${i.path.join('.') || '(env)'}: ${i.message}`);
+  const message = `${processName}: invalid environment:\n${lines.join('\n')}`;
+  if (process.env.VITEST) throw new Error(message);
+  console.error(message);
+  process.exit(78);
+}
+
+/** Temporal connection variables shared by the gateway and both workers (no Temporal code here). */
+export const temporalEnvShape = {
+  /** Temporal frontend host:port; TEMPORAL_HOST is the Python system's name for the same thing. */
+  TEMPORAL_ADDRESS: optionalString(),
+  TEMPORAL_HOST: stringWithDefault('localhost:7233'),
+  TEMPORAL_NAMESPACE: stringWithDefault('default'),
+};
+export const temporalAddress = (env: { TEMPORAL_ADDRESS?: string | undefined; TEMPORAL_HOST: string }): string =>
+  env.TEMPORAL_ADDRESS ?? env.TEMPORAL_HOST;
+
+/** A one-line JSON logger; `redact` keys never reach the output. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+const SECRET_FIELD = /secret|password|token|api_?key|authorization/i;
+export function createLogger(service: string, level: string = 'info'): Logger {
+  const min = LEVELS[(level.toLowerCase() as LogLevel)] ?? LEVELS.info;
+  const emit = (lvl: LogLevel) => (msg: string, fields: Record<string, unknown> = {}) => {
+    if (LEVELS[lvl] < min) return;
+    const safe: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(fields)) safe[k] = SECRET_FIELD.test(k) ? '[redacted]' : v;
+    const line = JSON.stringify({ time: new Date().toISOString(), level: lvl, service, msg, ...safe });
+    (lvl === 'error' || lvl === 'warn' ? process.stderr : process.stdout).write(line + '\n');
+  };
+  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+}

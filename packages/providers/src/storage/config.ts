@@ -1,0 +1,68 @@
+import { z } from 'zod';
+import { integer, optionalString, secretString, stringWithDefault, urlString, booleanFlag } from '../env.js';
+import { LocalStorage } from './local.js';
+import { S3Storage } from './s3.js';
+import type { Storage } from './types.js';
+
+/** Storage variables, shared by every process that reads or writes media. */
+export const storageEnvShape = {
+  /** Directory for the local driver (used when neither R2 nor S3 is configured). */
+  LOCAL_STORAGE_DIR: stringWithDefault('.data/media'),
+  /** Public base URL of local media; the gateway serves the directory under /media. */
+  PUBLIC_MEDIA_BASE_URL: urlString(),
+  S3_BUCKET: optionalString(),
+  S3_REGION: stringWithDefault('us-east-1'),
+  S3_ACCESS_KEY: secretString(),
+  S3_SECRET_KEY: secretString(),
+  S3_ENDPOINT_URL: urlString(),
+  S3_PUBLIC_URL_BASE: urlString(),
+  S3_FORCE_PATH_STYLE: booleanFlag(false),
+  R2_BUCKET: optionalString(),
+  R2_ENDPOINT_URL: urlString(),
+  R2_ACCESS_KEY_ID: secretString(),
+  R2_SECRET_ACCESS_KEY: secretString(),
+  R2_PUBLIC_BASE_URL: urlString(),
+  /** Lifetime of presigned URLs handed out when no public base URL is configured (max 7 days). */
+  STORAGE_PRESIGN_SECONDS: integer(7 * 24 * 3600, 60, 7 * 24 * 3600),
+};
+const storageEnv = z.object(storageEnvShape);
+export type StorageEnv = z.infer<typeof storageEnv>;
+
+export function selectedStorageKind(env: StorageEnv): 'r2' | 's3' | 'local' {
+  if (env.R2_BUCKET && env.R2_ACCESS_KEY_ID && env.R2_SECRET_ACCESS_KEY) return 'r2';
+  if (env.S3_BUCKET && env.S3_ACCESS_KEY && env.S3_SECRET_KEY) return 's3';
+  return 'local';
+}
+
+/** R2 if its three variables are set, else S3 if its three are set, else the local directory (spec §11). */
+export function createStorage(env: StorageEnv, defaults: { localPublicBaseUrl: string }): Storage {
+  const kind = selectedStorageKind(env);
+  if (kind === 'r2') {
+    if (!env.R2_ENDPOINT_URL) throw new Error('R2_ENDPOINT_URL is required when R2 storage is configured');
+    return new S3Storage({
+      kind: 'r2',
+      bucket: env.R2_BUCKET!,
+      region: 'auto',
+      accessKeyId: env.R2_ACCESS_KEY_ID!,
+      secretAccessKey: env.R2_SECRET_ACCESS_KEY!,
+      endpoint: env.R2_ENDPOINT_URL,
+      forcePathStyle: true,
+      publicBaseUrl: env.R2_PUBLIC_BASE_URL,
+      presignSeconds: env.STORAGE_PRESIGN_SECONDS,
+    });
+  }
+  if (kind === 's3') {
+    return new S3Storage({
+      kind: 's3',
+      bucket: env.S3_BUCKET!,
+      region: env.S3_REGION,
+      accessKeyId: env.S3_ACCESS_KEY!,
+      secretAccessKey: env.S3_SECRET_KEY!,
+      endpoint: env.S3_ENDPOINT_URL,
+      forcePathStyle: env.S3_FORCE_PATH_STYLE || Boolean(env.S3_ENDPOINT_URL),
+      publicBaseUrl: env.S3_PUBLIC_URL_BASE,
+      presignSeconds: env.STORAGE_PRESIGN_SECONDS,
+    });
+  }
+  return new LocalStorage({ dir: env.LOCAL_STORAGE_DIR, publicBaseUrl: env.PUBLIC_MEDIA_BASE_URL ?? defaults.localPublicBaseUrl });
+}

@@ -1,0 +1,145 @@
+import {
+  CopyObjectCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadBucketCommand,
+  HeadObjectCommand,
+  S3Client,
+  S3ServiceException,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import { Readable } from 'node:stream';
+import { assertSafeKey } from './keys.js';
+import { StorageError, type ObjectInfo, type PutOptions, type Storage, type StoredObject } from './types.js';
+
+export interface S3StorageOptions {
+  kind: 's3' | 'r2';
+  bucket: string;
+  region: string;
+  accessKeyId: string;
+  secretAccessKey: string;
+  endpoint?: string | undefined;
+  forcePathStyle?: boolean | undefined;
+  /** Public base URL (CDN or public bucket domain); without it, callers get presigned URLs. */
+  publicBaseUrl?: string | undefined;
+  presignSeconds: number;
+}
+
+const isNotFound = (err: unknown) =>
+  err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 404 || err.name === 'NotFound' || err.name === 'NoSuchKey');
+
+/** S3 and Cloudflare R2 (S3 protocol). One client per process; uploads stream in parts; no ACL is forced. */
+export class S3Storage implements Storage {
+  readonly kind: 's3' | 'r2';
+  private readonly client: S3Client;
+
+  constructor(private readonly opts: S3StorageOptions) {
+    this.kind = opts.kind;
+    this.client = new S3Client({
+      region: opts.region,
+      endpoint: opts.endpoint,
+      forcePathStyle: opts.forcePathStyle ?? Boolean(opts.endpoint),
+      credentials: { accessKeyId: opts.accessKeyId, secretAccessKey: opts.secretAccessKey },
+    });
+  }
+
+  async put(key: string, body: Readable | Buffer | Uint8Array | string, opts: PutOptions): Promise<StoredObject> {
+    assertSafeKey(key);
+    const upload = new Upload({
+      client: this.client,
+      params: { Bucket: this.opts.bucket, Key: key, Body: body, ContentType: opts.contentType, ContentLength: opts.contentLength },
+      queueSize: 2,
+      partSize: 8 * 1024 * 1024,
+      leavePartsOnError: false,
+    });
+    await upload.done();
+    const info = await this.head(key);
+    return { key, url: await this.url(key), content_type: opts.contentType, size_bytes: info?.size ?? 0 };
+  }
+
+  async get(key: string): Promise<{ body: Readable } & ObjectInfo> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.opts.bucket, Key: assertSafeKey(key) }));
+      return {
+        body: res.Body as Readable,
+        contentType: res.ContentType ?? 'application/octet-stream',
+        size: res.ContentLength ?? 0,
+      };
+    } catch (err) {
+      if (isNotFound(err)) throw new StorageError(`object not found: ${key}`, 'not_found');
+      throw err;
+    }
+  }
+
+  async head(key: string): Promise<ObjectInfo | null> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.opts.bucket, Key: assertSafeKey(key) }));
+      return { contentType: res.ContentType ?? 'application/octet-stream', size: res.ContentLength ?? 0 };
+    } catch (err) {
+      if (isNotFound(err)) return null;
+      throw err;
+    }
+  }
+
+  async copy(sourceKey: string, destKey: string): Promise<StoredObject> {
+    const info = await this.head(sourceKey);
+    if (!info) throw new StorageError(`object not found: ${sourceKey}`, 'not_found');
+    await this.client.send(
+      new CopyObjectCommand({
+        Bucket: this.opts.bucket,
+        Key: assertSafeKey(destKey),
+        CopySource: `${this.opts.bucket}/${encodeURIComponent(sourceKey).replace(/%2F/g, '/')}`,
+      }),
+    );
+    return { key: destKey, url: await this.url(destKey), content_type: info.contentType, size_bytes: info.size };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: assertSafeKey(key) }));
+  }
+
+  async url(key: string): Promise<string> {
+    assertSafeKey(key);
+    if (this.opts.publicBaseUrl) return `${this.opts.publicBaseUrl.replace(/\/+$/, '')}/${key}`;
+    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.opts.bucket, Key: key }), {
+      expiresIn: this.opts.presignSeconds,
+    });
+  }
+
+  keyFromUrl(url: string): string | null {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      return null;
+    }
+    const candidates: string[] = [];
+    const base = this.opts.publicBaseUrl?.replace(/\/+$/, '');
+    if (base && url.startsWith(`${base}/`)) candidates.push(url.slice(base.length + 1).split(/[?#]/)[0]!);
+    if (this.opts.endpoint) {
+      const ep = new URL(this.opts.endpoint);
+      if (parsed.host === ep.host && parsed.pathname.startsWith(`/${this.opts.bucket}/`)) {
+        candidates.push(parsed.pathname.slice(this.opts.bucket.length + 2));
+      }
+    } else if (parsed.host === `${this.opts.bucket}.s3.${this.opts.region}.amazonaws.com`) {
+      candidates.push(parsed.pathname.slice(1));
+    }
+    for (const c of candidates) {
+      try {
+        return assertSafeKey(decodeURIComponent(c));
+      } catch {
+        /* not one of ours */
+      }
+    }
+    return null;
+  }
+
+  async check(): Promise<void> {
+    try {
+      await this.client.send(new HeadBucketCommand({ Bucket: this.opts.bucket }));
+    } catch (err) {
+      throw new StorageError(`bucket ${this.opts.bucket} is not reachable: ${(err as Error).name}`, 'unavailable');
+    }
+  }
+}

@@ -1,0 +1,26 @@
+// Sums the vitest JSON reports of every package into one line: "N passed, N failed".
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+let passed = 0, failed = 0, skipped = 0, suitesFailed = 0;
+const missing = [];
+for (const group of ['apps', 'packages']) {
+  for (const name of readdirSync(join(root, group))) {
+    const dir = join(root, group, name);
+    const pkg = join(dir, 'package.json');
+    if (!existsSync(pkg) || !JSON.parse(readFileSync(pkg, 'utf8')).scripts?.test) continue;
+    const file = join(dir, 'reports', 'vitest.json');
+    if (!existsSync(file)) { missing.push(`${group}/${name}`); continue; }
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+    // A file that failed to load counts as a failure even though it ran no test.
+    const broken = (r.testResults ?? []).filter((t) => t.status === 'failed' && t.assertionResults.length === 0);
+    suitesFailed += broken.length;
+    console.log(`  ${group}/${name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${broken.length ? `, ${broken.length} test files failed to run` : ''}`);
+  }
+}
+for (const m of missing) console.log(`  ${m}: no report (its tests did not run)`);
+failed += suitesFailed + missing.length;
+console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exit(failed > 0 ? 1 : 0);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Command two: every test, against real servers (Temporal dev server, PostgreSQL, FFmpeg, an S3 server).
+# Prints "N passed, N failed" at the end.
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" || exit 1
+cd "$GPTMARKET_ROOT"
+rm -rf apps/*/reports packages/*/reports
+turbo run test --concurrency=2 --continue --output-logs=full "$@"
+turbo_status=$?
+node scripts/test-summary.mjs
+summary_status=$?
+if [[ $turbo_status -ne 0 || $summary_status -ne 0 ]]; then exit 1; fi
