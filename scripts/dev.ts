@@ -71,16 +71,21 @@ const portFree = (p: number) =>
     s.once('error', () => r(true));
   });
 
+async function stopAll(group: { child: ChildProcess }[], graceMs: number): Promise<void> {
+  for (const { child } of group) if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (group.some(({ child }) => child.exitCode === null && child.signalCode === null) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const { child } of group) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
 async function shutdown(code: number): Promise<never> {
   if (stopping) return new Promise(() => {}) as never;
   stopping = true;
-  // Services first, Temporal last, so workers can finish their tasks.
-  for (const { child } of [...children].reverse()) if (child.exitCode === null) child.kill('SIGTERM');
-  const deadline = Date.now() + 15_000;
-  while (children.some(({ child }) => child.exitCode === null && child.signalCode === null) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  for (const { child } of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  // Services first, so workers finish or hand back their tasks; Temporal last.
+  await stopAll(children.filter((c) => c.name !== 'temporal'), 35_000);
+  await stopAll(children.filter((c) => c.name === 'temporal'), 10_000);
   console.log('\nstack stopped.');
   process.exit(code);
 }
@@ -95,7 +100,7 @@ async function main() {
     const cli = process.env.TEMPORAL_CLI_PATH!;
     const temporal = start('temporal', cli, [
       'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort),
-      '--db-filename', join(data, 'temporal.db'), '--log-level', 'warn', '--namespace', 'default',
+      '--db-filename', join(data, 'temporal.db'), '--log-level', 'error', '--namespace', 'default',
     ]);
     const deadline = Date.now() + 60_000;
     for (;;) {

@@ -147,6 +147,31 @@ function topLevelBoxes(buf: Buffer): string[] {
   return types;
 }
 
+const CONTAINER_BOXES = new Set(['moov', 'trak', 'mdia', 'minf', 'stbl', 'dinf']);
+
+/** Payload of the first box found along `boxPath` (e.g. moov/trak/mdia/minf/stbl/stss). */
+function findBox(buf: Buffer, boxPath: string): Buffer {
+  let region = buf;
+  for (const name of boxPath.split('/')) {
+    let o = 0;
+    let found: Buffer | undefined;
+    while (o + 8 <= region.length) {
+      const size = region.readUInt32BE(o);
+      const type = region.toString('latin1', o + 4, o + 8);
+      if (size < 8 || o + size > region.length) throw new Error(`corrupt box ${type}`);
+      if (type === name) {
+        found = region.subarray(o + 8, o + size);
+        break;
+      }
+      o += size;
+    }
+    if (!found) throw new Error(`box ${name} not found in ${boxPath}`);
+    region = found;
+    if (!CONTAINER_BOXES.has(name) && name !== boxPath.split('/').at(-1)) throw new Error(`${name} is not a container`);
+  }
+  return region;
+}
+
 /** Small deterministic PRNG for test data. */
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -184,16 +209,18 @@ describe('PNG', () => {
       img.data[i + 2] = (x ^ y) & 255;
       img.data[i + 3] = x < 60 ? 255 : Math.floor(rnd() * 256);
     }
-    const png = encodePng(img);
-    expect(decodePngSize(png)).toEqual({ width: 123, height: 77 });
-    const file = writeTmp('roundtrip.png', png);
-    const info = probe(file);
-    expect(info.streams[0]?.codec_name).toBe('png');
-    expect(info.streams[0]?.width).toBe(123);
-    expect(info.streams[0]?.height).toBe(77);
-    const r = run('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-']);
-    expect(r.stderr).toBe('');
-    expect(Buffer.compare(r.stdout, Buffer.from(img.data))).toBe(0);
+    for (const filter of ['adaptive', 0, 1, 2, 3, 4] as const) {
+      const png = encodePng(img, { filter });
+      expect(decodePngSize(png)).toEqual({ width: 123, height: 77 });
+      const file = writeTmp(`roundtrip-${filter}.png`, png);
+      const info = probe(file);
+      expect(info.streams[0]?.codec_name).toBe('png');
+      expect(info.streams[0]?.width).toBe(123);
+      expect(info.streams[0]?.height).toBe(77);
+      const r = run('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'rgba', '-']);
+      expect(r.stderr).toBe('');
+      expect(Buffer.compare(r.stdout, Buffer.from(img.data)), `filter ${filter}`).toBe(0);
+    }
   });
 
   it('round-trips a portrait', () => {
@@ -430,7 +457,24 @@ describe('renderClip', () => {
 
     expectCleanDecode(file);
 
-    // Keyframes (stss) once per second.
+    // Sample tables: one stts entry (constant rate), stss = IDR frames only, 120 sizes.
+    const stbl = 'moov/trak/mdia/minf/stbl';
+    const mdhd = findBox(mp4, 'moov/trak/mdia/mdhd');
+    const timescale = mdhd.readUInt32BE(12);
+    const stts = findBox(mp4, `${stbl}/stts`);
+    expect(stts.readUInt32BE(4)).toBe(1);
+    expect(stts.readUInt32BE(8)).toBe(120);
+    expect(stts.readUInt32BE(12) / timescale).toBeCloseTo(1 / 24, 9);
+    const stss = findBox(mp4, `${stbl}/stss`);
+    const stssEntries = Array.from({ length: stss.readUInt32BE(4) }, (_, i) => stss.readUInt32BE(8 + i * 4));
+    expect(stssEntries).toEqual([1, 25, 49, 73, 97]);
+    const stsz = findBox(mp4, `${stbl}/stsz`);
+    expect(stsz.readUInt32BE(8)).toBe(120);
+    const stco = findBox(mp4, `${stbl}/stco`);
+    expect(mp4.toString('latin1', stco.readUInt32BE(8) - 4, stco.readUInt32BE(8))).toBe('mdat');
+    expect(findBox(mp4, `${stbl}/stsd`).includes(Buffer.from('avcC'))).toBe(true);
+
+    // Keyframes as seen by the demuxer.
     const pk = run('ffprobe', [
       '-v',
       'error',
@@ -478,7 +522,16 @@ describe('renderClip', () => {
     expect(Number(s?.nb_frames)).toBe(18);
     expectCleanDecode(file);
     const [first] = decodeFrames(file, [0], 250, 446);
-    expect(maeRgb(first as Buffer, img)).toBeLessThan(6);
+    expect(maeRgb(first as Buffer, img)).toBeLessThan(3);
+    // FFmpeg may take the size from the MP4 sample entry, so also check the
+    // SPS cropping on the bare elementary stream.
+    const raw = path.join(tmp, 'odd.h264');
+    const x = run('ffmpeg', ['-nostdin', '-v', 'error', '-i', file, '-c:v', 'copy', '-bsf:v', 'h264_mp4toannexb', '-f', 'h264', raw]);
+    expect(x.stderr).toBe('');
+    const rs = probe(raw).streams[0];
+    expect(rs?.width).toBe(250);
+    expect(rs?.height).toBe(446);
+    expectCleanDecode(raw);
   });
 
   it('scales and centre-crops the source to cover the frame', () => {

@@ -310,7 +310,7 @@ export function safeRequest(url: string, opts: SafeRequestOptions): Promise<Safe
       const status = res.statusCode ?? 0;
       const location = res.headers.location;
       if (!REDIRECT_STATUSES.has(status) || location === undefined) {
-        cleanup();
+        res.once('close', cleanup);
         if (failure !== undefined) {
           res.destroy(failure as Error);
           throw failure;
