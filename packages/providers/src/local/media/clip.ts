@@ -11,8 +11,15 @@
  * picture are refreshed as I_PCM.
  */
 import type { Buffer } from 'node:buffer';
-import { H264BaselineEncoder, MAX_MV_QPEL, toAvccSample, type YuvFrame } from './h264.js';
-import { assertImage, coverScale, renderView, type ImageView, type RgbaImage } from './image.js';
+import { H264BaselineEncoder, MAX_MV_QPEL, rgbaToYuv420Region, toAvccSample, type YuvFrame } from './h264.js';
+import {
+  assertImage,
+  coverScale,
+  renderView,
+  renderViewInto,
+  type ImageView,
+  type RgbaImage,
+} from './image.js';
 import { muxMp4, type Mp4Sample } from './mp4.js';
 
 export type ClipMotion = 'zoom-in' | 'zoom-out' | 'pan' | 'none';
@@ -28,7 +35,7 @@ export interface ClipOptions {
   fps: number;
   /** Clip length in seconds (0 < d <= 60); rounded to a whole number of frames (at least one). */
   durationSeconds: number;
-  /** Distance between IDR pictures in frames. Default: one per second (round(fps)). */
+  /** Distance between IDR pictures in frames. Default: {@link defaultKeyframeInterval} (≈ one per second). */
   keyframeIntervalFrames?: number;
   /** Camera motion. Default 'zoom-in' (1.00 → 1 + motionAmount towards the centre). */
   motion?: ClipMotion;
@@ -103,6 +110,18 @@ function validate(opts: ClipOptions): void {
   assertImage(opts.image, 'image');
 }
 
+/** Keyframe (raw I_PCM) bytes per second the default interval aims to stay under. */
+const KEYFRAME_BUDGET_BYTES_PER_SECOND = 1.5 * 1024 * 1024;
+
+/**
+ * Default IDR spacing: one keyframe per second, stretched for large frames so
+ * raw keyframes stay under ~1.5 MiB/s (a 360x640 keyframe is ~355 KB).
+ */
+export function defaultKeyframeInterval(width: number, height: number, fps: number): number {
+  const idrBytes = Math.ceil(width / 16) * Math.ceil(height / 16) * 386;
+  return Math.max(1, Math.round(fps), Math.ceil((idrBytes * fps) / KEYFRAME_BUDGET_BYTES_PER_SECOND));
+}
+
 /** Number of frames a clip with these options will contain. */
 export function clipFrameCount(fps: number, durationSeconds: number): number {
   return Math.max(1, Math.round(fps * durationSeconds));
@@ -156,12 +175,11 @@ export function encodeClip(opts: ClipOptions): ClipInfo {
   const motion: ClipMotion = opts.motion ?? 'zoom-in';
   const amount = opts.motionAmount ?? 0.08;
   const frameCount = clipFrameCount(fps, durationSeconds);
-  const keyInterval = opts.keyframeIntervalFrames ?? Math.max(1, Math.round(fps));
-
   const mbW = Math.ceil(W / 16);
   const mbH = Math.ceil(H / 16);
-  const keyframeCount = Math.ceil(frameCount / keyInterval);
   const idrBytes = mbW * mbH * 386;
+  const keyInterval = opts.keyframeIntervalFrames ?? defaultKeyframeInterval(W, H, fps);
+  const keyframeCount = Math.ceil(frameCount / keyInterval);
   const seconds = frameCount / fps;
   const bitrateKbps = (keyframeCount * idrBytes * 8) / Math.max(seconds, 1) / 1000;
   const enc = new H264BaselineEncoder({ width: W, height: H, fps, bitrateKbps });
@@ -176,6 +194,16 @@ export function encodeClip(opts: ClipOptions): ClipInfo {
   const intra = new Uint8Array(nMb);
   const samples: Mp4Sample[] = [];
   let refreshed = 0;
+  // Scratch pictures for refreshed (I_PCM) macroblocks inside P pictures:
+  // only those macroblocks are rendered and converted.
+  const refreshRgba: RgbaImage = { width: W, height: H, data: new Uint8Array(W * H * 4) };
+  const refreshYuv: YuvFrame = {
+    width: enc.codedWidth,
+    height: enc.codedHeight,
+    y: new Uint8Array(enc.codedWidth * enc.codedHeight),
+    u: new Uint8Array((enc.codedWidth * enc.codedHeight) / 4),
+    v: new Uint8Array((enc.codedWidth * enc.codedHeight) / 4),
+  };
 
   for (let i = 0; i < frameCount; i++) {
     const cur = view(i);
@@ -223,8 +251,15 @@ export function encodeClip(opts: ClipOptions): ClipInfo {
       }
     }
     if (anyIntra) {
-      refreshed += intra.reduce((n, f) => n + f, 0);
-      const nals = enc.encodeP({ mv, intra, source: renderYuv(cur) });
+      for (let b = 0; b < nMb; b++) {
+        if (!intra[b]) continue;
+        refreshed++;
+        const x0 = (b % mbW) * 16;
+        const y0 = Math.floor(b / mbW) * 16;
+        renderViewInto(refreshRgba, image, cur, x0, y0, x0 + 16, y0 + 16);
+        rgbaToYuv420Region(refreshRgba, refreshYuv, x0, y0, x0 + 16, y0 + 16);
+      }
+      const nals = enc.encodeP({ mv, intra, source: refreshYuv });
       samples.push({ data: toAvccSample(nals), keyframe: false });
     } else {
       samples.push({ data: toAvccSample(enc.encodeP({ mv })), keyframe: false });

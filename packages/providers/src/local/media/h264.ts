@@ -274,18 +274,47 @@ export function rgbaToYuv420(image: RgbaImage, codedWidth: number, codedHeight: 
   if (codedWidth % 16 !== 0 || codedHeight % 16 !== 0) {
     throw new RangeError('coded size must be a multiple of 16');
   }
+  const frame: YuvFrame = {
+    width: codedWidth,
+    height: codedHeight,
+    y: new Uint8Array(codedWidth * codedHeight),
+    u: new Uint8Array((codedWidth * codedHeight) / 4),
+    v: new Uint8Array((codedWidth * codedHeight) / 4),
+  };
+  rgbaToYuv420Region(image, frame, 0, 0, codedWidth, codedHeight);
+  return frame;
+}
+
+/**
+ * Converts only the coded-sample rectangle [x0, x1) × [y0, y1) (even
+ * coordinates) of `image` into an existing frame, with the same edge
+ * replication as {@link rgbaToYuv420}.
+ */
+export function rgbaToYuv420Region(
+  image: RgbaImage,
+  frame: YuvFrame,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+): void {
+  const codedWidth = frame.width;
+  const codedHeight = frame.height;
   if (image.width > codedWidth || image.height > codedHeight) {
     throw new RangeError('image is larger than the coded frame');
   }
+  if ([x0, y0, x1, y1].some((v) => !Number.isInteger(v) || v % 2 !== 0)) {
+    throw new RangeError('region coordinates must be even integers');
+  }
+  const rx0 = Math.max(0, x0);
+  const ry0 = Math.max(0, y0);
+  const rx1 = Math.min(codedWidth, x1);
+  const ry1 = Math.min(codedHeight, y1);
   const { width: w, height: h, data } = image;
-  const y = new Uint8Array(codedWidth * codedHeight);
-  const cw = codedWidth >> 1;
-  const ch = codedHeight >> 1;
-  const u = new Uint8Array(cw * ch);
-  const v = new Uint8Array(cw * ch);
-  for (let py = 0; py < codedHeight; py++) {
+  const { y, u, v } = frame;
+  for (let py = ry0; py < ry1; py++) {
     const sy = py < h ? py : h - 1;
-    for (let px = 0; px < codedWidth; px++) {
+    for (let px = rx0; px < rx1; px++) {
       const sx = px < w ? px : w - 1;
       const i = (sy * w + sx) * 4;
       const r = data[i] ?? 0;
@@ -294,8 +323,9 @@ export function rgbaToYuv420(image: RgbaImage, codedWidth: number, codedHeight: 
       y[py * codedWidth + px] = clampSample(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255);
     }
   }
-  for (let cy = 0; cy < ch; cy++) {
-    for (let cx = 0; cx < cw; cx++) {
+  const cw = codedWidth >> 1;
+  for (let cy = ry0 >> 1; cy < ry1 >> 1; cy++) {
+    for (let cx = rx0 >> 1; cx < rx1 >> 1; cx++) {
       let r = 0;
       let g = 0;
       let b = 0;
@@ -316,7 +346,6 @@ export function rgbaToYuv420(image: RgbaImage, codedWidth: number, codedHeight: 
       v[cy * cw + cx] = clampSample(128 + (112 * r - 93.786 * g - 18.214 * b) / 255);
     }
   }
-  return { width: codedWidth, height: codedHeight, y, u, v };
 }
 
 // ---------------------------------------------------------------------------

@@ -258,13 +258,37 @@ export function centeredCoverView(
  * the source are clamped to the nearest edge pixel.
  */
 export function renderView(src: RgbaImage, width: number, height: number, view: ImageView): RgbaImage {
-  assertImage(src, 'source');
   assertDimension('width', width, MAX_IMAGE_SIDE);
   assertDimension('height', height, MAX_IMAGE_SIDE);
+  const out: RgbaImage = { width, height, data: new Uint8Array(width * height * 4) };
+  renderViewInto(out, src, view, 0, 0, width, height);
+  return out;
+}
+
+/**
+ * Like {@link renderView} but only (re)paints the rectangle
+ * [left, right) × [top, bottom) of an existing `out` image whose size defines
+ * the frame geometry.
+ */
+export function renderViewInto(
+  out: RgbaImage,
+  src: RgbaImage,
+  view: ImageView,
+  left: number,
+  top: number,
+  right: number,
+  bottom: number,
+): void {
+  assertImage(src, 'source');
+  assertImage(out, 'out');
   if (!(view.scale > 0) || !Number.isFinite(view.centerX) || !Number.isFinite(view.centerY)) {
     throw new RangeError('view.scale must be > 0 and the view centre finite');
   }
-  const out: RgbaImage = { width, height, data: new Uint8Array(width * height * 4) };
+  const { width, height } = out;
+  const rx0 = Math.max(0, Math.floor(left));
+  const ry0 = Math.max(0, Math.floor(top));
+  const rx1 = Math.min(width, Math.ceil(right));
+  const ry1 = Math.min(height, Math.ceil(bottom));
   const sw = src.width;
   const sh = src.height;
   const sd = src.data;
@@ -272,8 +296,8 @@ export function renderView(src: RgbaImage, width: number, height: number, view: 
   const inv = 1 / view.scale;
   const acc = [0, 0, 0, 0];
   const od = out.data;
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
+  for (let y = ry0; y < ry1; y++) {
+    for (let x = rx0; x < rx1; x++) {
       acc[0] = acc[1] = acc[2] = acc[3] = 0;
       for (let sy = 0; sy < n; sy++) {
         const oy = y + (sy + 0.5) / n;
@@ -321,7 +345,6 @@ export function renderView(src: RgbaImage, width: number, height: number, view: 
       od[o + 3] = clampByte((acc[3] ?? 0) / nn);
     }
   }
-  return out;
 }
 
 /** Scales and centre-crops `src` so it fills width×height ("object-fit: cover"). */
@@ -558,10 +581,11 @@ export function renderPortrait(opts: PortraitOptions): RgbaImage {
     fillEllipse(img, cx, headCy + headRy * 0.45, headRx * 1.32, headRy * 1.35, hairDark);
   }
   fillEllipse(img, cx, shoulderCy, S * 0.62, S * 0.5, cloth);
-  fillEllipse(img, cx, shoulderCy - S * 0.47, S * 0.14, S * 0.06, shade(cloth, 0.8));
-  // Neck.
-  fillRect(img, cx - headRx * 0.42, headCy + headRy * 0.5, headRx * 0.84, headRy * 0.75, skinShadow);
-  fillEllipse(img, cx, shoulderCy - S * 0.47, S * 0.12, S * 0.045, skinShadow);
+  // Neck, ending in a rounded neckline.
+  const shoulderTop = shoulderCy - S * 0.5;
+  const neckTop = headCy + headRy * 0.5;
+  fillRect(img, cx - headRx * 0.42, neckTop, headRx * 0.84, shoulderTop + S * 0.02 - neckTop, skinShadow);
+  fillEllipse(img, cx, shoulderTop, headRx * 0.5, S * 0.07, skinShadow, { minY: shoulderTop });
   // Back hair volume.
   fillEllipse(img, cx, headCy - headRy * 0.12, headRx * 1.16, headRy * 1.04, hair);
   // Ears.
@@ -573,7 +597,7 @@ export function renderPortrait(opts: PortraitOptions): RgbaImage {
   fillEllipse(img, cx + partOffset, headCy - headRy * 0.5, headRx * 1.06, headRy * 0.58, hair, {
     maxY: headCy - headRy * (0.38 + t(6) * 0.12),
   });
-  fillEllipse(img, cx + partOffset * 2, headCy - headRy * 0.78, headRx * 0.5, headRy * 0.16, lighten(hair, 0.18));
+  fillEllipse(img, cx + partOffset * 2, headCy - headRy * 0.8, headRx * 0.42, headRy * 0.1, [...lighten(hair, 0.3), 90]);
 
   // Eyes.
   const eyeY = headCy - headRy * 0.02;

@@ -21,6 +21,7 @@ export {
   mouthShapeForEmotion,
   renderPortrait,
   renderView,
+  renderViewInto,
   resizeCover,
   resolveBackground,
   resolveHairColor,
@@ -42,6 +43,7 @@ export {
   frameRateFraction,
   makeNalUnit,
   rgbaToYuv420,
+  rgbaToYuv420Region,
   toAnnexB,
   toAvccSample,
 } from './h264.js';
@@ -50,7 +52,7 @@ export type { H264EncoderOptions, LevelRequirements, PFramePlan, YuvFrame } from
 export { muxMp4 } from './mp4.js';
 export type { Mp4Sample, Mp4VideoTrack } from './mp4.js';
 
-export { CLIP_LIMITS, clipFrameCount, clipViewAt, encodeClip, renderClip } from './clip.js';
+export { CLIP_LIMITS, clipFrameCount, clipViewAt, defaultKeyframeInterval, encodeClip, renderClip } from './clip.js';
 export type { ClipInfo, ClipMotion, ClipOptions } from './clip.js';
 
 export { encodeWav, synthesizeTone } from './wav.js';

@@ -67,7 +67,7 @@ function filterRow(filter: number, row: Uint8Array, prev: Uint8Array | null, out
         v = x - b;
         break;
       case 3:
-        v = x - ((a + b + 1) >> 1);
+        v = x - ((a + b) >> 1);
         break;
       case 4:
         v = x - paeth(a, b, c);
