@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
 /** One row per generation request: the job record the gateway serves (api.md "The generation object"). */
 export const generations = pgTable(
@@ -19,6 +19,8 @@ export const generations = pgTable(
     metadata: jsonb('metadata').notNull().default({}),
     webhookUrl: text('webhook_url'),
     apiKeyId: text('api_key_id'),
+    /** The Idempotency-Key the generation was created with, if any. */
+    idempotencyKey: text('idempotency_key'),
     /** Bumped on every change; SSE event ids derive from it. */
     revision: integer('revision').notNull().default(0),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
@@ -29,8 +31,64 @@ export const generations = pgTable(
     uniqueIndex('generations_workflow_id_idx').on(t.workflowId),
     index('generations_created_at_idx').on(t.createdAt, t.id),
     index('generations_status_idx').on(t.status),
+    index('generations_api_key_idx').on(t.apiKeyId, t.createdAt),
   ],
 );
 
 export type GenerationRow = typeof generations.$inferSelect;
 export type NewGenerationRow = typeof generations.$inferInsert;
+
+/** Bearer API keys: only a SHA-256 of the key is stored; the plain key is shown once at creation. */
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: text('id').primaryKey(),
+    name: text('name').notNull(),
+    /** The first characters of the key, to recognise it in listings. */
+    prefix: text('prefix').notNull(),
+    hash: text('hash').notNull(),
+    /** Requests per rate-limit window for this key; the gateway default when null. */
+    rateLimit: integer('rate_limit'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
+    revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [uniqueIndex('api_keys_hash_idx').on(t.hash)],
+);
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+
+/** Idempotency-Key records: one generation per (scope, key); a different body under the same key is a conflict. */
+export const idempotencyKeys = pgTable(
+  'idempotency_keys',
+  {
+    /** The API key id, or `anonymous`. */
+    scope: text('scope').notNull(),
+    key: text('key').notNull(),
+    requestHash: text('request_hash').notNull(),
+    generationId: text('generation_id').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  },
+  (t) => [primaryKey({ columns: [t.scope, t.key] })],
+);
+export type IdempotencyKeyRow = typeof idempotencyKeys.$inferSelect;
+
+/** Webhook delivery attempts for terminal states (at least once; retried durably by Temporal). */
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    /** The `webhook-id` header value: stable across retries of one event. */
+    id: text('id').primaryKey(),
+    generationId: text('generation_id').notNull(),
+    event: text('event').notNull(),
+    url: text('url').notNull(),
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastStatusCode: integer('last_status_code'),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true, mode: 'date' }),
+  },
+  (t) => [index('webhook_deliveries_generation_idx').on(t.generationId)],
+);
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;
