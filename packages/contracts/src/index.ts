@@ -6,4 +6,8 @@ export * from './http.js';
 export * from './generation-types.js';
 export * from './workflows/ruby.js';
 export * from './workflows/hello-world.js';
+export * from './workflows/slideshows-pinterest.js';
+export * from './workflows/voiceover.js';
+export * from './workflows/transcript-summary.js';
 export { formatIssues, type ContractIssue } from './issues.js';
+export * from './webhooks.js';

@@ -1,3 +1,4 @@
 // The one workflows entry of the generation worker (bundled for the Temporal sandbox).
 export { RubyWorkflow } from './ruby.js';
 export { HelloWorldWorkflow } from './hello-world.js';
+export { WebhookDeliveryWorkflow } from './webhook-delivery.js';
