@@ -2,6 +2,19 @@ import type { z } from 'zod';
 import type { StepDefinition } from './common.js';
 import { HELLO_WORLD_STEPS, HELLO_WORLD_WORKFLOW, HelloWorldInput, HelloWorldOutput } from './workflows/hello-world.js';
 import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyOutput } from './workflows/ruby.js';
+import {
+  SLIDESHOWS_PINTEREST_STEPS,
+  SLIDESHOWS_PINTEREST_WORKFLOW,
+  SlideshowsPinterestInput,
+  SlideshowsPinterestOutput,
+} from './workflows/slideshows-pinterest.js';
+import {
+  TRANSCRIPT_SUMMARY_STEPS,
+  TRANSCRIPT_SUMMARY_WORKFLOW,
+  TranscriptSummaryInput,
+  TranscriptSummaryOutput,
+} from './workflows/transcript-summary.js';
+import { VOICEOVER_STEPS, VOICEOVER_WORKFLOW, VoiceoverInput, VoiceoverOutput } from './workflows/voiceover.js';
 
 /** One generation type: the public `type` name, its Temporal workflow, its schemas and step table. */
 export interface GenerationTypeDefinition {
@@ -26,6 +39,36 @@ export const GENERATION_TYPES = {
     input: RubyInput,
     output: RubyOutput,
     steps: RUBY_STEPS,
+  },
+  slideshows_pinterest: {
+    type: 'slideshows_pinterest',
+    workflowType: SLIDESHOWS_PINTEREST_WORKFLOW,
+    name: 'Slideshows Pinterest',
+    description: 'Finds, scores and saves Pinterest images for a slideshow topic.',
+    workflowIdPrefix: 'slideshows-pinterest',
+    input: SlideshowsPinterestInput,
+    output: SlideshowsPinterestOutput,
+    steps: SLIDESHOWS_PINTEREST_STEPS,
+  },
+  voiceover: {
+    type: 'voiceover',
+    workflowType: VOICEOVER_WORKFLOW,
+    name: 'Voiceover',
+    description: 'Text to speech (ElevenLabs or Cartesia), optionally put under a video.',
+    workflowIdPrefix: 'voiceover',
+    input: VoiceoverInput,
+    output: VoiceoverOutput,
+    steps: VOICEOVER_STEPS,
+  },
+  transcript_summary: {
+    type: 'transcript_summary',
+    workflowType: TRANSCRIPT_SUMMARY_WORKFLOW,
+    name: 'Transcript Summary',
+    description: 'Transcribes a recording and writes a structured meeting summary.',
+    workflowIdPrefix: 'transcript',
+    input: TranscriptSummaryInput,
+    output: TranscriptSummaryOutput,
+    steps: TRANSCRIPT_SUMMARY_STEPS,
   },
   hello_world: {
     type: 'hello_world',
