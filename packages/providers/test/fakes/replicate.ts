@@ -1,0 +1,107 @@
+/**
+ * A fake Replicate API (the subset the SDK uses): POST /v1/models/{owner}/{name}/predictions,
+ * GET /v1/predictions/{id}, POST /v1/predictions/{id}/cancel, plus /files/{id}.{ext} serving the outputs.
+ * Every request is recorded. Behaviour per test through `script`.
+ */
+import { encodePng, renderClip, renderPortrait } from '../../src/local/media/index.js';
+import { sendBytes, sendJson, startFake, type FakeServer } from './http.js';
+
+export interface FakePrediction {
+  id: string;
+  model: string;
+  input: Record<string, unknown>;
+  status: 'starting' | 'processing' | 'succeeded' | 'failed' | 'canceled';
+  polls: number;
+  error: string | null;
+}
+
+export interface ReplicateScript {
+  /** Polls before a prediction finishes (default 1). */
+  pollsToFinish: number;
+  /** Final status (default succeeded). */
+  outcome: 'succeeded' | 'failed';
+  failReason: string;
+  /** Respond to the next N creates with this status (e.g. 429, 500, 422). */
+  createFailures: Array<{ status: number; retryAfter?: string }>;
+  getFailures: Array<{ status: number; retryAfter?: string }>;
+  /** Output shape: a string URL (default), a list, or nothing. */
+  outputShape: 'string' | 'list' | 'empty';
+}
+
+export interface FakeReplicate extends FakeServer {
+  baseUrl: string;
+  predictions: Map<string, FakePrediction>;
+  script: ReplicateScript;
+  creates(): number;
+  cancels(): string[];
+}
+
+let sample: { png: Buffer; mp4: Buffer } | undefined;
+function samples() {
+  if (!sample) {
+    const image = renderPortrait({ width: 64, height: 96, seed: 'fake' });
+    sample = { png: encodePng(image), mp4: renderClip({ image, width: 64, height: 96, fps: 24, durationSeconds: 1 }) };
+  }
+  return sample;
+}
+
+export async function startFakeReplicate(partial: Partial<ReplicateScript> = {}): Promise<FakeReplicate> {
+  const script: ReplicateScript = { pollsToFinish: 1, outcome: 'succeeded', failReason: 'NSFW content detected', createFailures: [], getFailures: [], outputShape: 'string', ...partial };
+  const predictions = new Map<string, FakePrediction>();
+  let n = 0;
+  let self: FakeServer;
+  const view = (p: FakePrediction) => {
+    const isVideo = /kling|seedance/.test(p.model);
+    const url = `${self.url}/files/${p.id}.${isVideo ? 'mp4' : 'png'}`;
+    const output = p.status !== 'succeeded' || script.outputShape === 'empty' ? null : script.outputShape === 'list' ? [url] : url;
+    return { id: p.id, model: p.model, version: 'hidden', input: p.input, status: p.status, output, error: p.error, logs: '', urls: { get: `${self.url}/v1/predictions/${p.id}`, cancel: `${self.url}/v1/predictions/${p.id}/cancel` } };
+  };
+  self = await startFake((req, res) => {
+    if (req.path.startsWith('/files/')) {
+      const s = samples();
+      return req.path.endsWith('.mp4') ? sendBytes(res, 200, s.mp4, 'video/mp4') : sendBytes(res, 200, s.png, 'image/png');
+    }
+    if (req.headers.authorization !== 'Bearer r8_test_key_0123456789') return sendJson(res, 401, { detail: 'Unauthenticated' });
+    const create = /^\/v1\/models\/([^/]+)\/([^/]+)\/predictions$/.exec(req.path);
+    if (req.method === 'POST' && create) {
+      const f = script.createFailures.shift();
+      if (f) return sendJson(res, f.status, { title: 'error', detail: `fake create failure ${f.status}` }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+      const body = req.json as { input: Record<string, unknown> };
+      const p: FakePrediction = { id: `pred${++n}x${Date.now().toString(36)}`, model: `${create[1]}/${create[2]}`, input: body.input, status: 'starting', polls: 0, error: null };
+      predictions.set(p.id, p);
+      return sendJson(res, 201, view(p));
+    }
+    const get = /^\/v1\/predictions\/([^/]+)$/.exec(req.path);
+    if (req.method === 'GET' && get) {
+      const f = script.getFailures.shift();
+      if (f) return sendJson(res, f.status, { detail: `fake get failure ${f.status}` }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+      const p = predictions.get(get[1]!);
+      if (!p) return sendJson(res, 404, { detail: 'Not found.' });
+      if (p.status === 'starting' || p.status === 'processing') {
+        p.polls++;
+        if (p.polls >= script.pollsToFinish) {
+          p.status = script.outcome;
+          if (script.outcome === 'failed') p.error = script.failReason;
+        } else p.status = 'processing';
+      }
+      return sendJson(res, 200, view(p));
+    }
+    const cancel = /^\/v1\/predictions\/([^/]+)\/cancel$/.exec(req.path);
+    if (req.method === 'POST' && cancel) {
+      const p = predictions.get(cancel[1]!);
+      if (!p) return sendJson(res, 404, { detail: 'Not found.' });
+      if (p.status === 'starting' || p.status === 'processing') p.status = 'canceled';
+      return sendJson(res, 200, view(p));
+    }
+    return sendJson(res, 404, { detail: `no route ${req.method} ${req.path}` });
+  });
+  return Object.assign(self, {
+    baseUrl: `${self.url}/v1`,
+    predictions,
+    script,
+    creates: () => self.requests.filter((r) => r.method === 'POST' && /\/predictions$/.test(r.path)).length,
+    cancels: () => self.requests.filter((r) => /\/cancel$/.test(r.path)).map((r) => r.path.split('/')[3]!),
+  });
+}
+
+export const FAKE_REPLICATE_KEY = 'r8_test_key_0123456789';
