@@ -6,3 +6,8 @@ export * from './local/media-provider.js';
 export { decodePng } from './local/png-decode.js';
 export * from './net/index.js';
 export { encodeWav, synthesizeTone, encodePng, renderPortrait, renderClip } from './local/media/index.js';
+export * from './errors.js';
+export * from './limits.js';
+export * from './provider-config/index.js';
+export * from './models/index.js';
+export * from './replicate/index.js';
