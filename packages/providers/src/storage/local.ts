@@ -72,6 +72,11 @@ export class LocalStorage implements Storage {
     return `${this.base}/${assertSafeKey(key)}`;
   }
 
+  async presign(key: string, opts: { method?: 'GET' | 'PUT' } = {}): Promise<string> {
+    if (opts.method === 'PUT') throw new StorageError('local storage cannot presign uploads', 'config');
+    return this.url(key);
+  }
+
   keyFromUrl(url: string): string | null {
     if (!url.startsWith(`${this.base}/`)) return null;
     const key = decodeURIComponent(url.slice(this.base.length + 1).split(/[?#]/)[0]!);

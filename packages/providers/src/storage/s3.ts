@@ -3,6 +3,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  PutObjectCommand,
   HeadObjectCommand,
   S3Client,
   S3ServiceException,
@@ -99,12 +100,22 @@ export class S3Storage implements Storage {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: assertSafeKey(key) }));
   }
 
+  /** Public URL when a public base is configured (R2 custom domain / CDN / public bucket); otherwise presigned GET. */
   async url(key: string): Promise<string> {
     assertSafeKey(key);
-    if (this.opts.publicBaseUrl) return `${this.opts.publicBaseUrl.replace(/\/+$/, '')}/${key}`;
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.opts.bucket, Key: key }), {
-      expiresIn: this.opts.presignSeconds,
-    });
+    if (this.opts.publicBaseUrl) return `${this.opts.publicBaseUrl.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    return this.presign(key);
+  }
+
+  async presign(key: string, opts: { method?: 'GET' | 'PUT'; expiresInSeconds?: number; contentType?: string } = {}): Promise<string> {
+    assertSafeKey(key);
+    // SigV4 caps presigned URLs at 7 days.
+    const expiresIn = Math.max(1, Math.min(opts.expiresInSeconds ?? this.opts.presignSeconds, 7 * 24 * 3600));
+    const command =
+      opts.method === 'PUT'
+        ? new PutObjectCommand({ Bucket: this.opts.bucket, Key: key, ...(opts.contentType ? { ContentType: opts.contentType } : {}) })
+        : new GetObjectCommand({ Bucket: this.opts.bucket, Key: key });
+    return getSignedUrl(this.client, command, { expiresIn });
   }
 
   keyFromUrl(url: string): string | null {

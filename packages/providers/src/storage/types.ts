@@ -28,6 +28,11 @@ export interface Storage {
   delete(key: string): Promise<void>;
   /** The URL handed to callers: public when a public base is configured, otherwise presigned. */
   url(key: string): Promise<string>;
+  /**
+   * A time-limited URL for reading (GET) or writing (PUT) the object without credentials. Local storage has no
+   * signing: its reads are the public URL and it refuses PUT.
+   */
+  presign(key: string, opts?: { method?: 'GET' | 'PUT'; expiresInSeconds?: number; contentType?: string }): Promise<string>;
   /** The object key when `url` points into this storage, else null. */
   keyFromUrl(url: string): string | null;
   /** Verifies the storage is reachable (readiness). */
