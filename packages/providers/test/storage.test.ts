@@ -1,3 +1,4 @@
+/// <reference path="../../testkit/src/s3rver.d.ts" />
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';
