@@ -2,7 +2,7 @@
  * Activity interfaces of both workers. Workflows call them through `proxyActivities<...>()` with these
  * types, so a workflow never imports a worker's code. Types only: nothing here runs.
  */
-import type { RenderPlanInput, RenderResult, StoredMedia } from './render.js';
+import type { MediaProbe, ProbeRequest, RenderPlanInput, RenderResult, StoredMedia } from './render.js';
 
 /** Which provider produced an artefact: `local` (offline), `openai`, `replicate`, ... */
 export type ProviderName = string;
@@ -76,4 +76,6 @@ export interface GenerationActivities {
 export interface MediaActivities {
   /** Renders one output from a plan with one FFmpeg encode and uploads it. */
   renderVideo(plan: RenderPlanInput): Promise<RenderResult>;
+  /** ffprobe of a media URL (our storage or an allowed host): duration, size, codecs, audio presence. */
+  probeMedia(req: ProbeRequest): Promise<MediaProbe>;
 }

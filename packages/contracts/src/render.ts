@@ -69,6 +69,28 @@ export const Caption = z
 export type Caption = z.infer<typeof Caption>;
 export type CaptionInput = z.input<typeof Caption>;
 
+/** An extra audio track: mixed under the source audio (optionally ducked by it) or replacing it. */
+export const AudioTrack = z.object({
+  /** Audio (or any media with an audio stream): a URL in our storage or on an allowed host. */
+  url: z.url({ protocol: /^https?$/ }).max(4096),
+  /** `replace`: the output carries this track only. `mix`: this track plays under the (kept) source audio. */
+  mode: z.enum(['mix', 'replace']).default('replace'),
+  /** Gain of this track, 0–2 (1 = unchanged). */
+  volume: z.number().min(0).max(2).default(1),
+  /** In `mix` mode, lower this track while the source audio is loud (sidechain compression). */
+  duck: z.boolean().default(false),
+  /** Start the track this many seconds into the track file. */
+  offset_seconds: z.number().min(0).max(3600).default(0),
+});
+export type AudioTrack = z.infer<typeof AudioTrack>;
+
+/** Turns a still image input into a clip. */
+export const ImageClip = z.object({
+  duration_seconds: z.number().gt(0).max(60).default(5),
+  motion: z.enum(['none', 'zoom_in', 'zoom_out', 'pan_left', 'pan_right']).default('none'),
+});
+export type ImageClip = z.infer<typeof ImageClip>;
+
 export const RenderPlan = z.object({
   /** Source clip: a URL in our storage or on an allowed host. */
   input_url: z.url({ protocol: /^https?$/ }).max(4096),
@@ -77,13 +99,27 @@ export const RenderPlan = z.object({
   /** Keep the source audio (tempo-adjusted at any speed); otherwise the output is silent. */
   preserve_audio: z.boolean().default(false),
   caption: Caption.nullable().default(null),
+  /** An extra audio track (background music, voice-over). */
+  audio: AudioTrack.nullable().default(null),
+  /** Set when `input_url` is a still image: the clip's duration and camera motion. */
+  image: ImageClip.nullable().default(null),
   output: z.object({
     /** Storage folder for the result, e.g. `ruby/videos`. */
     folder: z.string().regex(/^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/).max(128),
     /** Frames per second of the output; the source rate when null. */
     fps: z.number().int().min(1).max(60).nullable().default(null),
     crf: z.number().int().min(0).max(51).default(20),
-  }),
+    /** Target frame size (even numbers); the source size when null. Both or neither. */
+    width: z.number().int().min(16).max(3840).multipleOf(2).nullable().default(null),
+    height: z.number().int().min(16).max(3840).multipleOf(2).nullable().default(null),
+    /** How the source fits the target size: letterboxed (`contain`) or cropped (`cover`). */
+    fit: z.enum(['contain', 'cover']).default('contain'),
+    /** libx264 speed/size trade-off. */
+    preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
+    audio_bitrate_kbps: z.number().int().min(32).max(320).default(128),
+    /** Also produce a poster frame (JPEG) and an animated preview (GIF). */
+    thumbnails: z.boolean().default(true),
+  }).refine((o) => (o.width === null) === (o.height === null), { message: 'width and height go together', path: ['width'] }),
 });
 export type RenderPlan = z.infer<typeof RenderPlan>;
 export type RenderPlanInput = z.input<typeof RenderPlan>;
@@ -100,5 +136,24 @@ export const RenderResult = StoredMedia.extend({
   duration_seconds: z.number(),
   width: z.number().int(),
   height: z.number().int(),
+  has_audio: z.boolean().optional(),
+  /** A JPEG frame from the output. */
+  poster_url: z.string().optional(),
+  /** A short animated GIF of the output. */
+  preview_url: z.string().optional(),
 });
 export type RenderResult = z.infer<typeof RenderResult>;
+
+export const ProbeRequest = z.object({ url: z.url({ protocol: /^https?$/ }).max(4096) });
+export type ProbeRequest = z.infer<typeof ProbeRequest>;
+
+/** ffprobe's view of a media file. */
+export const MediaProbe = z.object({
+  duration_seconds: z.number(),
+  size_bytes: z.number().int().nonnegative(),
+  format: z.string(),
+  video: z.object({ codec: z.string(), width: z.number().int(), height: z.number().int(), fps: z.number(), pixel_format: z.string() }).nullable(),
+  audio: z.object({ codec: z.string(), sample_rate: z.number().int(), channels: z.number().int() }).nullable(),
+  has_audio: z.boolean(),
+});
+export type MediaProbe = z.infer<typeof MediaProbe>;
