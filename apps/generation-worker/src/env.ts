@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { booleanFlag, integer, loadEnv, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { booleanFlag, integer, loadEnv, optionalString, providersEnvShape, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
 import { GENERATION_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the generation worker reads. */
@@ -18,6 +18,15 @@ export const generationWorkerEnv = z.object({
   /** Public URL of local media (the gateway's /media); used only by the local storage driver. */
   GATEWAY_PUBLIC_URL: stringWithDefault('http://localhost:3000'),
   ...storageEnvShape,
+  /** Provider keys and base URLs; a provider without a key is replaced by the offline local provider. */
+  ...providersEnvShape,
+  /**
+   * Hosts (host or host:port, comma-separated) that provider outputs may be downloaded from even when they
+   * resolve to private addresses (e.g. a self-hosted fake); public hosts are always allowed.
+   */
+  PROVIDER_DOWNLOAD_ALLOWED_HOSTS: optionalString(),
+  /** Largest provider output re-hosted into our storage. */
+  PROVIDER_OUTPUT_MAX_BYTES: integer(512 * 1024 * 1024, 1024, 8 * 1024 * 1024 * 1024),
 });
 export type GenerationWorkerEnv = z.infer<typeof generationWorkerEnv>;
 

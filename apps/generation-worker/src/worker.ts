@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createLogger, createStorage, temporalAddress } from '@gptmarket/providers';
+import { createLogger, createReplicate, createStorage, replicateKey, temporalAddress } from '@gptmarket/providers';
+import type { PaidProviders } from './activities/index.js';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
 
@@ -26,6 +27,14 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     log.warn('WORKFLOW_SECRET_KEY is not set: every workflow will fail with "WORKFLOW_SECRET_KEY not configured on server"');
   }
   const storage = createStorage(env, { localPublicBaseUrl: `${env.GATEWAY_PUBLIC_URL.replace(/\/+$/, '')}/media` });
+  // Provider clients: created once per process, shared by every activity.
+  const replicate = replicateKey(env) ? createReplicate(env) : null;
+  const providers: PaidProviders = {
+    replicate,
+    downloadPolicy: { allowHosts: (env.PROVIDER_DOWNLOAD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean) },
+    pollMs: env.REPLICATE_POLL_MS,
+    maxOutputBytes: env.PROVIDER_OUTPUT_MAX_BYTES,
+  };
   const conn = connection ?? (await NativeConnection.connect({ address: temporalAddress(env) }));
   // A prebuilt bundle (production image) skips webpack at start.
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
@@ -36,10 +45,15 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     ...(bundlePath && existsSync(bundlePath)
       ? { workflowBundle: { codePath: bundlePath } }
       : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
-    activities: createGenerationActivities({ storage, secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets } }),
+    activities: createGenerationActivities({ storage, secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets }, providers }),
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: '30s',
   });
-  log.info('worker created', { taskQueue: env.TEMPORAL_TASK_QUEUE, namespace: env.TEMPORAL_NAMESPACE, storage: storage.kind });
+  log.info('worker created', {
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    namespace: env.TEMPORAL_NAMESPACE,
+    storage: storage.kind,
+    media: replicate ? 'replicate' : 'local',
+  });
   return { worker, connection: conn };
 }

@@ -1,4 +1,8 @@
-import { Context, ApplicationFailure } from '@temporalio/activity';
+import { createReadStream, promises as fsp } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import {
   AUTH_ERRORS,
   ERROR_TYPES,
@@ -12,8 +16,16 @@ import {
   type VideoRequest,
 } from '@gptmarket/contracts';
 import {
+  buildPrediction,
   checkWorkflowSecret,
+  downloadToFile,
   extensionForContentType,
+  ModelInputError,
+  OutboundRequestError,
+  ProviderError,
+  runPrediction,
+  type OutboundPolicy,
+  type ReplicateClient,
   localPersonPrompt,
   localReactionPrompt,
   localImage,
@@ -22,10 +34,38 @@ import {
   type SecretConfig,
   type Storage,
 } from '@gptmarket/providers';
+import { createPinterestActivities } from './pinterest.js';
+import { createStorageActivities } from './storage.js';
+import { createTranscriptActivities } from './transcript.js';
+import { createVoiceActivities } from './voice.js';
 
 export interface GenerationActivityDeps {
   storage: Storage;
   secrets: SecretConfig;
+  /** Provider clients, created once per process (worker.ts). Absent: everything runs on the offline local provider. */
+  providers?: PaidProviders;
+}
+
+/** What the paid image/video activities need: the Replicate client (null → local provider) and the re-hosting policy. */
+export interface PaidProviders {
+  replicate: ReplicateClient | null;
+  /** Outbound policy for downloading provider outputs (the operator's allow-list). */
+  downloadPolicy: OutboundPolicy;
+  /** Poll interval while a prediction runs. */
+  pollMs: number;
+  /** Largest output we re-host. */
+  maxOutputBytes: number;
+  /** Deadline of one output download. */
+  downloadTimeoutMs?: number;
+}
+
+/** What a paid activity records in its heartbeat: enough for a retried attempt to resume, not re-pay. */
+export interface PaidJobHeartbeat {
+  provider: 'replicate';
+  predictionId: string;
+  model: string;
+  status?: string;
+  phase: 'submitted' | 'polling' | 'rehosting';
 }
 
 const nonRetryable = (message: string, type: string) => ApplicationFailure.create({ message, type, nonRetryable: true });
@@ -43,6 +83,11 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
   }
 
   return {
+    // Issue 4 (Pinterest, voice-over, transcripts): one factory per file.
+    ...createStorageActivities(deps),
+    ...createPinterestActivities(deps),
+    ...createVoiceActivities(deps),
+    ...createTranscriptActivities(deps),
     async verifyWorkflowAuth(secretKey) {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
       switch (checkWorkflowSecret(deps.secrets, secretKey, workflowId)) {
@@ -67,11 +112,15 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
     },
 
     async generateImage(req: ImageRequest) {
+      const prediction = validated(req, 'image');
+      if (deps.providers?.replicate) return paid(deps.providers, deps.providers.replicate, storage, req, prediction, 'image');
       const image = await localImage(req);
       return store(req.folder, image.data, image.contentType, req.model, 'local');
     },
 
     async generateVideo(req: VideoRequest) {
+      const prediction = validated(req, 'video');
+      if (deps.providers?.replicate) return paid(deps.providers, deps.providers.replicate, storage, req, prediction, 'video');
       const startImage = typeof req.params.image === 'string' ? await readOwnObject(storage, req.params.image) : null;
       const video = await localVideo(req, startImage, () => Context.current().heartbeat());
       return store(req.folder, video.data, video.contentType, req.model, 'local');
@@ -92,6 +141,124 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
       });
     },
   };
+}
+
+/** The model's payload, validated before anything is paid for; bad input is a non-retryable InvalidInputError. */
+function validated(req: ImageRequest, category: 'image' | 'video') {
+  try {
+    return buildPrediction(req.model, req.params, category);
+  } catch (err) {
+    if (err instanceof ModelInputError) throw nonRetryable(err.message, ERROR_TYPES.invalidInput);
+    throw err;
+  }
+}
+
+/** A ProviderError as the ApplicationFailure Temporal sees (type ProviderError; retryable only when it can help). */
+function providerFailure(err: ProviderError): ApplicationFailure {
+  return ApplicationFailure.create({
+    message: err.message,
+    type: ERROR_TYPES.provider,
+    nonRetryable: !err.retryable,
+    details: [{ provider: err.provider, code: err.code, status: err.status ?? null }],
+    ...(err.retryAfterMs !== undefined ? { nextRetryDelay: err.retryAfterMs } : {}),
+  });
+}
+
+/**
+ * A Replicate prediction that is never lost nor paid twice: the prediction id goes into the heartbeat
+ * details as soon as it exists; a retried attempt reads it back and resumes that prediction. A cancel of
+ * the activity (the workflow was canceled) cancels the prediction; a worker shutdown or heartbeat timeout
+ * only stops waiting, so the next attempt can pick the prediction up. The output is streamed into our
+ * storage: the URL returned is ours, never the provider's.
+ */
+async function paid(
+  providers: PaidProviders,
+  client: ReplicateClient,
+  storage: Storage,
+  req: ImageRequest,
+  prediction: { model: string; input: Record<string, unknown> },
+  category: 'image' | 'video',
+): Promise<GeneratedMedia> {
+  const ctx = Context.current();
+  const previous = ctx.info.heartbeatDetails as Partial<PaidJobHeartbeat> | undefined;
+  const resumeId = previous?.provider === 'replicate' && previous.model === prediction.model && typeof previous.predictionId === 'string' ? previous.predictionId : undefined;
+  if (resumeId) ctx.log.info('resuming prediction recorded by an earlier attempt', { predictionId: resumeId, model: req.model, attempt: ctx.info.attempt });
+
+  // Cancel the paid job only when the activity itself is canceled; otherwise just stop waiting.
+  const cancelJob = new AbortController();
+  const detach = new AbortController();
+  const onCancel = () => {
+    const reason = ctx.cancellationSignal.reason as unknown;
+    if (reason instanceof CancelledFailure && reason.message === 'CANCELLED') cancelJob.abort(reason);
+    else detach.abort(reason);
+  };
+  if (ctx.cancellationSignal.aborted) onCancel();
+  else ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
+
+  let beat: PaidJobHeartbeat | undefined;
+  let result: { id: string; outputUrl: string };
+  try {
+    result = await runPrediction({
+      client,
+      modelLabel: req.model,
+      model: prediction.model,
+      input: prediction.input,
+      resumeId,
+      signal: cancelJob.signal,
+      detachSignal: detach.signal,
+      pollMs: providers.pollMs,
+      onSubmitted: (id) => {
+        beat = { provider: 'replicate', predictionId: id, model: prediction.model, phase: 'submitted' };
+        ctx.heartbeat(beat);
+      },
+      onPoll: (p) => {
+        beat = { provider: 'replicate', predictionId: p.id, model: prediction.model, status: p.status, phase: 'polling' };
+        ctx.heartbeat(beat);
+      },
+    });
+  } catch (err) {
+    // Canceled (the prediction was canceled too) or detached: report it as Temporal's cancellation.
+    if (detach.signal.aborted) throw detach.signal.reason;
+    if (cancelJob.signal.aborted) throw cancelJob.signal.reason;
+    if (err instanceof ProviderError) throw providerFailure(err);
+    throw err;
+  } finally {
+    ctx.cancellationSignal.removeEventListener('abort', onCancel);
+  }
+
+  // Re-host: stream the provider's file through the SSRF-safe client into our storage.
+  beat = { provider: 'replicate', predictionId: result.id, model: prediction.model, status: 'succeeded', phase: 'rehosting' };
+  ctx.heartbeat(beat);
+  const dir = await fsp.mkdtemp(join(tmpdir(), 'gptmarket-paid-'));
+  try {
+    const file = join(dir, `${randomUUID()}.bin`);
+    let downloaded;
+    try {
+      downloaded = await downloadToFile(result.outputUrl, file, {
+        policy: providers.downloadPolicy,
+        maxBytes: providers.maxOutputBytes,
+        timeoutMs: providers.downloadTimeoutMs ?? 10 * 60_000,
+        signal: ctx.cancellationSignal,
+        expectedContentTypes: [`${category}/`],
+      });
+    } catch (err) {
+      if (err instanceof OutboundRequestError) {
+        throw ApplicationFailure.create({
+          message: `${req.model}: could not fetch the output of prediction ${result.id}: ${err.message}`,
+          type: ERROR_TYPES.provider,
+          nonRetryable: !err.retryable,
+        });
+      }
+      throw err;
+    }
+    ctx.heartbeat(beat);
+    const contentType = (downloaded.contentType ?? '').split(';')[0]!.trim().toLowerCase();
+    const key = makeKey(req.folder, extensionForContentType(contentType));
+    const stored = await storage.put(key, createReadStream(file), { contentType, contentLength: downloaded.bytes });
+    return { ...stored, provider: 'replicate', model: req.model };
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
+  }
 }
 
 /** Reads an object of ours into memory (images only: small). Null when the URL is not in our storage. */

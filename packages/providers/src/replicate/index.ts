@@ -130,7 +130,13 @@ export interface RunPredictionOptions {
   onSubmitted?: (id: string) => void | Promise<void>;
   /** Called on every poll (heartbeat). */
   onPoll?: (p: Prediction) => void;
+  /** Aborting cancels the prediction at the provider (the job is no longer wanted). */
   signal?: AbortSignal;
+  /**
+   * Aborting stops waiting WITHOUT canceling the prediction (worker shutdown, heartbeat timeout): a later
+   * attempt resumes it by id. Rejects with the signal's reason.
+   */
+  detachSignal?: AbortSignal;
   pollMs?: number;
   /** Overall deadline for the prediction (default 30 min). */
   timeoutMs?: number;
@@ -143,8 +149,11 @@ export interface RunPredictionOptions {
  * `invalid_output`.
  */
 export async function runPrediction(opts: RunPredictionOptions): Promise<{ id: string; outputUrl: string }> {
-  const { client, model, input, signal } = opts;
+  const { client, model, input } = opts;
   const label = opts.modelLabel ?? model;
+  // One signal for the HTTP calls and sleeps; which of the two fired decides whether the job is canceled.
+  const signal = opts.detachSignal && opts.signal ? AbortSignal.any([opts.signal, opts.detachSignal]) : (opts.signal ?? opts.detachSignal);
+  const detached = () => opts.detachSignal?.aborted === true && opts.signal?.aborted !== true;
   const pollMs = opts.pollMs ?? 2000;
   const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
   const release = await client.limiter.acquire(signal);
@@ -173,7 +182,8 @@ export async function runPrediction(opts: RunPredictionOptions): Promise<{ id: s
       await sleep(pollMs, signal);
     }
   } catch (err) {
-    if (signal?.aborted) {
+    if (detached()) throw opts.detachSignal!.reason ?? err;
+    if (opts.signal?.aborted) {
       if (id) await client.cancel(id).catch(() => {});
       throw new ProviderError('replicate', 'canceled', `${label}: canceled${id ? ` (prediction ${id} canceled at the provider)` : ''}`, {
         retryable: false,
