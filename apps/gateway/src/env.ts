@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { integer, loadEnv, optionalString, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { booleanFlag, integer, loadEnv, optionalString, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
 import { GENERATION_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the gateway reads. */
@@ -11,6 +11,8 @@ export const gatewayEnv = z.object({
   PORT: integer(3000, 0, 65535),
   /** The URL clients reach the gateway at; local media URLs are built from it. */
   GATEWAY_PUBLIC_URL: optionalString(),
+  /** Trust X-Forwarded-For from this many proxy hops (for per-IP rate limits behind Traefik/Dokploy). */
+  TRUST_PROXY_HOPS: integer(0, 0, 10),
   /** PostgreSQL URL; when unset an embedded PGlite database is used (kept in PGLITE_DIR). */
   DATABASE_URL: optionalString(),
   PGLITE_DIR: stringWithDefault('.data/pglite'),
@@ -18,13 +20,44 @@ export const gatewayEnv = z.object({
   TEMPORAL_TASK_QUEUE: stringWithDefault(GENERATION_QUEUE),
   /** The workflow secret; the gateway sends per-workflow tokens derived from it, never the secret itself. */
   WORKFLOW_SECRET_KEY: secretString(),
+  /** Optional HTTP basic auth for small installs (both or neither). */
+  BASIC_AUTH_USER: optionalString(),
+  BASIC_AUTH_PASSWORD: secretString(),
+  /** Browser origins allowed to call the API (comma separated); none when unset. */
+  CORS_ORIGINS: optionalString(),
+  /** Rate limits: requests per window per API key (a key may carry its own), per IP without a key, and failed logins per IP. */
+  RATE_LIMIT_ENABLED: booleanFlag(true),
+  RATE_LIMIT_WINDOW_MS: integer(60_000, 1_000, 86_400_000),
+  RATE_LIMIT_MAX: integer(120, 1, 1_000_000),
+  RATE_LIMIT_ANON_MAX: integer(60, 1, 1_000_000),
+  RATE_LIMIT_AUTH_FAILURES_MAX: integer(10, 1, 10_000),
   /** Largest request body in bytes. */
   BODY_LIMIT_BYTES: integer(256 * 1024, 1024, 16 * 1024 * 1024),
+  /** Secret that signs webhook deliveries; webhooks are refused while it is unset. */
+  WEBHOOK_SIGNING_SECRET: secretString(),
+  /** Hosts (host or host:port) webhooks may reach even when private, e.g. an internal service. */
+  WEBHOOK_ALLOWED_HOSTS: optionalString(),
+  /** Delivery attempts per webhook event before giving up (exponential backoff, capped at 10 minutes). */
+  WEBHOOK_MAX_ATTEMPTS: integer(25, 1, 100),
+  /** Run the webhook delivery activities in this process (one gateway replica or more should). */
+  GATEWAY_WEBHOOK_WORKER: booleanFlag(true),
+  /** How often unfinished generations are observed (watched ones every tick, others every 4th). */
+  TRACKER_INTERVAL_MS: integer(500, 50, 60_000),
+  /** SSE comment heartbeat interval. */
+  SSE_HEARTBEAT_MS: integer(15_000, 100, 300_000),
   ...storageEnvShape,
 });
 export type GatewayEnv = z.infer<typeof gatewayEnv>;
 
-export const loadGatewayEnv = (source: NodeJS.ProcessEnv = process.env): GatewayEnv => loadEnv(gatewayEnv, source, 'gateway');
+export const loadGatewayEnv = (source: NodeJS.ProcessEnv = process.env): GatewayEnv => {
+  const env = loadEnv(gatewayEnv, source, 'gateway');
+  if (Boolean(env.BASIC_AUTH_USER) !== Boolean(env.BASIC_AUTH_PASSWORD)) {
+    return loadEnv(gatewayEnv.refine(() => false, { message: 'set both BASIC_AUTH_USER and BASIC_AUTH_PASSWORD, or neither', path: ['BASIC_AUTH_PASSWORD'] }), source, 'gateway');
+  }
+  return env;
+};
 
 export const publicUrlOf = (env: GatewayEnv): string =>
   (env.GATEWAY_PUBLIC_URL ?? `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT}`).replace(/\/+$/, '');
+
+export const hostList = (value: string | undefined): string[] => (value ?? '').split(',').map((h) => h.trim()).filter(Boolean);

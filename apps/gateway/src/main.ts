@@ -1,28 +1,33 @@
-import { randomBytes } from 'node:crypto';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { WEBHOOK_QUEUE } from '@gptmarket/contracts';
 import { openDatabase } from '@gptmarket/db';
 import { createLogger, createStorage, temporalAddress } from '@gptmarket/providers';
 import { buildApp } from './app.js';
 import { loadGatewayEnv, publicUrlOf } from './env.js';
 import { TemporalGateway } from './services/temporal.js';
+import { createWebhookActivities } from './services/webhooks.js';
 
 const env = loadGatewayEnv();
 const log = createLogger('gateway', env.LOG_LEVEL);
+const production = env.NODE_ENV === 'production';
 
 const database = await openDatabase({ url: env.DATABASE_URL, pgliteDir: env.DATABASE_URL ? undefined : env.PGLITE_DIR });
+const pidFile = env.DATABASE_URL ? null : join(env.PGLITE_DIR, 'gateway.pid');
+if (pidFile) writeFileSync(pidFile, String(process.pid));
 const temporal = new TemporalGateway({ address: temporalAddress(env), namespace: env.TEMPORAL_NAMESPACE });
 const storage = createStorage(env, { localPublicBaseUrl: `${publicUrlOf(env)}/media` });
 const has = (name: string) => Boolean(process.env[name]?.trim());
-const app = await buildApp({
+const { app, keys, webhookDeps } = await buildApp({
+  env,
   database,
   temporal,
   storage,
   log,
-  taskQueue: env.TEMPORAL_TASK_QUEUE,
-  workflowSecret: env.WORKFLOW_SECRET_KEY,
-  bodyLimit: env.BODY_LIMIT_BYTES,
   providers: {
     openai: has('OPENAI_API_KEY'),
-    replicate: has('REPLICATE_API_KEY'),
+    replicate: has('REPLICATE_API_KEY') || has('REPLICATE_API_TOKEN'),
     gemini: has('GEMINI_API_KEY'),
     elevenlabs: has('ELEVENLABS_API_KEY'),
     cartesia: has('CARTESIA_API_KEY'),
@@ -30,10 +35,35 @@ const app = await buildApp({
     assemblyai: has('ASSEMBLYAI_API_KEY'),
   },
 });
+
+// The production rule: never run open in production.
+const activeKeys = await keys.countActive();
+const basic = Boolean(env.BASIC_AUTH_USER && env.BASIC_AUTH_PASSWORD);
+if (activeKeys === 0 && !basic) {
+  if (production) {
+    log.error('refusing to start: no authentication configured. Create an API key (gptmarket-gateway keys create --name NAME) or set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD.');
+    process.exit(78);
+  }
+  log.warn('!!! the API is OPEN: no API keys and no basic auth. Fine on your machine; never in production (NODE_ENV=production refuses to start like this).');
+}
 if (!env.WORKFLOW_SECRET_KEY) log.warn('WORKFLOW_SECRET_KEY is not set: workers with auth enabled will refuse every workflow');
 
+// Webhook deliveries run as activities here (this process owns the signing secret and the records).
+let webhookWorker: { worker: Worker; connection: NativeConnection; running: Promise<void> } | null = null;
+if (webhookDeps && env.GATEWAY_WEBHOOK_WORKER) {
+  const connection = await NativeConnection.connect({ address: temporalAddress(env) });
+  const worker = await Worker.create({
+    connection,
+    namespace: env.TEMPORAL_NAMESPACE,
+    taskQueue: WEBHOOK_QUEUE,
+    activities: createWebhookActivities(webhookDeps),
+    maxConcurrentActivityTaskExecutions: 20,
+  });
+  webhookWorker = { worker, connection, running: worker.run() };
+}
+
 const address = await app.listen({ host: env.HOST, port: env.PORT });
-log.info('gateway ready', { address, publicUrl: publicUrlOf(env), database: database.kind, storage: storage.kind, instance: randomBytes(3).toString('hex') });
+log.info('gateway ready', { address, publicUrl: publicUrlOf(env), database: database.kind, storage: storage.kind, webhooks: Boolean(webhookWorker) });
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -42,8 +72,14 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     closing = true;
     log.info('gateway stopping', { signal });
     await app.close();
+    if (webhookWorker) {
+      webhookWorker.worker.shutdown();
+      await webhookWorker.running.catch(() => {});
+      await webhookWorker.connection.close();
+    }
     await temporal.close();
     await database.close();
+    if (pidFile && existsSync(pidFile)) rmSync(pidFile, { force: true });
     process.exit(0);
   });
 }

@@ -1,9 +1,11 @@
-import { desc, eq } from 'drizzle-orm';
+import { createHash } from 'node:crypto';
+import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import {
   QUERY_GET_CURRENT_STEP,
   QUERY_GET_STATUS,
+  REWRITE_IGNORED_WARNING,
   StepProgress,
   WorkflowStatus,
   formatIssues,
@@ -13,11 +15,16 @@ import {
   type Generation,
   type GenerationError,
 } from '@gptmarket/contracts';
-import { generations, type Database, type GenerationRow } from '@gptmarket/db';
+import { generations, idempotencyKeys, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
 import { workflowToken, type Logger } from '@gptmarket/providers';
 import { ApiError } from '../errors.js';
 import { newGenerationId, newWorkflowId } from './ids.js';
 import { isUnavailable, type TemporalGateway } from './temporal.js';
+
+/** Who is asking: an API key sees its own generations; basic auth and open mode see all. */
+export interface Caller {
+  apiKeyId: string | null;
+}
 
 export interface GenerationServiceDeps {
   db: Database;
@@ -40,7 +47,7 @@ const ERROR_CODE_BY_TYPE: Record<string, string> = {
 export function describeFailure(err: unknown, stepId: string | null): GenerationError {
   const cause = err instanceof WorkflowFailedError ? err.cause : err;
   if (cause instanceof ApplicationFailure && cause.type && ERROR_CODE_BY_TYPE[cause.type]) {
-    return { code: ERROR_CODE_BY_TYPE[cause.type]!, message: cause.message, step_id: stepId };
+    return { code: ERROR_CODE_BY_TYPE[cause.type]!, message: cause.message.slice(0, 1000), step_id: stepId };
   }
   if (cause instanceof TimeoutFailure) return { code: 'timed_out', message: 'The generation timed out.', step_id: stepId };
   if (cause instanceof TerminatedFailure) return { code: 'terminated', message: 'The generation was terminated by an operator.', step_id: stepId };
@@ -50,7 +57,42 @@ export function describeFailure(err: unknown, stepId: string | null): Generation
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
 
+/** Stable JSON (sorted keys) so the same body always hashes the same. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object') {
+    return `{${Object.keys(value as object)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+
+export interface ListQuery {
+  type?: string | undefined;
+  status?: string | undefined;
+  limit: number;
+  cursor?: string | undefined;
+}
+
+export function encodeCursor(row: GenerationRow): string {
+  return Buffer.from(`${row.createdAt.toISOString()}|${row.id}`, 'utf8').toString('base64url');
+}
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso ?? '');
+  if (!id || !/^gen_[A-Za-z0-9]+$/.test(id) || Number.isNaN(createdAt.getTime())) {
+    throw new ApiError(400, 'validation_failed', 'the cursor is not valid', [{ path: 'query.cursor', message: 'not a cursor from this API' }]);
+  }
+  return { createdAt, id };
+}
+
 export class GenerationService {
+  /** Called after a record changes (the tracker fans it out to SSE listeners). */
+  onChange: (row: GenerationRow) => void = () => {};
+
   constructor(private readonly deps: GenerationServiceDeps) {}
 
   toApi(row: GenerationRow): Generation {
@@ -73,8 +115,11 @@ export class GenerationService {
     };
   }
 
-  /** Validates the request against the type's contract, records it, and starts its workflow. */
-  async create(body: CreateGenerationBody): Promise<GenerationRow> {
+  /**
+   * Validates the request against the type's contract, records it and starts its workflow. With an
+   * Idempotency-Key the same key and body give the same generation; concurrent duplicates start one workflow.
+   */
+  async create(body: CreateGenerationBody, caller: Caller, opts: { idempotencyKey?: string; retryOf?: string } = {}): Promise<{ row: GenerationRow; replayed: boolean }> {
     const def = getGenerationType(body.type);
     if (!def) throw new ApiError(400, 'unknown_type', `unknown generation type "${body.type}"`);
     const parsed = def.input.safeParse(body.input);
@@ -82,9 +127,40 @@ export class GenerationService {
       throw new ApiError(400, 'validation_failed', 'the input does not match the contract', formatIssues(parsed.error, ['input']));
     }
     const { secret_key: _ignored, ...input } = parsed.data as Record<string, unknown>;
-    const warnings = input.rewrite_enabled === true ? ['rewrite_enabled was ignored: rewriting media to evade detection is not supported'] : [];
-    const id = newGenerationId();
-    const workflowId = newWorkflowId(def.workflowIdPrefix);
+    const warnings = input.rewrite_enabled === true ? [REWRITE_IGNORED_WARNING] : [];
+    const scope = caller.apiKeyId ?? 'anonymous';
+
+    let id = newGenerationId();
+    let workflowId = newWorkflowId(def.workflowIdPrefix);
+    if (opts.idempotencyKey) {
+      // Ids derive from the key, so racing duplicates collide on the same rows and the same workflow id.
+      const digest = sha256(`${scope}\n${opts.idempotencyKey}`);
+      id = `gen_i${digest.slice(0, 27)}`;
+      workflowId = `${def.workflowIdPrefix}-idem-${digest.slice(0, 40)}`;
+      const requestHash = sha256(canonical({ type: body.type, input: body.input, webhook_url: body.webhook_url ?? null, metadata: body.metadata ?? null }));
+      const inserted = await this.deps.db
+        .insert(idempotencyKeys)
+        .values({ scope, key: opts.idempotencyKey, requestHash, generationId: id })
+        .onConflictDoNothing()
+        .returning();
+      if (inserted.length === 0) {
+        const [existing] = await this.deps.db
+          .select()
+          .from(idempotencyKeys)
+          .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, opts.idempotencyKey)));
+        if (existing && existing.requestHash !== requestHash) {
+          throw new ApiError(409, 'idempotency_conflict', 'this Idempotency-Key was used with a different request body');
+        }
+        // The first request may still be starting its workflow: wait briefly for its record.
+        for (let i = 0; i < 100; i++) {
+          const row = await this.find(existing?.generationId ?? id, caller);
+          if (row) return { row, replayed: true };
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new ApiError(409, 'idempotency_conflict', 'a request with this Idempotency-Key is still being processed; retry shortly');
+      }
+    }
+
     const [row] = await this.deps.db
       .insert(generations)
       .values({
@@ -97,6 +173,9 @@ export class GenerationService {
         warnings,
         metadata: body.metadata ?? {},
         webhookUrl: body.webhook_url ?? null,
+        apiKeyId: caller.apiKeyId,
+        idempotencyKey: opts.idempotencyKey ?? null,
+        retryOf: opts.retryOf ?? null,
       })
       .returning();
     try {
@@ -106,26 +185,98 @@ export class GenerationService {
         taskQueue: this.deps.taskQueue,
         workflowId,
         args: [{ ...input, secret_key }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
       });
     } catch (err) {
       await this.deps.db.delete(generations).where(eq(generations.id, id));
+      if (opts.idempotencyKey) {
+        await this.deps.db
+          .delete(idempotencyKeys)
+          .where(and(eq(idempotencyKeys.scope, scope), eq(idempotencyKeys.key, opts.idempotencyKey)));
+      }
       if (isUnavailable(err)) throw new ApiError(503, 'unavailable', 'the workflow service is unreachable; nothing was started');
       throw err;
     }
     this.deps.log.info('generation started', { id, type: def.type, workflowId });
-    return row!;
+    this.onChange(row!);
+    return { row: row!, replayed: false };
   }
 
-  async find(id: string): Promise<GenerationRow | null> {
+  /** A generation visible to the caller, or null. */
+  async find(id: string, caller?: Caller): Promise<GenerationRow | null> {
     const [row] = await this.deps.db.select().from(generations).where(eq(generations.id, id));
-    return row ?? null;
+    if (!row) return null;
+    if (caller?.apiKeyId && row.apiKeyId !== caller.apiKeyId) return null;
+    return row;
   }
 
-  async list(limit: number): Promise<GenerationRow[]> {
-    return this.deps.db.select().from(generations).orderBy(desc(generations.createdAt), desc(generations.id)).limit(limit);
+  async list(query: ListQuery, caller: Caller): Promise<{ rows: GenerationRow[]; nextCursor: string | null }> {
+    const where: SQL[] = [];
+    if (caller.apiKeyId) where.push(eq(generations.apiKeyId, caller.apiKeyId));
+    if (query.type) where.push(eq(generations.type, query.type));
+    if (query.status) where.push(eq(generations.status, query.status));
+    if (query.cursor) {
+      const c = decodeCursor(query.cursor);
+      where.push(or(lt(generations.createdAt, c.createdAt), and(eq(generations.createdAt, c.createdAt), lt(generations.id, c.id)))!);
+    }
+    const rows = await this.deps.db
+      .select()
+      .from(generations)
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(desc(generations.createdAt), desc(generations.id))
+      .limit(query.limit + 1);
+    const page = rows.slice(0, query.limit);
+    return { rows: page, nextCursor: rows.length > query.limit ? encodeCursor(page[page.length - 1]!) : null };
   }
 
-  /** Brings a record up to date with its workflow; terminal records are final and returned as they are. */
+  /** Non-terminal records, oldest first (what the tracker follows). */
+  async active(limit = 500): Promise<GenerationRow[]> {
+    return this.deps.db
+      .select()
+      .from(generations)
+      .where(inArray(generations.status, ['pending', 'running']))
+      .orderBy(generations.createdAt)
+      .limit(limit);
+  }
+
+  async cancel(row: GenerationRow): Promise<GenerationRow> {
+    if (isTerminalStatus(WorkflowStatus.parse(row.status))) {
+      throw new ApiError(409, 'invalid_state', `the generation is already ${row.status}`);
+    }
+    try {
+      const client = await this.deps.temporal.get();
+      await client.workflow.getHandle(row.workflowId).cancel();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return this.refresh(row);
+      if (isUnavailable(err)) throw new ApiError(503, 'unavailable', 'the workflow service is unreachable; nothing was cancelled');
+      throw err;
+    }
+    this.deps.log.info('generation cancel requested', { id: row.id });
+    return this.refresh(row);
+  }
+
+  async retry(row: GenerationRow, caller: Caller): Promise<GenerationRow> {
+    if (row.status !== 'failed' && row.status !== 'cancelled') {
+      throw new ApiError(409, 'invalid_state', `only failed or cancelled generations can be retried; this one is ${row.status}`);
+    }
+    const { row: created } = await this.create(
+      {
+        type: row.type,
+        input: row.input as Record<string, unknown>,
+        metadata: row.metadata as Record<string, string>,
+        ...(row.webhookUrl ? { webhook_url: row.webhookUrl } : {}),
+      },
+      caller.apiKeyId ? caller : { apiKeyId: row.apiKeyId },
+      { retryOf: row.id },
+    );
+    return created;
+  }
+
+  /**
+   * Brings a record up to date with its workflow; terminal records are final. A terminal transition with a
+   * webhook also records its delivery in the same transaction, so no event is lost if the gateway stops.
+   */
   async refresh(row: GenerationRow): Promise<GenerationRow> {
     if (isTerminalStatus(WorkflowStatus.parse(row.status))) return row;
     let client;
@@ -134,21 +285,33 @@ export class GenerationService {
     } catch {
       return row; // Temporal unreachable: serve what we know
     }
-    const handle = client.workflow.getHandle(row.workflowId);
     let update: Partial<GenerationRow>;
     try {
-      update = await this.observe(handle, row);
+      update = await this.observe(client.workflow.getHandle(row.workflowId), row);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || isUnavailable(err)) return row;
       throw err;
     }
     if (update.status === row.status && JSON.stringify(update.currentStep) === JSON.stringify(row.currentStep)) return row;
-    const [saved] = await this.deps.db
-      .update(generations)
-      .set({ ...update, updatedAt: new Date(), revision: row.revision + 1 })
-      .where(eq(generations.id, row.id))
-      .returning();
-    return saved ?? row;
+    const terminal = isTerminalStatus(WorkflowStatus.parse(update.status));
+    const saved = await this.deps.db.transaction(async (tx) => {
+      const [next] = await tx
+        .update(generations)
+        .set({ ...update, updatedAt: new Date(), revision: row.revision + 1 })
+        // Only the first observer of a change writes it (several gateways may track the same record).
+        .where(and(eq(generations.id, row.id), eq(generations.revision, row.revision)))
+        .returning();
+      if (next && terminal && next.webhookUrl) {
+        await tx
+          .insert(webhookDeliveries)
+          .values({ id: `whd_${next.id.slice(4)}_${next.status}`, generationId: next.id, event: `generation.${next.status}`, url: next.webhookUrl, status: 'pending' })
+          .onConflictDoNothing();
+      }
+      return next;
+    });
+    if (!saved) return (await this.find(row.id)) ?? row;
+    this.onChange(saved);
+    return saved;
   }
 
   private async currentStep(handle: WorkflowHandle): Promise<StepProgress | null> {
@@ -175,7 +338,7 @@ export class GenerationService {
       case 'COMPLETED': {
         const output = (await handle.result()) as Record<string, unknown>;
         const warnings = [...new Set([...row.warnings, ...((output?.warnings as string[] | undefined) ?? [])])];
-        return { status: 'completed', output, warnings, currentStep: await this.currentStep(handle), completedAt: new Date() };
+        return { status: 'completed', output, warnings, error: null, currentStep: await this.currentStep(handle), completedAt: new Date() };
       }
       case 'CANCELLED':
         return { status: 'cancelled', currentStep: await this.currentStep(handle), completedAt: new Date() };
@@ -187,10 +350,10 @@ export class GenerationService {
           await handle.result();
           error = describeFailure(null, step?.step_id ?? null);
         } catch (err) {
-          error = describeFailure(err, step?.status === 'failed' ? step.step_id : null);
           if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
             return { status: 'cancelled', currentStep: step, completedAt: new Date() };
           }
+          error = describeFailure(err, step && step.status === 'failed' ? step.step_id : null);
         }
         return { status: 'failed', error, currentStep: step, completedAt: new Date() };
       }

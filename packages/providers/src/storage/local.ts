@@ -10,7 +10,7 @@ import { StorageError, type ObjectInfo, type PutOptions, type Storage, type Stor
 /** Files in a local directory, served by the gateway under `/media/` (the embedded default). */
 export class LocalStorage implements Storage {
   readonly kind = 'local' as const;
-  private readonly root: string;
+  readonly root: string;
   private readonly base: string;
 
   constructor(opts: { dir: string; publicBaseUrl: string }) {
