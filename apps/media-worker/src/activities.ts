@@ -1,42 +1,116 @@
+import { randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { ERROR_TYPES, RenderPlan, formatIssues, type MediaActivities, type RenderResult } from '@gptmarket/contracts';
-import { downloadToFile, makeKey, type OutboundPolicy, type Storage } from '@gptmarket/providers';
-import { fontPath, MissingFontError } from './ffmpeg/fonts.js';
-import { compileRender } from './ffmpeg/plan.js';
-import { probeMedia, UndecodableMediaError } from './ffmpeg/probe.js';
+import {
+  ERROR_TYPES,
+  ProbeRequest,
+  RenderPlan,
+  formatIssues,
+  type ExtractAudioRequest,
+  type MediaActivities,
+  type MediaProbe,
+  type RenderResult,
+  type StoredMedia,
+} from '@gptmarket/contracts';
+import { downloadToFile, makeKey, OutboundRequestError, type OutboundPolicy, type Storage } from '@gptmarket/providers';
+import { fontForLine, fontPath, MissingFontError } from './ffmpeg/fonts.js';
+import { compileRender, PROVENANCE } from './ffmpeg/plan.js';
+import { probeMedia, UndecodableMediaError, type MediaInfo } from './ffmpeg/probe.js';
 import { FfmpegError, runFfmpeg } from './ffmpeg/run.js';
 
 export interface MediaActivityDeps {
   storage: Storage;
+  /** Outbound policy for inputs outside our storage (private addresses refused unless allowed here). */
   policy: OutboundPolicy;
   maxInputBytes: number;
   fontDir?: string | undefined;
+  /** Whole-download deadline per input (default 10 minutes). */
+  downloadTimeoutMs?: number | undefined;
+  /** FFmpeg run deadline (default 9 minutes); the process is killed past it. */
+  renderTimeoutMs?: number | undefined;
+  /** Parent of the per-activity temp directories (default the OS temp dir). */
+  tempRoot?: string | undefined;
+  /** Heartbeat interval while working (default 2 s), so cancellation arrives even between progress lines. */
+  heartbeatMs?: number | undefined;
 }
 
-const nonRetryable = (message: string, type: string = ERROR_TYPES.media) => ApplicationFailure.create({ message, type, nonRetryable: true });
+const nonRetryable = (message: string, type: string = ERROR_TYPES.media, details?: unknown[]) =>
+  ApplicationFailure.create({ message, type, nonRetryable: true, ...(details ? { details } : {}) });
+
+/** FFmpeg stderr that means the input itself is bad: retrying cannot help. */
+const UNDECODABLE = /Invalid data found when processing input|moov atom not found|could not find codec parameters|Error while decoding stream|does not contain any stream|Invalid NAL unit|corrupt/i;
 
 /** Heartbeats every few seconds with the latest details, so cancellation reaches us even between progress lines. */
-function keepAlive(ctx: Context, details: () => unknown): () => void {
-  const timer = setInterval(() => ctx.heartbeat(details()), 2_000);
+function keepAlive(ctx: Context, every: number, details: () => unknown): () => void {
+  const timer = setInterval(() => ctx.heartbeat(details()), every);
   return () => clearInterval(timer);
 }
 
 export function createMediaActivities(deps: MediaActivityDeps): MediaActivities {
-  /** Brings the input onto this worker's disk: straight from our storage, or a guarded download. */
+  const tempRoot = deps.tempRoot ?? tmpdir();
+  const heartbeatMs = deps.heartbeatMs ?? 2_000;
+
+  /** Brings an input onto this worker's disk: streamed from our storage, or a guarded download (SSRF-safe, capped). */
   async function fetchInput(url: string, dest: string, signal: AbortSignal): Promise<void> {
     const key = deps.storage.keyFromUrl(url);
     if (key) {
       const obj = await deps.storage.get(key);
-      if (obj.size > deps.maxInputBytes) throw nonRetryable(`the input is larger than ${deps.maxInputBytes} bytes`);
-      await pipeline(obj.body, createWriteStream(dest), { signal });
+      if (obj.size > deps.maxInputBytes) {
+        obj.body.destroy();
+        throw nonRetryable(`the input is larger than ${deps.maxInputBytes} bytes`, ERROR_TYPES.invalidInput);
+      }
+      let bytes = 0;
+      const cap = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          bytes += chunk.length;
+          cb(bytes > deps.maxInputBytes ? new Error(`the input is larger than ${deps.maxInputBytes} bytes`) : null, chunk);
+        },
+      });
+      await pipeline(obj.body, cap, createWriteStream(dest, { mode: 0o600 }), { signal });
       return;
     }
-    await downloadToFile(url, dest, { policy: deps.policy, maxBytes: deps.maxInputBytes, timeoutMs: 10 * 60_000, signal });
+    try {
+      await downloadToFile(url, dest, {
+        policy: deps.policy,
+        maxBytes: deps.maxInputBytes,
+        timeoutMs: deps.downloadTimeoutMs ?? 10 * 60_000,
+        signal,
+      });
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (err instanceof OutboundRequestError) {
+        // Refused addresses, bad URLs, oversize and 4xx are the caller's to fix; network trouble and 5xx may pass.
+        if (err.retryable) throw ApplicationFailure.create({ message: `could not download the input: ${err.message}`, type: ERROR_TYPES.media });
+        throw nonRetryable(`could not download the input: ${err.message}`, ERROR_TYPES.invalidInput, [{ code: err.code }]);
+      }
+      throw err;
+    }
+  }
+
+  /** A fresh directory for one activity attempt, always removed afterwards (success, failure or cancel). */
+  async function withTempDir<T>(prefix: string, fn: (dir: string) => Promise<T>): Promise<T> {
+    const dir = await mkdtemp(join(tempRoot, prefix));
+    try {
+      return await fn(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  function classify(err: unknown, ctx: Context): unknown {
+    if (ctx.cancellationSignal.aborted) return err;
+    if (err instanceof UndecodableMediaError) return nonRetryable(err.message, ERROR_TYPES.invalidInput);
+    if (err instanceof MissingFontError) return nonRetryable(err.message);
+    if (err instanceof FfmpegError) {
+      if (err.stderrTail.some((l) => UNDECODABLE.test(l))) return nonRetryable(`the input cannot be decoded: ${err.message}`, ERROR_TYPES.invalidInput, [err.stderrTail]);
+      return ApplicationFailure.create({ message: err.message, type: ERROR_TYPES.media, details: [err.stderrTail] });
+    }
+    return err;
   }
 
   return {
@@ -48,44 +122,147 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
       }
       const plan = parsed.data;
       let progress = 0;
-      const stop = keepAlive(ctx, () => ({ pct: progress }));
-      const dir = await mkdtemp(join(tmpdir(), 'gptmarket-render-'));
+      let phase = 'download';
+      const stop = keepAlive(ctx, heartbeatMs, () => ({ phase, pct: progress }));
       try {
-        const input = join(dir, 'input');
-        await fetchInput(plan.input_url, input, ctx.cancellationSignal);
-        const info = await probeMedia(input, ctx.cancellationSignal);
-        if (!info.video) throw nonRetryable('the input has no video stream');
-        const compiled = compileRender(plan, info, { dir, input, fontFile: (font) => fontPath(font, deps.fontDir) });
-        for (const f of compiled.textFiles) await writeFile(f.path, f.content, 'utf8');
-        await runFfmpeg(compiled.args, {
-          signal: ctx.cancellationSignal,
-          expectedSeconds: compiled.expectedSeconds,
-          timeoutMs: 9 * 60_000,
-          onProgress: (pct) => {
-            progress = pct;
-            ctx.heartbeat({ pct });
-          },
+        return await withTempDir('gptmarket-render-', async (dir) => {
+          const input = join(dir, 'input');
+          await fetchInput(plan.input_url, input, ctx.cancellationSignal);
+          let audioInput: string | undefined;
+          let audioInfo: MediaInfo | undefined;
+          if (plan.audio) {
+            audioInput = join(dir, 'audio');
+            await fetchInput(plan.audio.url, audioInput, ctx.cancellationSignal);
+          }
+          phase = 'probe';
+          const info = await probeMedia(input, ctx.cancellationSignal);
+          if (!info.video) throw nonRetryable('the input has no video stream', ERROR_TYPES.invalidInput);
+          if (audioInput) {
+            audioInfo = await probeMedia(audioInput, ctx.cancellationSignal);
+            if (!audioInfo.audio) throw nonRetryable('the audio track has no audio stream', ERROR_TYPES.invalidInput);
+          }
+          const compiled = compileRender(plan, info, {
+            dir,
+            input,
+            audioInput,
+            audioInfo,
+            fontFile: (font) => fontPath(font, deps.fontDir),
+            lineFont: (line, primary) => fontForLine(line, primary, deps.fontDir),
+          });
+          for (const f of compiled.textFiles) await writeFile(f.path, f.content, { encoding: 'utf8', mode: 0o600 });
+          phase = 'render';
+          ctx.heartbeat({ phase, pct: 0 });
+          await runFfmpeg(compiled.args, {
+            signal: ctx.cancellationSignal,
+            expectedSeconds: compiled.expectedSeconds,
+            timeoutMs: deps.renderTimeoutMs ?? 9 * 60_000,
+            onProgress: (pct) => {
+              if (pct === progress) return;
+              progress = pct;
+              ctx.heartbeat({ phase, pct });
+            },
+          });
+          phase = 'upload';
+          const out = await probeMedia(compiled.outputPath, ctx.cancellationSignal);
+          const id = randomBytes(6).toString('hex');
+          const now = new Date();
+          const upload = async (path: string, ext: string, contentType: string) => {
+            const { size } = await stat(path);
+            return deps.storage.put(makeKey(plan.output.folder, ext, now, id), createReadStream(path), { contentType, contentLength: size });
+          };
+          const stored = await upload(compiled.outputPath, 'mp4', 'video/mp4');
+          const result: RenderResult = {
+            ...stored,
+            duration_seconds: out.durationSeconds,
+            width: out.video?.width ?? 0,
+            height: out.video?.height ?? 0,
+            has_audio: out.audio !== null,
+          };
+          if (compiled.posterPath) result.poster_url = (await upload(compiled.posterPath, 'jpg', 'image/jpeg')).url;
+          if (compiled.previewPath) result.preview_url = (await upload(compiled.previewPath, 'gif', 'image/gif')).url;
+          return result;
         });
-        const out = await probeMedia(compiled.outputPath);
-        const { size } = await stat(compiled.outputPath);
-        const stored = await deps.storage.put(makeKey(plan.output.folder, 'mp4'), createReadStream(compiled.outputPath), {
-          contentType: 'video/mp4',
-          contentLength: size,
-        });
-        return {
-          ...stored,
-          duration_seconds: out.durationSeconds,
-          width: out.video?.width ?? 0,
-          height: out.video?.height ?? 0,
-        };
       } catch (err) {
-        if (ctx.cancellationSignal.aborted) throw err;
-        if (err instanceof UndecodableMediaError || err instanceof MissingFontError) throw nonRetryable(err.message);
-        if (err instanceof FfmpegError) throw ApplicationFailure.create({ message: err.message, type: ERROR_TYPES.media, details: [err.stderrTail] });
-        throw err;
+        throw classify(err, ctx);
       } finally {
         stop();
-        await rm(dir, { recursive: true, force: true });
+      }
+    },
+
+    async probeMedia(req): Promise<MediaProbe> {
+      const ctx = Context.current();
+      const parsed = ProbeRequest.safeParse(req);
+      if (!parsed.success) throw nonRetryable('invalid probe request: url must be an http(s) URL', ERROR_TYPES.invalidInput);
+      const stop = keepAlive(ctx, heartbeatMs, () => ({ phase: 'probe' }));
+      try {
+        return await withTempDir('gptmarket-probe-', async (dir) => {
+          const input = join(dir, 'input');
+          await fetchInput(parsed.data.url, input, ctx.cancellationSignal);
+          const info = await probeMedia(input, ctx.cancellationSignal);
+          return {
+            duration_seconds: info.durationSeconds,
+            size_bytes: info.sizeBytes,
+            format: info.formatName,
+            video: info.video
+              ? { codec: info.video.codec, width: info.video.width, height: info.video.height, fps: info.video.fps, pixel_format: info.video.pixelFormat }
+              : null,
+            audio: info.audio ? { codec: info.audio.codec, sample_rate: info.audio.sampleRate, channels: info.audio.channels } : null,
+            has_audio: info.audio !== null,
+          };
+        });
+      } catch (err) {
+        throw classify(err, ctx);
+      } finally {
+        stop();
+      }
+    },
+
+    async extractAudio(req: ExtractAudioRequest): Promise<StoredMedia> {
+      const ctx = Context.current();
+      const format = req.format ?? 'm4a';
+      if (typeof req.input_url !== 'string' || !/^https?:\/\//i.test(req.input_url) || (format !== 'm4a' && format !== 'wav')) {
+        throw nonRetryable('invalid extract-audio request: input_url must be an http(s) URL and format m4a or wav', ERROR_TYPES.invalidInput);
+      }
+      let key: string;
+      try {
+        key = makeKey(req.output.folder, format);
+      } catch (err) {
+        throw nonRetryable(`invalid extract-audio request: ${(err as Error).message}`, ERROR_TYPES.invalidInput);
+      }
+      let progress = 0;
+      const stop = keepAlive(ctx, heartbeatMs, () => ({ phase: 'extract', pct: progress }));
+      try {
+        return await withTempDir('gptmarket-audio-', async (dir) => {
+          const input = join(dir, 'input');
+          await fetchInput(req.input_url, input, ctx.cancellationSignal);
+          const info = await probeMedia(input, ctx.cancellationSignal);
+          if (!info.audio) throw nonRetryable('the input has no audio stream', ERROR_TYPES.invalidInput);
+          const output = join(dir, `audio.${format}`);
+          await runFfmpeg(
+            [
+              '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats',
+              '-i', input, '-map', '0:a:0', '-vn',
+              ...(format === 'wav' ? ['-c:a', 'pcm_s16le'] : ['-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart+use_metadata_tags']),
+              '-map_metadata', '-1', '-map_chapters', '-1',
+              '-metadata', `comment=${PROVENANCE.comment}`, '-metadata', `generator=${PROVENANCE.generator}`,
+              output,
+            ],
+            {
+              signal: ctx.cancellationSignal,
+              expectedSeconds: info.durationSeconds,
+              timeoutMs: deps.renderTimeoutMs ?? 9 * 60_000,
+              onProgress: (pct) => {
+                progress = pct;
+              },
+            },
+          );
+          const { size } = await stat(output);
+          return deps.storage.put(key, createReadStream(output), { contentType: format === 'wav' ? 'audio/wav' : 'audio/mp4', contentLength: size });
+        });
+      } catch (err) {
+        throw classify(err, ctx);
+      } finally {
+        stop();
       }
     },
   };

@@ -9,7 +9,9 @@ export function wrapCaption(text: string, maxChars: number): string[] {
   const segmenter = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   const width = (s: string) => [...segmenter.segment(s)].length;
   const lines: string[] = [];
-  for (const paragraph of text.replace(/\r\n?/g, '\n').split('\n')) {
+  // Control characters other than newlines (tabs, NUL, escape, ...) become spaces: nothing invisible reaches the frame.
+  const clean = text.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, ' ');
+  for (const paragraph of clean.split('\n')) {
     const words = paragraph.split(/[ \t]+/).filter(Boolean);
     if (words.length === 0) {
       if (lines.length > 0) lines.push('');
