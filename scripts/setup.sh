@@ -35,6 +35,7 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || apt_wanted+=(ff
 [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf ]] || apt_wanted+=(fonts-dejavu-core)
 [[ -f /usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf ]] || apt_wanted+=(fonts-liberation)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_wanted+=(postgresql)
+[[ -x /usr/bin/chromium ]] || apt_wanted+=(chromium)
 if ((${#apt_wanted[@]})); then
   log "apt-get install ${apt_wanted[*]}"
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

@@ -1,0 +1,246 @@
+import { z } from 'zod';
+import { GENERATION_TYPES, RUBY_SUGGESTIONS } from '@gptmarket/contracts';
+import type { GenerationTypeName, JsonSchema } from './types.js';
+
+/**
+ * A form-field registry derived from the contracts, for building generation forms (the TypeScript successor of the
+ * Python system's generated `registry.ts`, spec §13). Fields come from walking the JSON Schema of a type's input
+ * (`z.toJSONSchema` with `io: 'input'`), so defaults, bounds and enums are the contract's own. `secret_key` is
+ * never a field.
+ */
+
+export type FieldType = 'text' | 'textarea' | 'number' | 'select' | 'checkbox' | 'json';
+
+export interface SelectOption {
+  value: string | number;
+  label: string;
+}
+
+export interface FieldValidation {
+  min?: number;
+  max?: number;
+  /** The bound itself is not allowed. */
+  exclusiveMin?: number;
+  exclusiveMax?: number;
+  /** Whole numbers only. */
+  integer?: boolean;
+  minLength?: number;
+  maxLength?: number;
+  /** A regular expression source; compile it with the `u` flag (contracts use Unicode property escapes). */
+  pattern?: string;
+  /** JSON Schema format, e.g. `uri` or `date`. */
+  format?: string;
+}
+
+export interface FieldDefinition {
+  name: string;
+  type: FieldType;
+  label: string;
+  description: string | null;
+  /** The caller must give a value (there is no default). */
+  required: boolean;
+  /** The contract's default, `undefined` when it has none. */
+  default: unknown;
+  /** `null` is an accepted value (leave the field empty). */
+  nullable: boolean;
+  options?: SelectOption[];
+  /** The options are suggestions: any other value that passes `validation` is accepted too. */
+  allowCustom?: boolean;
+  validation?: FieldValidation;
+  /** Expert fields (`*_params`, `*_model`): keep them out of a default form. */
+  hidden?: boolean;
+}
+
+export interface FormDefinition {
+  type: string;
+  name: string;
+  description: string;
+  workflowType: string;
+  fields: FieldDefinition[];
+}
+
+/** Fields no form ever shows: the workflow credential, and the rewrite options the platform refuses (design.md §4). */
+export const EXCLUDED_FORM_FIELDS: readonly string[] = ['secret_key', 'rewrite_enabled', 'rewrite_device'];
+
+/** Suggested values per type and field (`Literal | str` in the Python system): select options that allow custom values. */
+export const FIELD_SUGGESTIONS: Partial<Record<GenerationTypeName, Readonly<Record<string, readonly string[]>>>> = {
+  ruby: RUBY_SUGGESTIONS,
+};
+
+const ACRONYMS: Record<string, string> = { url: 'URL', id: 'ID', api: 'API', ai: 'AI', pct: '%' };
+
+/** `early_20s` → `Early 20s`, `middle_eastern` → `Middle Eastern`; words that are not all lower case stay as written. */
+export function titleCase(value: string): string {
+  return value
+    .split(/[_\s]+/)
+    .filter(Boolean)
+    .map((w) => (w === w.toLowerCase() ? w.charAt(0).toUpperCase() + w.slice(1) : w))
+    .join(' ');
+}
+
+/** A field label from its name: `video_duration` → `Video Duration`, `media_url` → `Media URL`. */
+export function fieldLabel(name: string): string {
+  return name
+    .split('_')
+    .filter(Boolean)
+    .map((w) => ACRONYMS[w] ?? w.charAt(0).toUpperCase() + w.slice(1))
+    .join(' ');
+}
+
+export interface FormFieldOptions {
+  /** Suggested values by field name; they make string fields selects with `allowCustom`. */
+  suggestions?: Readonly<Record<string, readonly string[]>>;
+  /** More field names to leave out (on top of {@link EXCLUDED_FORM_FIELDS}). */
+  exclude?: readonly string[];
+}
+
+type Schema = Record<string, unknown>;
+const isSchema = (v: unknown): v is Schema => typeof v === 'object' && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+
+/** Splits `null` off a schema: `anyOf: [X, {type: null}]` or `type: [X, 'null']` → X, nullable. */
+function unwrapNullable(schema: Schema): { schema: Schema; nullable: boolean } {
+  for (const key of ['anyOf', 'oneOf'] as const) {
+    const members = schema[key];
+    if (!Array.isArray(members)) continue;
+    const nonNull = members.filter((m) => !(isSchema(m) && m.type === 'null'));
+    if (nonNull.length === members.length) continue;
+    const { [key]: _members, ...rest } = schema;
+    if (nonNull.length === 1 && isSchema(nonNull[0])) return { schema: { ...rest, ...nonNull[0] }, nullable: true };
+    return { schema: { ...rest, [key]: nonNull }, nullable: true };
+  }
+  if (Array.isArray(schema.type) && schema.type.includes('null')) {
+    const types = schema.type.filter((t) => t !== 'null');
+    return { schema: { ...schema, type: types.length === 1 ? types[0] : types }, nullable: true };
+  }
+  return { schema, nullable: false };
+}
+
+const TEXTAREA_NAME = /(^|_)(prompt|description|text|summary)(_|$)/;
+const HIDDEN_NAME = /(_params|_model)$/;
+
+function clone<T>(value: T): T {
+  return value === undefined ? value : (JSON.parse(JSON.stringify(value)) as T);
+}
+
+function fieldFromSchema(name: string, raw: Schema, required: boolean, suggestions: readonly string[] | undefined): FieldDefinition {
+  const { schema, nullable } = unwrapNullable(raw);
+  const field: FieldDefinition = {
+    name,
+    type: 'text',
+    label: typeof schema.title === 'string' ? schema.title : fieldLabel(name),
+    description: typeof schema.description === 'string' ? schema.description : null,
+    required,
+    default: clone(raw.default ?? schema.default),
+    nullable,
+  };
+  const validation: FieldValidation = {};
+  const type = schema.type;
+  const enumValues = Array.isArray(schema.enum) ? schema.enum : schema.const !== undefined ? [schema.const] : undefined;
+
+  if (enumValues && enumValues.every((v) => typeof v === 'string' || typeof v === 'number')) {
+    field.type = 'select';
+    field.options = (enumValues as (string | number)[]).map((v) => ({ value: v, label: typeof v === 'string' ? titleCase(v) : String(v) }));
+  } else if (type === 'boolean') {
+    field.type = 'checkbox';
+  } else if (type === 'integer' || type === 'number') {
+    field.type = 'number';
+    if (type === 'integer') validation.integer = true;
+    const min = num(schema.minimum);
+    const max = num(schema.maximum);
+    const exMin = num(schema.exclusiveMinimum);
+    const exMax = num(schema.exclusiveMaximum);
+    if (min !== undefined) validation.min = min;
+    if (max !== undefined) validation.max = max;
+    if (exMin !== undefined) validation.exclusiveMin = exMin;
+    if (exMax !== undefined) validation.exclusiveMax = exMax;
+  } else if (type === 'string') {
+    const maxLength = num(schema.maxLength);
+    field.type = TEXTAREA_NAME.test(name) || (maxLength !== undefined && maxLength > 500) ? 'textarea' : 'text';
+    if (suggestions && suggestions.length > 0) {
+      const values = [...suggestions];
+      if (typeof field.default === 'string' && !values.includes(field.default)) values.unshift(field.default);
+      field.type = 'select';
+      field.options = values.map((v) => ({ value: v, label: titleCase(v) }));
+      field.allowCustom = true;
+    }
+  } else {
+    field.type = 'json'; // objects, arrays, unions of several kinds
+  }
+  if (type === 'string' || (field.type === 'select' && field.allowCustom)) {
+    const minLength = num(schema.minLength);
+    const maxLength = num(schema.maxLength);
+    if (minLength !== undefined) validation.minLength = minLength;
+    if (maxLength !== undefined) validation.maxLength = maxLength;
+    if (typeof schema.pattern === 'string') validation.pattern = schema.pattern;
+    if (typeof schema.format === 'string') validation.format = schema.format;
+  }
+  if (Object.keys(validation).length > 0) field.validation = validation;
+  if (HIDDEN_NAME.test(name)) field.hidden = true;
+  return field;
+}
+
+/**
+ * Form fields of an object JSON Schema (e.g. `input_schema` from `GET /v1/generation-types`, so a browser can
+ * build forms for types it was not compiled with). Excluded fields never appear.
+ */
+export function formFieldsFromJsonSchema(jsonSchema: JsonSchema, options: FormFieldOptions = {}): FieldDefinition[] {
+  const properties = isSchema(jsonSchema.properties) ? jsonSchema.properties : {};
+  const required = new Set(Array.isArray(jsonSchema.required) ? jsonSchema.required.filter((r): r is string => typeof r === 'string') : []);
+  const excluded = new Set([...EXCLUDED_FORM_FIELDS, ...(options.exclude ?? [])]);
+  const fields: FieldDefinition[] = [];
+  for (const [name, prop] of Object.entries(properties)) {
+    if (excluded.has(name) || !isSchema(prop)) continue;
+    fields.push(fieldFromSchema(name, prop, required.has(name), options.suggestions?.[name]));
+  }
+  return fields;
+}
+
+/** Form fields of a zod object schema, as the client sends it (`io: 'input'`: defaulted fields are optional). */
+export function formFieldsFromSchema(schema: z.ZodType, options: FormFieldOptions = {}): FieldDefinition[] {
+  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
+  return formFieldsFromJsonSchema(json, options);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}
+
+let registry: Record<GenerationTypeName, FormDefinition> | undefined;
+
+/** The form of every generation type of the contracts, computed once on first use. */
+export function getFormRegistry(): Readonly<Record<GenerationTypeName, FormDefinition>> {
+  if (!registry) {
+    const entries = Object.values(GENERATION_TYPES).map((t) => {
+      const type = t.type as GenerationTypeName;
+      const form: FormDefinition = {
+        type,
+        name: t.name,
+        description: t.description,
+        workflowType: t.workflowType,
+        fields: formFieldsFromSchema(t.input, { suggestions: FIELD_SUGGESTIONS[type] }),
+      };
+      return [type, form] as const;
+    });
+    registry = deepFreeze(Object.fromEntries(entries) as Record<GenerationTypeName, FormDefinition>);
+  }
+  return registry;
+}
+
+/** The form of one generation type, or undefined for a name the contracts do not know. */
+export function getForm(type: string): FormDefinition | undefined {
+  const all = getFormRegistry() as Record<string, FormDefinition>;
+  return Object.hasOwn(all, type) ? all[type] : undefined;
+}
+
+/** The default values of a form's fields (those that have one), ready to prefill inputs. */
+export function formDefaults(form: FormDefinition | readonly FieldDefinition[]): Record<string, unknown> {
+  const fields = Array.isArray(form) ? (form as readonly FieldDefinition[]) : (form as FormDefinition).fields;
+  const values: Record<string, unknown> = {};
+  for (const f of fields) if (f.default !== undefined) values[f.name] = clone(f.default);
+  return values;
+}
