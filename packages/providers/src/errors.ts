@@ -129,6 +129,10 @@ export function httpProviderError(provider: string, status: number, body: string
 /** Classifies anything thrown by an SDK or fetch (abort, timeout, network, SDK status errors) as a ProviderError. */
 export function toProviderError(provider: string, err: unknown, signal?: AbortSignal): ProviderError {
   if (err instanceof ProviderError) return err;
+  // SDKs wrap what our fetch wrappers throw: the typed error in the cause chain wins.
+  for (let c = (err as { cause?: unknown })?.cause, i = 0; c && i < 4; c = (c as { cause?: unknown }).cause, i++) {
+    if (c instanceof ProviderError) return c;
+  }
   const e = err as { name?: string; status?: unknown; code?: unknown; message?: string; headers?: unknown; statusCode?: unknown; cause?: unknown };
   if (signal?.aborted) return new ProviderError(provider, 'canceled', `${provider}: request canceled`, { retryable: false, cause: err });
   const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined;

@@ -11,3 +11,7 @@ export * from './limits.js';
 export * from './provider-config/index.js';
 export * from './models/index.js';
 export * from './replicate/index.js';
+export * from './prompts/index.js';
+export * from './openai/index.js';
+export * from './gemini/index.js';
+export * from './llm/index.js';

@@ -1,0 +1,169 @@
+/**
+ * The LLM layer (spec §8.2 without its defects): Gemini is the primary model, OpenAI the fallback on
+ * transient errors only (rate limit, 5xx, timeout, connection); a 400 is not "transient" and is not
+ * retried elsewhere. OpenAI alone when there is no Gemini key; the deterministic local LLM when there is
+ * no key at all. Clients are created once (createLlm at process start).
+ */
+import { createGemini, type GeminiClient } from '../gemini/index.js';
+import { ProviderError, sanitizeReason } from '../errors.js';
+import { createOpenAi, type OpenAiClient } from '../openai/index.js';
+
+export interface ChatRequest {
+  system: string;
+  user: string;
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+  json: boolean;
+  timeoutMs?: number;
+}
+export interface ChatResult {
+  content: string;
+  parsed: unknown | null;
+  model: string;
+  provider: 'openai' | 'gemini' | 'local';
+  fallbackUsed: boolean;
+}
+export interface LlmClient {
+  complete(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
+}
+
+export interface LlmEnvInput {
+  OPENAI_API_KEY?: string | undefined;
+  OPENAI_BASE_URL?: string | undefined;
+  GEMINI_API_KEY?: string | undefined;
+  GEMINI_BASE_URL?: string | undefined;
+  LITELLM_PRIMARY_MODEL?: string | undefined;
+  LITELLM_FALLBACK_MODEL?: string | undefined;
+  LITELLM_FALLBACK_ENABLED?: boolean | undefined;
+  LITELLM_TIMEOUT_MS?: number | undefined;
+  OPENAI_PROMPT_MODEL?: string | undefined;
+}
+
+/** `gemini/gemini-2.0-flash` → { provider: 'gemini', model: 'gemini-2.0-flash' }; a bare name guesses by prefix. */
+export function splitModel(name: string): { provider: 'gemini' | 'openai'; model: string } {
+  const m = /^(gemini|openai)\/(.+)$/.exec(name.trim());
+  if (m) return { provider: m[1] as 'gemini' | 'openai', model: m[2]! };
+  return { provider: /^gemini/.test(name) ? 'gemini' : 'openai', model: name.trim() };
+}
+
+/** The JSON in an answer (also inside a ```json fence), or null. */
+export function parseJsonAnswer(content: string): unknown | null {
+  const fenced = /```(?:json)?\s*([\s\S]*?)```/.exec(content);
+  for (const candidate of [content, fenced?.[1]]) {
+    if (candidate === undefined) continue;
+    try {
+      return JSON.parse(candidate.trim()) as unknown;
+    } catch {
+      /* next */
+    }
+  }
+  return null;
+}
+
+const DEFAULT_TIMEOUT = 120_000;
+
+interface Backend {
+  name: 'openai' | 'gemini';
+  chat: OpenAiClient['chat'];
+}
+
+function result(content: string, model: string, provider: 'openai' | 'gemini', json: boolean, fallbackUsed: boolean): ChatResult {
+  const parsed = json ? parseJsonAnswer(content) : null;
+  if (json && parsed === null) {
+    throw new ProviderError(provider, 'invalid_output', `${provider}: the answer is not valid JSON`, { retryable: true });
+  }
+  return { content, parsed, model: `${provider}/${model}`, provider, fallbackUsed };
+}
+
+export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemini?: GeminiClient } = {}): LlmClient {
+  const openai = opts.openai ?? (env.OPENAI_API_KEY ? createOpenAi(env) : undefined);
+  // With an OpenAI fallback, a failing Gemini call moves on at once instead of backing off first.
+  const gemini = opts.gemini ?? (env.GEMINI_API_KEY ? createGemini(env, { maxAttempts: openai && env.LITELLM_FALLBACK_ENABLED !== false ? 1 : 3 }) : undefined);
+  if (!openai && !gemini) return createLocalLlm();
+  const primaryName = env.LITELLM_PRIMARY_MODEL ?? 'gemini/gemini-2.0-flash';
+  const fallbackName = env.LITELLM_FALLBACK_MODEL ?? 'openai/gpt-5-nano';
+  const fallbackEnabled = env.LITELLM_FALLBACK_ENABLED ?? true;
+  const backend = (p: 'openai' | 'gemini'): Backend | undefined =>
+    p === 'openai' ? (openai ? { name: 'openai', chat: openai.chat.bind(openai) } : undefined) : gemini ? { name: 'gemini', chat: gemini.chat.bind(gemini) } : undefined;
+
+  return {
+    async complete(req, signal) {
+      const timeoutMs = req.timeoutMs ?? env.LITELLM_TIMEOUT_MS ?? DEFAULT_TIMEOUT;
+      let primary = splitModel(req.model ?? primaryName);
+      const fallback = splitModel(fallbackName);
+      // The requested provider has no key: use the configured one (OpenAI only when there is no Gemini key).
+      if (!backend(primary.provider)) primary = backend(fallback.provider) ? fallback : splitModel(primaryName);
+      const first = backend(primary.provider)!;
+      const call = (m: string) => ({ model: m, system: req.system, user: req.user, json: req.json, temperature: req.temperature, maxTokens: req.maxTokens, timeoutMs });
+      const second = fallbackEnabled && (fallback.provider !== primary.provider || fallback.model !== primary.model) ? backend(fallback.provider) : undefined;
+      try {
+        const r = await first.chat(call(primary.model), signal);
+        return result(r.content, r.model, first.name, req.json, false);
+      } catch (err) {
+        const e = err instanceof ProviderError ? err : new ProviderError(first.name, 'unavailable', sanitizeReason(err), { retryable: false });
+        // Only transient failures move to the fallback (spec §8.2); a bad request would fail there too.
+        if (!second || !e.retryable || signal?.aborted) throw e;
+        try {
+          const r = await second.chat(call(fallback.model), signal);
+          return result(r.content, r.model, second.name, req.json, true);
+        } catch (err2) {
+          const e2 = err2 instanceof ProviderError ? err2 : new ProviderError(second.name, 'unavailable', sanitizeReason(err2), { retryable: false });
+          throw new ProviderError(
+            second.name,
+            e2.code,
+            `Both primary (${first.name}/${primary.model}) and fallback (${second.name}/${fallback.model}) models failed. Primary error: ${sanitizeReason(e.message, 150)} Fallback error: ${sanitizeReason(e2.message, 150)}`,
+            { retryable: e.retryable || e2.retryable, ...(e2.status !== undefined ? { status: e2.status } : {}), ...(e2.retryAfterMs !== undefined ? { retryAfterMs: e2.retryAfterMs } : {}) },
+          );
+        }
+      }
+    },
+  };
+}
+
+/** OpenAI direct (spec §8.1: the Ruby prompt calls), model OPENAI_PROMPT_MODEL; null when no OpenAI key. */
+export function createOpenAiLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient } = {}): LlmClient | null {
+  const openai = opts.openai ?? (env.OPENAI_API_KEY ? createOpenAi(env) : undefined);
+  if (!openai) return null;
+  const defaultModel = env.OPENAI_PROMPT_MODEL ?? 'gpt-4o-mini';
+  return {
+    async complete(req, signal) {
+      const model = req.model ? splitModel(req.model).model : defaultModel;
+      const r = await openai.chat(
+        { model, system: req.system, user: req.user, json: req.json, temperature: req.temperature ?? 0.7, maxTokens: req.maxTokens ?? 2048, timeoutMs: req.timeoutMs ?? env.LITELLM_TIMEOUT_MS ?? DEFAULT_TIMEOUT },
+        signal,
+      );
+      return result(r.content, r.model, 'openai', req.json, false);
+    },
+  };
+}
+
+/**
+ * The offline LLM: deterministic answers in the shape the shipped templates ask for (queries, movements +
+ * final_prompt, a Markdown summary), so every workflow runs end to end without a key.
+ */
+export function createLocalLlm(): LlmClient {
+  return {
+    async complete(req) {
+      const text = `${req.system}\n${req.user}`;
+      let content: string;
+      if (req.json && /"queries"/.test(text)) {
+        const brief = (/Brief[^:]*:\s*(.+)/.exec(req.user)?.[1] ?? req.user).trim().slice(0, 80);
+        const count = Number(/Write (\d+)/.exec(req.user)?.[1] ?? 5);
+        const styles = ['aesthetic', 'inspiration ideas', 'minimal style', 'cozy mood', 'vintage look', 'color palette', 'outfit ideas'];
+        const words = brief.toLowerCase().replace(/[^\p{L}\p{N} ]/gu, ' ').split(/\s+/).filter(Boolean).slice(0, 3).join(' ') || 'pinterest';
+        content = JSON.stringify({ queries: Array.from({ length: Math.min(Math.max(count, 1), 10) }, (_, i) => `${words} ${styles[i % styles.length]}`) });
+      } else if (req.json && /"movements"/.test(text)) {
+        const emotion = (/Emotion:\s*(.+)/.exec(req.user)?.[1] ?? 'surprised').trim();
+        const movements = ['Eyes widen', 'Eyebrows lift', 'Head tilts slightly', 'Leans toward the camera', 'Holds still for a beat'];
+        content = JSON.stringify({ movements, final_prompt: `${movements.join('. ')}. A ${emotion} reaction in handheld selfie framing. No speech, mouth closed.` });
+      } else if (req.json) {
+        content = '{}';
+      } else {
+        const excerpt = (/<transcript>\s*([\s\S]*?)\s*<\/transcript>/.exec(req.user)?.[1] ?? req.user).slice(0, 400);
+        content = `# Summary\n\n## Overview\n\nOffline summary (no LLM configured).\n\n## Transcript excerpt\n\n${excerpt}\n`;
+      }
+      return { content, parsed: req.json ? (JSON.parse(content) as unknown) : null, model: 'local', provider: 'local', fallbackUsed: false };
+    },
+  };
+}
