@@ -14,6 +14,8 @@ export const mediaWorkerEnv = z.object({
   MEDIA_MAX_INPUT_MB: integer(1024, 1, 20_000),
   /** Hosts (host or host:port, comma separated) media may be fetched from even when private, e.g. an internal CDN. */
   MEDIA_ALLOWED_HOSTS: optionalString(),
+  /** Parent directory of the per-activity temp directories (the OS temp dir by default). */
+  MEDIA_TEMP_DIR: optionalString(),
   /** Directory of font files (Debian's layout under /usr/share/fonts/truetype by default). */
   FONT_DIR: optionalString(),
   GATEWAY_PUBLIC_URL: stringWithDefault('http://localhost:3000'),

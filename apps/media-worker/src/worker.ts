@@ -17,6 +17,7 @@ export async function createMediaWorker(env: MediaWorkerEnv, connection?: Native
       policy: { allowHosts },
       maxInputBytes: env.MEDIA_MAX_INPUT_MB * 1024 * 1024,
       fontDir: env.FONT_DIR,
+      tempRoot: env.MEDIA_TEMP_DIR,
     }),
     maxConcurrentActivityTaskExecutions: env.MEDIA_MAX_CONCURRENT_RENDERS,
     shutdownGraceTime: '60s',
