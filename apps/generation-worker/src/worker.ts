@@ -48,6 +48,9 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     activities: createGenerationActivities({ storage, secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets }, providers }),
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: '30s',
+    // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
   });
   log.info('worker created', {
     taskQueue: env.TEMPORAL_TASK_QUEUE,

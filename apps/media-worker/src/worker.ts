@@ -21,6 +21,9 @@ export async function createMediaWorker(env: MediaWorkerEnv, connection?: Native
     }),
     maxConcurrentActivityTaskExecutions: env.MEDIA_MAX_CONCURRENT_RENDERS,
     shutdownGraceTime: '60s',
+    // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
   });
   log.info('worker created', { taskQueue: env.MEDIA_TASK_QUEUE, storage: storage.kind });
   return { worker, connection: conn };
