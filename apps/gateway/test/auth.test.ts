@@ -1,0 +1,242 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase, type DatabaseHandle } from '@gptmarket/db';
+import { LocalStorage, createLogger } from '@gptmarket/providers';
+import { startPostgres, startTemporal, type PostgresCluster } from '@gptmarket/testkit';
+import { buildApp, gatewayEnv, runCli, TemporalGateway, type App } from '../src/index.js';
+
+let pg: PostgresCluster;
+let temporal: Awaited<ReturnType<typeof startTemporal>>;
+let mediaDir: string;
+const log = createLogger('test', 'error');
+
+beforeAll(async () => {
+  [pg, temporal] = await Promise.all([startPostgres(), startTemporal()]);
+  mediaDir = mkdtempSync(join(tmpdir(), 'gptmarket-auth-'));
+}, 120_000);
+afterAll(async () => {
+  await temporal?.teardown();
+  await pg?.stop();
+  if (mediaDir) rmSync(mediaDir, { recursive: true, force: true });
+});
+
+interface Harness extends App {
+  database: DatabaseHandle;
+  url: string;
+  close(): Promise<void>;
+}
+async function harness(name: string, env: Record<string, string> = {}): Promise<Harness> {
+  const url = await pg.createDatabase(name);
+  const parsed = gatewayEnv.parse({ DATABASE_URL: url, TEMPORAL_ADDRESS: temporal.address, LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 's3cret', ...env });
+  const database = await openDatabase({ url });
+  const built = await buildApp({
+    env: parsed,
+    database,
+    temporal: new TemporalGateway({ address: temporal.address, namespace: 'default' }),
+    storage: new LocalStorage({ dir: mediaDir, publicBaseUrl: 'http://127.0.0.1/media' }),
+    log,
+    providers: {},
+    track: false,
+  });
+  return {
+    ...built,
+    database,
+    url,
+    async close() {
+      await built.app.close();
+      await database.close();
+    },
+  };
+}
+const cli = async (url: string, args: string[]) => {
+  const lines: string[] = [];
+  const prev = process.env.DATABASE_URL;
+  process.env.DATABASE_URL = url;
+  try {
+    const code = await runCli(args, (l) => lines.push(l));
+    return { code, out: lines.join('\n') };
+  } finally {
+    if (prev === undefined) delete process.env.DATABASE_URL;
+    else process.env.DATABASE_URL = prev;
+  }
+};
+const hello = { type: 'hello_world', input: { name: 'Auth' } };
+
+describe('authentication', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness('auth_keys');
+  });
+  afterAll(async () => h?.close());
+
+  it('runs open outside production while no auth method exists, then requires a key once one is created', async () => {
+    expect((await h.app.inject({ method: 'GET', url: '/v1/generations' })).statusCode).toBe(200);
+    const created = await cli(h.url, ['keys', 'create', '--name', 'web app', '--rate-limit', '1000']);
+    expect(created.code).toBe(0);
+    const key = /key: (gmk_\w+)/.exec(created.out)?.[1];
+    expect(key).toBeDefined();
+    expect(created.out).toMatch(/shown only once/);
+    await new Promise((r) => setTimeout(r, 5_100)); // the active-key count is cached for 5 s
+
+    const none = await h.app.inject({ method: 'GET', url: '/v1/generations' });
+    expect(none.statusCode).toBe(401);
+    expect(none.json().error.code).toBe('unauthorized');
+    expect(none.headers['www-authenticate']).toMatch(/Bearer/);
+    const wrong = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${key!.slice(0, -1)}X` } });
+    expect(wrong.statusCode).toBe(401);
+    const ok = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${key}` } });
+    expect(ok.statusCode).toBe(200);
+    // public endpoints stay public
+    expect((await h.app.inject({ method: 'GET', url: '/health' })).statusCode).toBe(200);
+
+    const listed = await cli(h.url, ['keys', 'list']);
+    expect(listed.out).toContain('web app');
+    expect(listed.out).not.toContain(key!); // only the prefix is ever shown again
+    const id = /^(key_\w+)/m.exec(listed.out)?.[1];
+    expect((await cli(h.url, ['keys', 'revoke', id!])).code).toBe(0);
+    const revoked = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${key}` } });
+    expect(revoked.statusCode).toBe(401);
+    // only hashes are stored
+    const rows = await h.database.db.execute('select hash, prefix from api_keys' as never);
+    expect(JSON.stringify(rows)).not.toContain(key!);
+  }, 60_000);
+
+  it('an API key sees only its own generations', async () => {
+    const a = await h.keys.create('a');
+    const b = await h.keys.create('b');
+    const created = await h.app.inject({ method: 'POST', url: '/v1/generations', headers: { authorization: `Bearer ${a.key}` }, payload: hello });
+    expect(created.statusCode).toBe(202);
+    const id = created.json().id;
+    expect((await h.app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: { authorization: `Bearer ${a.key}` } })).statusCode).toBe(200);
+    const other = await h.app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: { authorization: `Bearer ${b.key}` } });
+    expect(other.statusCode).toBe(404);
+    const list = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${b.key}` } });
+    expect(list.json().data).toEqual([]);
+  });
+
+  it('refuses malformed Authorization headers', async () => {
+    for (const authorization of ['Token abc', 'Bearer', 'Basic !!!', `Bearer ${'x'.repeat(300)}`]) {
+      expect((await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization } })).statusCode).toBe(401);
+    }
+  });
+});
+
+describe('basic auth', () => {
+  it('accepts the configured user and password, nothing else', async () => {
+    const h = await harness('auth_basic', { BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 'correct horse' });
+    try {
+      const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
+      expect((await h.app.inject({ method: 'GET', url: '/v1/generations' })).statusCode).toBe(401);
+      expect((await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: basic('admin', 'wrong') } })).statusCode).toBe(401);
+      expect((await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: basic('admin', 'correct horse') } })).statusCode).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('rate limits', () => {
+  it('limits each key by its own limit, with Retry-After and x-ratelimit headers', async () => {
+    const h = await harness('rate_keys', { RATE_LIMIT_MAX: '100' });
+    try {
+      const { key } = await h.keys.create('tight', 3);
+      const { key: roomy } = await h.keys.create('roomy');
+      const get = (k: string) => h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${k}` } });
+      const first = await get(key);
+      expect(first.headers['x-ratelimit-limit']).toBe('3');
+      expect(first.headers['x-ratelimit-remaining']).toBe('2');
+      await get(key);
+      await get(key);
+      const limited = await get(key);
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json().error.code).toBe('rate_limited');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
+      expect(limited.headers['x-ratelimit-reset']).toBeDefined();
+      // another key is unaffected and carries the default limit
+      const other = await get(roomy);
+      expect(other.statusCode).toBe(200);
+      expect(other.headers['x-ratelimit-limit']).toBe('100');
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('limits unauthenticated callers per IP, 404s included', async () => {
+    const h = await harness('rate_anon', { RATE_LIMIT_ANON_MAX: '4' });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await h.app.inject({ method: 'GET', url: `/nope/${i}`, remoteAddress: '203.0.113.7' })).statusCode);
+      expect(codes).toEqual([404, 404, 404, 404, 429, 429]);
+      // a different IP has its own budget; health is never limited
+      expect((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '203.0.113.8' })).statusCode).toBe(200);
+      for (let i = 0; i < 10; i++) expect((await h.app.inject({ method: 'GET', url: '/health', remoteAddress: '203.0.113.7' })).statusCode).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('limits failed authentication attempts per IP', async () => {
+    const h = await harness('rate_failures', { RATE_LIMIT_AUTH_FAILURES_MAX: '3' });
+    try {
+      await h.keys.create('exists');
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        codes.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.9', headers: { authorization: `Bearer gmk_guess${i}` } })).statusCode);
+      }
+      expect(codes).toEqual([401, 401, 401, 429, 429]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('the production rule', () => {
+  it('refuses to start in production without an auth method', async () => {
+    const url = await pg.createDatabase('prod_rule');
+    const repo = resolve(import.meta.dirname, '../../..');
+    const res = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@gptmarket/source', join(repo, 'apps/gateway/src/main.ts')], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, TEMPORAL_ADDRESS: temporal.address, PORT: '0', LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 'x' },
+      encoding: 'utf8',
+      timeout: 60_000,
+      cwd: repo,
+    });
+    expect(res.status).toBe(78);
+    expect(res.stdout + res.stderr).toMatch(/refusing to start: no authentication configured/);
+  }, 90_000);
+});
+
+describe('when a dependency is down', () => {
+  it('/ready turns 503 naming Temporal, and a start is a 503 that records nothing', async () => {
+    const url = await pg.createDatabase('deps_down');
+    const parsed = gatewayEnv.parse({ DATABASE_URL: url, TEMPORAL_ADDRESS: '127.0.0.1:1', LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 's3cret' });
+    const database = await openDatabase({ url });
+    const { app } = await buildApp({
+      env: parsed,
+      database,
+      temporal: new TemporalGateway({ address: '127.0.0.1:1', namespace: 'default' }),
+      storage: new LocalStorage({ dir: mediaDir, publicBaseUrl: 'http://127.0.0.1/media' }),
+      log,
+      providers: { openai: false, replicate: true },
+      track: false,
+    });
+    try {
+      const ready = await app.inject({ method: 'GET', url: '/ready' });
+      expect(ready.statusCode).toBe(503);
+      expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { temporal: 'down', database: 'ok', storage: 'ok' }, providers: { openai: false, replicate: true } });
+      expect(JSON.stringify(ready.json())).not.toMatch(/key|secret/i);
+      const start = await app.inject({ method: 'POST', url: '/v1/generations', payload: hello });
+      expect(start.statusCode).toBe(503);
+      expect(start.json().error.code).toBe('unavailable');
+      expect((await app.inject({ method: 'GET', url: '/v1/generations' })).json().data).toEqual([]);
+      // the database going away is a 503 too
+      await database.close();
+      const ready2 = await app.inject({ method: 'GET', url: '/ready' });
+      expect(ready2.json().checks.database).toBe('down');
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
+});
