@@ -15,3 +15,6 @@ export * from './prompts/index.js';
 export * from './openai/index.js';
 export * from './gemini/index.js';
 export * from './llm/index.js';
+export * from './elevenlabs/index.js';
+export * from './cartesia/index.js';
+export * from './speech/index.js';

@@ -37,7 +37,6 @@ export const speechEnvShape = {
   ELEVENLABS_BASE_URL: urlString(),
   CARTESIA_API_KEY: secretString(),
   CARTESIA_BASE_URL: urlString(),
-  CARTESIA_VERSION: stringWithDefault('2025-04-16'),
 };
 export const gptMarketEnvShape = {
   GPTMARKET_API_URL: stringWithDefault('https://www.gptmarket.io/api'),
