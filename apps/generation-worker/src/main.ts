@@ -1,4 +1,5 @@
 import { createLogger } from '@gptmarket/providers';
+import { startHealthServer } from './health.js';
 import { loadGenerationWorkerEnv } from './env.js';
 import { createGenerationWorker } from './worker.js';
 
@@ -8,8 +9,13 @@ try {
   const { worker, connection } = await createGenerationWorker(env);
   // worker.run() resolves after SIGINT/SIGTERM once running activities finished (or the grace time passed).
   const running = worker.run();
-  log.info('generation-worker ready', { taskQueue: env.TEMPORAL_TASK_QUEUE });
-  await running;
+  const health = env.HEALTH_PORT ? await startHealthServer(worker, { host: env.HEALTH_HOST, port: env.HEALTH_PORT }) : undefined;
+  log.info('generation-worker ready', { taskQueue: env.TEMPORAL_TASK_QUEUE, healthPort: health?.port });
+  try {
+    await running;
+  } finally {
+    await health?.close();
+  }
   await connection.close();
   log.info('generation-worker stopped');
 } catch (err) {

@@ -47,7 +47,7 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
       : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
     activities: createGenerationActivities({ storage, secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets }, providers }),
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
-    shutdownGraceTime: '30s',
+    shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
     // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
     maxHeartbeatThrottleInterval: '2s',
     defaultHeartbeatThrottleInterval: '2s',

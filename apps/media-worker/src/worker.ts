@@ -20,7 +20,7 @@ export async function createMediaWorker(env: MediaWorkerEnv, connection?: Native
       tempRoot: env.MEDIA_TEMP_DIR,
     }),
     maxConcurrentActivityTaskExecutions: env.MEDIA_MAX_CONCURRENT_RENDERS,
-    shutdownGraceTime: '60s',
+    shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
     // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
     maxHeartbeatThrottleInterval: '2s',
     defaultHeartbeatThrottleInterval: '2s',
