@@ -18,3 +18,6 @@ export * from './llm/index.js';
 export * from './elevenlabs/index.js';
 export * from './cartesia/index.js';
 export * from './speech/index.js';
+export * from './gptmarket/index.js';
+export * from './assemblyai/index.js';
+export * from './transcription/index.js';
