@@ -71,6 +71,18 @@ export interface GenerationActivities {
   copyStoredMedia(req: CopyRequest): Promise<StoredMedia>;
   /** Saves a JSON document (e.g. a generation's provenance manifest) to storage. */
   saveJson(req: SaveJsonRequest): Promise<StoredMedia>;
+  /** One LLM call with a prompt template, asking for JSON (Gemini → OpenAI fallback → offline LLM). */
+  generateJson(req: GenerateJsonRequest): Promise<GenerateJsonResult>;
+  /** One Pinterest search (GPTMarket scraper or the offline scraper). Errors are raised, never returned as data. */
+  scrapePinterest(req: ScrapePinterestRequest): Promise<ScrapePinterestResult>;
+  /** Re-hosts a remote image/audio/video in our storage (guarded download; ours → copy; `local://` → rendered). */
+  rehostMedia(req: RehostRequest): Promise<StoredMedia>;
+  /** Text → speech (ElevenLabs, Cartesia or the offline voice), stored. */
+  synthesizeSpeech(req: SpeechRequest): Promise<SpeechResult>;
+  /** Transcribes an audio file in our storage and stores the transcript as text. */
+  transcribeAudio(req: TranscribeRequest): Promise<TranscribeResult>;
+  /** Summarises a stored transcript with the `transcript-summary` template and stores the summary. */
+  summarizeTranscript(req: SummarizeRequest): Promise<SummarizeResult>;
 }
 
 export interface MediaActivities {
@@ -78,4 +90,99 @@ export interface MediaActivities {
   renderVideo(plan: RenderPlanInput): Promise<RenderResult>;
   /** ffprobe of a media URL (our storage or an allowed host): duration, size, codecs, audio presence. */
   probeMedia(req: ProbeRequest): Promise<MediaProbe>;
+  /** Extracts the audio track of a media URL (our storage or a guarded download) as AAC in .m4a (or WAV). */
+  extractAudio(req: ExtractAudioRequest): Promise<StoredMedia>;
+}
+
+export interface GenerateJsonRequest {
+  /** Prompt template name (packages/providers/prompts/<name>.md). */
+  template: string;
+  vars: Record<string, string | number | null>;
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+}
+export interface GenerateJsonResult {
+  /** The parsed JSON answer, or null when the model's answer was not JSON. */
+  parsed: unknown;
+  model: string;
+  provider: ProviderName;
+  fallback_used: boolean;
+  template_version: string;
+}
+
+export interface ScrapePinterestRequest {
+  search_query: string;
+  pages: number;
+}
+/** A scraped pin (spec §10.3). */
+export interface ScrapedPin {
+  id: string;
+  title?: string | null;
+  description?: string | null;
+  image_url: string;
+  aspect_ratio?: string;
+  image_width?: number | null;
+  image_height?: number | null;
+}
+export interface ScrapePinterestResult {
+  pins: ScrapedPin[];
+  total: number;
+  query: string;
+  provider: ProviderName;
+}
+
+export interface RehostRequest {
+  url: string;
+  folder: string;
+  /** Accepted kind of media. */
+  kind: 'image' | 'audio' | 'video';
+}
+
+export interface SpeechRequest {
+  text: string;
+  provider: 'elevenlabs' | 'cartesia' | 'local' | null;
+  voice_id: string | null;
+  model_id: string | null;
+  stability: number;
+  similarity_boost: number;
+  speed: number;
+  language: string;
+  folder: string;
+}
+export interface SpeechResult extends StoredMedia {
+  provider: ProviderName;
+  /** Exact for WAV; null when the container does not say it cheaply (probe it). */
+  duration_seconds: number | null;
+}
+
+export interface TranscribeRequest {
+  /** Audio in our storage. */
+  audio_url: string;
+  language: string | null;
+  folder: string;
+}
+export interface TranscribeResult {
+  transcript: StoredMedia;
+  chars: number;
+  provider: ProviderName;
+}
+
+export interface SummarizeRequest {
+  transcript_url: string;
+  meeting_date: string;
+  folder: string;
+}
+export interface SummarizeResult {
+  summary_file: StoredMedia;
+  summary: string;
+  provider: ProviderName;
+  model: string;
+}
+
+export interface ExtractAudioRequest {
+  input_url: string;
+  /** `m4a` (AAC, default) or `wav` (PCM 16-bit). */
+  format?: 'm4a' | 'wav';
+  output: { folder: string };
 }

@@ -37,6 +37,10 @@ import {
   type SecretConfig,
   type Storage,
 } from '@gptmarket/providers';
+import { createPinterestActivities } from './pinterest.js';
+import { createStorageActivities } from './storage.js';
+import { createTranscriptActivities } from './transcript.js';
+import { createVoiceActivities } from './voice.js';
 
 export interface GenerationActivityDeps {
   storage: Storage;
@@ -86,6 +90,11 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
   }
 
   return {
+    // Issue 4 (Pinterest, voice-over, transcripts): one factory per file.
+    ...createStorageActivities(deps),
+    ...createPinterestActivities(deps),
+    ...createVoiceActivities(deps),
+    ...createTranscriptActivities(deps),
     async verifyWorkflowAuth(secretKey) {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
       switch (checkWorkflowSecret(deps.secrets, secretKey, workflowId)) {

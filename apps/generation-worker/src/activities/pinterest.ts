@@ -1,0 +1,107 @@
+/**
+ * Pinterest activities: the template-driven JSON LLM call (query generation) and one scraper search.
+ * Provider clients come from the worker (GPTMarket, Gemini/OpenAI); without them the offline variants run.
+ */
+import { Context } from '@temporalio/activity';
+import {
+  ERROR_TYPES,
+  type GenerateJsonRequest,
+  type GenerateJsonResult,
+  type ScrapePinterestRequest,
+  type ScrapePinterestResult,
+  type ScrapedPin,
+} from '@gptmarket/contracts';
+import { nonRetryable, toActivityFailure, type ContentActivityDeps } from './storage.js';
+
+/** The slice of the provider API's `LlmClient` these activities use. */
+export interface JsonLlm {
+  complete(
+    req: { system: string; user: string; model?: string; temperature?: number; maxTokens?: number; json: boolean; timeoutMs?: number },
+    signal?: AbortSignal,
+  ): Promise<{ content: string; parsed: unknown | null; model: string; provider: string; fallbackUsed: boolean }>;
+}
+/** The provider API's `renderTemplate`. */
+export type TemplateRenderer = (
+  name: string,
+  vars: Record<string, string | number | null>,
+  opts?: { promptPath?: string },
+) => Promise<{ system: string; user: string; version: string }>;
+/** The slice of the provider API's GPTMarket client used here. */
+export interface PinScraper {
+  scrapePins(
+    req: { search_query: string; search_type?: string; pages?: number },
+    signal?: AbortSignal,
+  ): Promise<{ pins: ScrapedPin[]; total: number; query: string }>;
+}
+
+
+const TEMPLATE_NAME = /^[a-z0-9-]{1,64}$/;
+const LLM_TIMEOUT_MS = 50_000;
+
+/** Offline search results: deterministic 9:16 pins whose `local://pin/<n>` images the upload activity draws. */
+export function localPins(query: string, pages: number): ScrapedPin[] {
+  let h = 2166136261;
+  for (const ch of query) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0;
+  const count = Math.min(10, 4 * Math.max(1, pages));
+  return Array.from({ length: count }, (_, i) => {
+    const n = (h + i * 7919) % 100_000;
+    return {
+      id: `local-${n}`,
+      title: `${query} ${i + 1}`,
+      description: `Offline sample image ${i + 1} for "${query}"`,
+      image_url: `local://pin/${n}`,
+      aspect_ratio: '9:16',
+      image_width: 720 + 36 * (i % 5),
+      image_height: 1280 + 64 * (i % 5),
+    };
+  });
+}
+
+export function createPinterestActivities({ providers: p = {} }: ContentActivityDeps) {
+  return {
+    async generateJson(req: GenerateJsonRequest): Promise<GenerateJsonResult> {
+      if (!TEMPLATE_NAME.test(req.template)) throw nonRetryable(`generateJson: bad template name`, ERROR_TYPES.invalidInput);
+      const llm = p.llm;
+      const render = p.renderTemplate;
+      if (!llm || !render) {
+        throw nonRetryable('generateJson: no LLM is configured on this worker', ERROR_TYPES.provider);
+      }
+      const ctx = Context.current();
+      try {
+        const prompt = await render(req.template, req.vars, p.promptPath ? { promptPath: p.promptPath } : undefined);
+        const answer = await llm.complete(
+          {
+            system: prompt.system,
+            user: prompt.user,
+            json: true,
+            timeoutMs: LLM_TIMEOUT_MS,
+            ...(req.model !== undefined ? { model: req.model } : {}),
+            ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
+            ...(req.maxTokens !== undefined ? { maxTokens: req.maxTokens } : {}),
+          },
+          ctx.cancellationSignal,
+        );
+        return { parsed: answer.parsed, model: answer.model, provider: answer.provider, fallback_used: answer.fallbackUsed, template_version: prompt.version };
+      } catch (err) {
+        throw toActivityFailure(err, 'LLM call failed');
+      }
+    },
+
+    async scrapePinterest(req: ScrapePinterestRequest): Promise<ScrapePinterestResult> {
+      const query = typeof req.search_query === 'string' ? req.search_query.trim() : '';
+      if (!query || query.length > 500) throw nonRetryable('scrapePinterest: search_query must be 1–500 characters', ERROR_TYPES.invalidInput);
+      const pages = Math.min(10, Math.max(1, Math.trunc(req.pages) || 1));
+      const scraper = p.gptmarket;
+      if (!scraper) {
+        const pins = localPins(query, pages);
+        return { pins, total: pins.length, query, provider: 'local' };
+      }
+      try {
+        const res = await scraper.scrapePins({ search_query: query, search_type: 'social_media', pages }, Context.current().cancellationSignal);
+        return { pins: res.pins, total: res.total, query: res.query || query, provider: 'gptmarket' };
+      } catch (err) {
+        throw toActivityFailure(err, 'Pinterest search failed');
+      }
+    },
+  };
+}

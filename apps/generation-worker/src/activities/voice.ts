@@ -1,0 +1,88 @@
+/** Text → speech: ElevenLabs or Cartesia through the provider API, or the offline voice (a WAV). */
+import { Context } from '@temporalio/activity';
+import { ERROR_TYPES, type SpeechRequest, type SpeechResult } from '@gptmarket/contracts';
+import { encodeWav, makeKey, synthesizeTone } from '@gptmarket/providers';
+import { keepAlive, nonRetryable, toActivityFailure, type ContentActivityDeps } from './storage.js';
+
+/** The provider API's speech client. */
+export interface SpeechClient {
+  synthesize(
+    req: {
+      provider?: 'elevenlabs' | 'cartesia' | 'local';
+      text: string;
+      voiceId?: string;
+      modelId?: string;
+      stability?: number;
+      similarityBoost?: number;
+      speed?: number;
+      language?: string;
+    },
+    signal?: AbortSignal,
+  ): Promise<{ data: Buffer; contentType: 'audio/mpeg' | 'audio/wav'; provider: string }>;
+}
+
+
+/** Duration of a PCM WAV from its `fmt ` byte rate and `data` size; null for anything else. */
+export function wavDurationSeconds(data: Buffer): number | null {
+  if (data.length < 12 || data.toString('ascii', 0, 4) !== 'RIFF' || data.toString('ascii', 8, 12) !== 'WAVE') return null;
+  let byteRate = 0;
+  for (let off = 12; off + 8 <= data.length; ) {
+    const id = data.toString('ascii', off, off + 4);
+    const size = data.readUInt32LE(off + 4);
+    if (id === 'fmt ' && off + 16 <= data.length) byteRate = data.readUInt32LE(off + 16);
+    if (id === 'data') return byteRate > 0 ? Math.min(size, data.length - off - 8) / byteRate : null;
+    off += 8 + size + (size % 2);
+  }
+  return null;
+}
+
+/** The offline voice: a tone whose length follows the text (about 150 words a minute, scaled by speed). */
+function localSpeech(req: SpeechRequest): { data: Buffer; contentType: 'audio/wav'; provider: string } {
+  const words = req.text.trim().split(/\s+/).filter(Boolean).length;
+  const seconds = Math.min(600, Math.max(1, (words / 2.5) / req.speed));
+  const sampleRate = 22_050;
+  const samples = synthesizeTone({ seconds, sampleRate, seed: `${req.voice_id ?? 'default'}\n${req.text}` });
+  return { data: encodeWav(samples, sampleRate, 1), contentType: 'audio/wav', provider: 'local' };
+}
+
+export function createVoiceActivities(deps: ContentActivityDeps) {
+  return {
+    async synthesizeSpeech(req: SpeechRequest): Promise<SpeechResult> {
+      if (typeof req.text !== 'string' || !req.text.trim()) throw nonRetryable('synthesizeSpeech: text is empty', ERROR_TYPES.invalidInput);
+      const ctx = Context.current();
+      const stop = keepAlive();
+      let audio: { data: Buffer; contentType: 'audio/mpeg' | 'audio/wav'; provider: string };
+      try {
+        const speech = deps.providers?.speech;
+        if (speech) {
+          audio = await speech.synthesize(
+            {
+              ...(req.provider ? { provider: req.provider } : {}),
+              text: req.text,
+              ...(req.voice_id ? { voiceId: req.voice_id } : {}),
+              ...(req.model_id ? { modelId: req.model_id } : {}),
+              stability: req.stability,
+              similarityBoost: req.similarity_boost,
+              speed: req.speed,
+              language: req.language,
+            },
+            ctx.cancellationSignal,
+          );
+        } else {
+          if (req.provider && req.provider !== 'local') {
+            throw nonRetryable(`synthesizeSpeech: ${req.provider} is not configured on this worker`, ERROR_TYPES.provider);
+          }
+          audio = localSpeech(req);
+        }
+      } catch (err) {
+        throw toActivityFailure(err, 'speech synthesis failed');
+      } finally {
+        stop();
+      }
+      if (audio.data.length === 0) throw nonRetryable('speech synthesis returned no audio', ERROR_TYPES.provider);
+      const ext = audio.contentType === 'audio/wav' ? 'wav' : 'mp3';
+      const stored = await deps.storage.put(makeKey(req.folder, ext), audio.data, { contentType: audio.contentType, contentLength: audio.data.length });
+      return { ...stored, provider: audio.provider, duration_seconds: audio.contentType === 'audio/wav' ? wavDurationSeconds(audio.data) : null };
+    },
+  };
+}

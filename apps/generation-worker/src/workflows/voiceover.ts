@@ -1,0 +1,79 @@
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import {
+  REWRITE_IGNORED_WARNING,
+  VOICEOVER_STEPS as STEPS,
+  VoiceoverInput,
+  type GenerationActivities,
+  type MediaActivities,
+  type VoiceoverOutput,
+} from '@gptmarket/contracts';
+import { fast, mediaOptions, paid } from './options.js';
+import { GenerationRun } from './run.js';
+
+const voice = proxyActivities<GenerationActivities>(paid('5m'));
+const storage = proxyActivities<GenerationActivities>(fast('2m'));
+const media = proxyActivities<MediaActivities>(mediaOptions('10m'));
+
+/** `VoiceoverWorkflow`: text → speech (ElevenLabs, Cartesia or offline), optionally put under a video. */
+export async function VoiceoverWorkflow(rawInput: unknown): Promise<VoiceoverOutput> {
+  const run = new GenerationRun();
+  return run.execute(async () => {
+    const input = await run.start(VoiceoverInput, rawInput);
+    const warnings = input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : [];
+
+    const speech = await run.step(STEPS.synthesize, () =>
+      voice.synthesizeSpeech({
+        text: input.text,
+        provider: input.provider,
+        voice_id: input.voice_id,
+        model_id: input.model_id,
+        stability: input.stability,
+        similarity_boost: input.similarity_boost,
+        speed: input.speed,
+        language: input.language,
+        folder: 'voiceover/audio',
+      }),
+    );
+
+    let videoUrl: string | null = null;
+    let duration = speech.duration_seconds;
+    if (input.video_url) {
+      const videoInput = input.video_url;
+      // One render: the source video with the speech as (or mixed into) its audio track.
+      const rendered = await run.step(STEPS.mix, () =>
+        media.renderVideo({
+          input_url: videoInput,
+          speed: 1,
+          preserve_audio: input.mix_mode === 'mix',
+          caption: null,
+          audio: { url: speech.url, mode: input.mix_mode, volume: input.voice_volume, duck: false, offset_seconds: 0 },
+          output: { folder: 'voiceover/videos', thumbnails: false },
+        }),
+      );
+      videoUrl = rendered.url;
+    }
+    if (duration === null) {
+      // Compressed speech (mp3): ask ffprobe on the media worker for the exact length.
+      duration = (await media.probeMedia({ url: speech.url })).duration_seconds;
+    }
+
+    const output: VoiceoverOutput = {
+      audio_url: speech.url,
+      audio_content_type: speech.content_type,
+      audio_duration_seconds: duration,
+      video_url: videoUrl,
+      provider: speech.provider,
+      warnings,
+    };
+    await run.step(STEPS.upload, async () => {
+      // A provenance record beside the media: which provider spoke it, labelled AI-generated.
+      await storage.saveJson({
+        folder: 'voiceover/manifests',
+        name: workflowInfo().workflowId,
+        data: { ai_generated: true, generator: 'GPTMarket Generator', workflow_id: workflowInfo().workflowId, output },
+      });
+    });
+    run.complete();
+    return output;
+  });
+}
