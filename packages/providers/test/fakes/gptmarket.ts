@@ -25,7 +25,8 @@ export async function startFakeGptMarket(key = 'gm-test-key-0123456789'): Promis
     if (r?.delayMs) await new Promise((ok) => setTimeout(ok, r.delayMs));
     if (r?.raw !== undefined) {
       res.writeHead(r.status, { 'content-type': 'text/html' });
-      return res.end(r.raw);
+      res.end(r.raw);
+      return;
     }
     if (r) return sendJson(res, r.status, r.body ?? { error: `fake ${r.status}` }, r.headers);
     const q = (req.json as { search_query: string }).search_query;
