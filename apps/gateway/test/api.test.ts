@@ -244,10 +244,11 @@ describe('cancel and retry', () => {
   it('cancel reaches the running provider job; retry starts a new generation', async () => {
     replicate.script.pollsToFinish = 1_000_000; // the face never finishes
     try {
+      const earlier = new Set(replicate.predictions.keys());
       const { json: gen } = await create({ type: 'ruby', input: {} });
-      // wait until the face prediction exists at the provider
+      // wait until this generation's face prediction exists at the provider
       const deadline = Date.now() + 30_000;
-      while (replicate.predictions.size === 0 || ![...replicate.predictions.values()].some((p) => p.status !== 'canceled' && /nano-banana/.test(p.model))) {
+      while (![...replicate.predictions.values()].some((p) => !earlier.has(p.id) && p.status === 'processing' && /nano-banana/.test(p.model))) {
         if (Date.now() > deadline) throw new Error('no prediction was created');
         await new Promise((r) => setTimeout(r, 100));
       }
