@@ -20,7 +20,7 @@ import {
 import { downloadToFile, makeKey, OutboundRequestError, type OutboundPolicy, type Storage } from '@gptmarket/providers';
 import { fontForLine, fontPath, MissingFontError } from './ffmpeg/fonts.js';
 import { compileRender, PROVENANCE } from './ffmpeg/plan.js';
-import { probeMedia, UndecodableMediaError, type MediaInfo } from './ffmpeg/probe.js';
+import { assertInputFormat, probeMedia, UndecodableMediaError, type MediaInfo } from './ffmpeg/probe.js';
 import { FfmpegError, runFfmpeg } from './ffmpeg/run.js';
 
 export interface MediaActivityDeps {
@@ -136,9 +136,11 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
           }
           phase = 'probe';
           const info = await probeMedia(input, ctx.cancellationSignal);
+          assertInputFormat(info);
           if (!info.video) throw nonRetryable('the input has no video stream', ERROR_TYPES.invalidInput);
           if (audioInput) {
             audioInfo = await probeMedia(audioInput, ctx.cancellationSignal);
+            assertInputFormat(audioInfo);
             if (!audioInfo.audio) throw nonRetryable('the audio track has no audio stream', ERROR_TYPES.invalidInput);
           }
           const compiled = compileRender(plan, info, {
@@ -199,6 +201,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
           const input = join(dir, 'input');
           await fetchInput(parsed.data.url, input, ctx.cancellationSignal);
           const info = await probeMedia(input, ctx.cancellationSignal);
+          assertInputFormat(info);
           return {
             duration_seconds: info.durationSeconds,
             size_bytes: info.sizeBytes,
@@ -236,12 +239,13 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
           const input = join(dir, 'input');
           await fetchInput(req.input_url, input, ctx.cancellationSignal);
           const info = await probeMedia(input, ctx.cancellationSignal);
+          assertInputFormat(info);
           if (!info.audio) throw nonRetryable('the input has no audio stream', ERROR_TYPES.invalidInput);
           const output = join(dir, `audio.${format}`);
           await runFfmpeg(
             [
               '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats',
-              '-i', input, '-map', '0:a:0', '-vn',
+              '-protocol_whitelist', 'file', '-i', input, '-map', '0:a:0', '-vn',
               ...(format === 'wav' ? ['-c:a', 'pcm_s16le'] : ['-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart+use_metadata_tags']),
               '-map_metadata', '-1', '-map_chapters', '-1',
               '-metadata', `comment=${PROVENANCE.comment}`, '-metadata', `generator=${PROVENANCE.generator}`,

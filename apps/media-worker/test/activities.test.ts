@@ -248,6 +248,18 @@ describe('SSRF: private and special addresses are refused, non-retryably, before
     expect(readdirSync(tempRoot)).toEqual([]);
   }, 60_000);
 
+  it('an HLS playlist as input cannot make FFmpeg fetch anything', async () => {
+    const { call, tempRoot } = setup();
+    const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nhttp://127.0.0.1:${victimPort}/seg.ts\n#EXT-X-ENDLIST\n`;
+    const url = (await storage.put(makeKey('inputs', 'txt'), Buffer.from(playlist), { contentType: 'text/plain' })).url;
+    for (const p of [call.render({ input_url: url, output: { folder: 'x' } }), call.probe({ url }), call.render({ input_url: clipUrl, audio: { url }, output: { folder: 'x' } })]) {
+      const f = await failureOf(p);
+      expect(f.nonRetryable).toBe(true);
+    }
+    expect(victimHits).toBe(0);
+    expect(readdirSync(tempRoot)).toEqual([]);
+  });
+
   it('refuses schemes other than http(s)', async () => {
     const { call, env } = setup();
     for (const url of ['file:///etc/passwd', 'ftp://example.com/x.mp4', 'gopher://127.0.0.1:70/']) {

@@ -68,6 +68,9 @@ export function atempoChain(speed: number): string[] {
   return parts.map((p) => `atempo=${num(p)}`);
 }
 
+/** Inputs are our own local files: FFmpeg may not open anything else while reading them. */
+const LOCAL_ONLY = ['-protocol_whitelist', 'file'];
+
 const even = (n: number) => Math.max(2, Math.floor(n / 2) * 2);
 
 function captionFilters(
@@ -157,16 +160,16 @@ export function compileRender(plan: RenderPlan, info: MediaInfo, paths: CompileP
   const video: string[] = [];
   if (image) {
     if (image.motion === 'none') {
-      inputArgs.push('-loop', '1', '-framerate', num(fps), '-t', num(image.duration_seconds), '-i', paths.input);
+      inputArgs.push('-loop', '1', '-framerate', num(fps), '-t', num(image.duration_seconds), ...LOCAL_ONLY, '-i', paths.input);
       video.push(...fitFilters(width, height, out.fit));
     } else {
       // One decoded frame, scaled to cover twice the target (smooth sub-pixel motion), then zoompan makes the clip.
       const frames = Math.max(1, Math.round(image.duration_seconds * fps));
-      inputArgs.push('-i', paths.input);
+      inputArgs.push(...LOCAL_ONLY, '-i', paths.input);
       video.push(...fitFilters(width * 2, height * 2, 'cover'), motionFilter(image.motion, frames, width, height, fps));
     }
   } else {
-    inputArgs.push('-i', paths.input);
+    inputArgs.push(...LOCAL_ONLY, '-i', paths.input);
     if (speed !== 1) video.push(`setpts=PTS/${num(speed)}`);
     if (resized) video.push(...fitFilters(width, height, out.fit));
   }
@@ -206,7 +209,7 @@ export function compileRender(plan: RenderPlan, info: MediaInfo, paths: CompileP
     audioLabel = '[src]';
   }
   if (track) {
-    inputArgs.push(...(track.offset_seconds > 0 ? ['-ss', num(track.offset_seconds)] : []), '-i', paths.audioInput!);
+    inputArgs.push(...(track.offset_seconds > 0 ? ['-ss', num(track.offset_seconds)] : []), ...LOCAL_ONLY, '-i', paths.audioInput!);
     // Exactly the output's length: padded with silence when short, cut when long.
     graph.push(`[1:a]volume=${num(track.volume)},${AFMT},apad,atrim=duration=${num(expectedSeconds)},asetpts=N/SR/TB[trk]`);
     if (track.mode === 'replace' || !keepSource) {

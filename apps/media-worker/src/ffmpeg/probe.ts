@@ -30,7 +30,8 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
   try {
     ({ stdout } = await execFileAsync(
       'ffprobe',
-      ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path],
+      // Local files only: a playlist-like input (HLS, ...) must not make ffprobe fetch anything.
+      ['-v', 'error', '-protocol_whitelist', 'file', '-print_format', 'json', '-show_format', '-show_streams', path],
       { signal, maxBuffer: 8 * 1024 * 1024, timeout: 60_000 },
     ));
   } catch (err) {
@@ -62,4 +63,18 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
     audio: a ? { codec: String(a.codec_name), sampleRate: Number(a.sample_rate), channels: Number(a.channels) } : null,
     tags: data.format?.tags ?? {},
   };
+}
+
+/**
+ * Containers a render input may be in. Anything else is refused before FFmpeg opens it for real: playlist and
+ * indirection formats (HLS, concat, ...) could make FFmpeg read other files or URLs.
+ */
+const INPUT_FORMATS = new Set([
+  'mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'avi', 'mpegts', 'flv', 'nut', 'gif', 'wav', 'mp3', 'ogg', 'flac', 'aac',
+  'image2', 'png_pipe', 'jpeg_pipe', 'webp_pipe', 'bmp_pipe', 'tiff_pipe',
+]);
+
+export function assertInputFormat(info: MediaInfo): void {
+  const names = info.formatName.split(',');
+  if (!names.some((n) => INPUT_FORMATS.has(n))) throw new UndecodableMediaError(`unsupported container ${info.formatName || 'unknown'}`);
 }
