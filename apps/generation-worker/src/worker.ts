@@ -1,8 +1,20 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { createLogger, createReplicate, createStorage, replicateKey, temporalAddress } from '@gptmarket/providers';
-import type { PaidProviders } from './activities/index.js';
+import {
+  createGptMarket,
+  createLlm,
+  createLogger,
+  createOpenAi,
+  createOpenAiLlm,
+  createReplicate,
+  createSpeech,
+  createStorage,
+  createTranscriber,
+  renderTemplate,
+  replicateKey,
+  temporalAddress,
+} from '@gptmarket/providers';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
 
@@ -27,13 +39,21 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     log.warn('WORKFLOW_SECRET_KEY is not set: every workflow will fail with "WORKFLOW_SECRET_KEY not configured on server"');
   }
   const storage = createStorage(env, { localPublicBaseUrl: `${env.GATEWAY_PUBLIC_URL.replace(/\/+$/, '')}/media` });
-  // Provider clients: created once per process, shared by every activity.
+  // Provider clients: created once per process, shared by every activity. A missing key → the local provider.
   const replicate = replicateKey(env) ? createReplicate(env) : null;
-  const providers: PaidProviders = {
+  const openai = env.OPENAI_API_KEY ? createOpenAi(env) : undefined;
+  const providerClients = {
     replicate,
     downloadPolicy: { allowHosts: (env.PROVIDER_DOWNLOAD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean) },
     pollMs: env.REPLICATE_POLL_MS,
     maxOutputBytes: env.PROVIDER_OUTPUT_MAX_BYTES,
+    promptLlm: createOpenAiLlm(env, openai ? { openai } : {}),
+    promptPath: env.PROMPT_PATH,
+    renderTemplate,
+    llm: createLlm(env, openai ? { openai } : {}),
+    gptmarket: env.GPTMARKET_API_KEY ? createGptMarket(env) : null,
+    speech: env.ELEVENLABS_API_KEY || env.CARTESIA_API_KEY ? createSpeech(env) : null,
+    transcriber: env.ASSEMBLYAI_API_KEY || openai ? createTranscriber(env, openai ? { openai } : {}) : null,
   };
   const conn = connection ?? (await NativeConnection.connect({ address: temporalAddress(env) }));
   // A prebuilt bundle (production image) skips webpack at start.
@@ -45,7 +65,7 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     ...(bundlePath && existsSync(bundlePath)
       ? { workflowBundle: { codePath: bundlePath } }
       : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
-    activities: createGenerationActivities({ storage, secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets }, providers }),
+    activities: createGenerationActivities({ storage, secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets }, providers: providerClients }),
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
     // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
@@ -57,6 +77,11 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     namespace: env.TEMPORAL_NAMESPACE,
     storage: storage.kind,
     media: replicate ? 'replicate' : 'local',
+    prompts: providerClients.promptLlm ? 'openai' : 'local',
+    llm: env.GEMINI_API_KEY ? 'gemini' : openai ? 'openai' : 'local',
+    pinterest: providerClients.gptmarket ? 'gptmarket' : 'local',
+    speech: providerClients.speech ? 'elevenlabs/cartesia' : 'local',
+    transcription: env.ASSEMBLYAI_API_KEY ? 'assemblyai' : openai ? 'openai' : 'local',
   });
   return { worker, connection: conn };
 }

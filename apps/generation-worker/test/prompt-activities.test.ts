@@ -72,7 +72,7 @@ describe('Ruby prompt activities', () => {
   it('without an OpenAI key the local prompt functions answer', async () => {
     const local = createGenerationActivities({ storage: new LocalStorage({ dir, publicBaseUrl: 'http://x/media' }), secrets: { enabled: false, secrets: [] } });
     const before = oa.requests.length;
-    const r = await new MockActivityEnvironment().run(local.generatePersonPrompt, person);
+    const r = (await new MockActivityEnvironment().run(local.generatePersonPrompt, person)) as { provider: string; json_prompt: unknown };
     expect(r.provider).toBe('local');
     expect(JSON.stringify(r.json_prompt)).toContain('jet black');
     expect(oa.requests.length).toBe(before);

@@ -38,7 +38,7 @@ import {
   type Storage,
 } from '@gptmarket/providers';
 import { createPinterestActivities } from './pinterest.js';
-import { createStorageActivities } from './storage.js';
+import { createStorageActivities, type ContentProviders } from './storage.js';
 import { createTranscriptActivities } from './transcript.js';
 import { createVoiceActivities } from './voice.js';
 
@@ -46,7 +46,7 @@ export interface GenerationActivityDeps {
   storage: Storage;
   secrets: SecretConfig;
   /** Provider clients, created once per process (worker.ts). Absent: everything runs on the offline local provider. */
-  providers?: PaidProviders;
+  providers?: (PaidProviders & ContentProviders) | undefined;
 }
 
 /** What the paid image/video activities need: the Replicate client (null → local provider) and the re-hosting policy. */
