@@ -159,7 +159,6 @@ export interface SpeechResult extends StoredMedia {
 export interface TranscribeRequest {
   /** Audio in our storage. */
   audio_url: string;
-  language: string | null;
   folder: string;
 }
 export interface TranscribeResult {

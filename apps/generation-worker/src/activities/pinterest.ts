@@ -1,6 +1,7 @@
 /**
  * Pinterest activities: the template-driven JSON LLM call (query generation) and one scraper search.
- * Provider clients come from the worker (GPTMarket, Gemini/OpenAI); without them the offline variants run.
+ * Provider clients come from the worker (GPTMarket, Gemini → OpenAI); without them the offline LLM and the
+ * offline scraper (`local://pin/<n>` images, drawn by the upload activity) run.
  */
 import { Context } from '@temporalio/activity';
 import {
@@ -11,29 +12,8 @@ import {
   type ScrapePinterestResult,
   type ScrapedPin,
 } from '@gptmarket/contracts';
+import { createLocalLlm, renderTemplate } from '@gptmarket/providers';
 import { nonRetryable, toActivityFailure, type ContentActivityDeps } from './storage.js';
-
-/** The slice of the provider API's `LlmClient` these activities use. */
-export interface JsonLlm {
-  complete(
-    req: { system: string; user: string; model?: string; temperature?: number; maxTokens?: number; json: boolean; timeoutMs?: number },
-    signal?: AbortSignal,
-  ): Promise<{ content: string; parsed: unknown | null; model: string; provider: string; fallbackUsed: boolean }>;
-}
-/** The provider API's `renderTemplate`. */
-export type TemplateRenderer = (
-  name: string,
-  vars: Record<string, string | number | null>,
-  opts?: { promptPath?: string },
-) => Promise<{ system: string; user: string; version: string }>;
-/** The slice of the provider API's GPTMarket client used here. */
-export interface PinScraper {
-  scrapePins(
-    req: { search_query: string; search_type?: string; pages?: number },
-    signal?: AbortSignal,
-  ): Promise<{ pins: ScrapedPin[]; total: number; query: string }>;
-}
-
 
 const TEMPLATE_NAME = /^[a-z0-9-]{1,64}$/;
 const LLM_TIMEOUT_MS = 50_000;
@@ -58,17 +38,14 @@ export function localPins(query: string, pages: number): ScrapedPin[] {
 }
 
 export function createPinterestActivities({ providers: p = {} }: ContentActivityDeps) {
+  const localLlm = createLocalLlm();
   return {
     async generateJson(req: GenerateJsonRequest): Promise<GenerateJsonResult> {
       if (!TEMPLATE_NAME.test(req.template)) throw nonRetryable(`generateJson: bad template name`, ERROR_TYPES.invalidInput);
-      const llm = p.llm;
-      const render = p.renderTemplate;
-      if (!llm || !render) {
-        throw nonRetryable('generateJson: no LLM is configured on this worker', ERROR_TYPES.provider);
-      }
+      const llm = p.llm ?? localLlm;
       const ctx = Context.current();
       try {
-        const prompt = await render(req.template, req.vars, p.promptPath ? { promptPath: p.promptPath } : undefined);
+        const prompt = await renderTemplate(req.template, req.vars, p.promptPath ? { promptPath: p.promptPath } : undefined);
         const answer = await llm.complete(
           {
             system: prompt.system,

@@ -16,12 +16,13 @@ import {
   extensionForContentType,
   makeKey,
   renderPortrait,
+  type GptMarketClient,
+  type LlmClient,
   type OutboundPolicy,
+  type SpeechClient,
   type Storage,
+  type Transcriber,
 } from '@gptmarket/providers';
-import type { JsonLlm, PinScraper, TemplateRenderer } from './pinterest.js';
-import type { Transcriber } from './transcript.js';
-import type { SpeechClient } from './voice.js';
 
 export const nonRetryable = (message: string, type: string, details?: unknown[]) =>
   ApplicationFailure.create({ message, type, nonRetryable: true, ...(details ? { details } : {}) });
@@ -77,10 +78,12 @@ export async function readSmall(body: AsyncIterable<unknown>, size: number, max:
 export interface ContentProviders {
   /** Outbound policy for remote media (private addresses refused unless allowed). */
   downloadPolicy?: OutboundPolicy | undefined;
-  llm?: JsonLlm | null | undefined;
-  renderTemplate?: TemplateRenderer | undefined;
+  /** Gemini primary, OpenAI fallback (spec §8.2): Pinterest queries and transcript summaries. */
+  llm?: LlmClient | null | undefined;
+  /** Operator's template directory (PROMPT_PATH). */
   promptPath?: string | undefined;
-  gptmarket?: PinScraper | null | undefined;
+  /** The GPTMarket Pinterest scraper; null → the offline scraper. */
+  gptmarket?: GptMarketClient | null | undefined;
   speech?: SpeechClient | null | undefined;
   transcriber?: Transcriber | null | undefined;
 }

@@ -4,42 +4,25 @@
  * `transcript-summary` template. Both results are stored as files; only references travel through history.
  */
 import { createWriteStream } from 'node:fs';
-import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ERROR_TYPES, type SummarizeRequest, type SummarizeResult, type TranscribeRequest, type TranscribeResult } from '@gptmarket/contracts';
-import { makeKey } from '@gptmarket/providers';
+import { createLocalLlm, createTranscriber, makeKey, renderTemplate } from '@gptmarket/providers';
 import { keepAlive, nonRetryable, readSmall, toActivityFailure, type ContentActivityDeps } from './storage.js';
-
-/** The provider API's transcriber. */
-export interface Transcriber {
-  transcribe(filePath: string, signal?: AbortSignal): Promise<{ text: string; provider: string }>;
-}
-
 
 const MAX_AUDIO_BYTES = 512 * 1024 * 1024;
 const MAX_TRANSCRIPT_BYTES = 4 * 1024 * 1024;
 export const NO_SPEECH_SUMMARY = '# Summary\n\nNo speech was recognised in the recording, so there is nothing to summarise.\n';
 
-/** Offline transcript: says what was received, deterministically (no speech recognition offline). */
-function localTranscript(bytes: number): { text: string; provider: string } {
-  return {
-    text: `[Speaker A]: This is the offline transcript of a ${bytes}-byte recording.\n\n[Speaker B]: Configure OpenAI or AssemblyAI to transcribe real speech.`,
-    provider: 'local',
-  };
-}
-
-/** Offline summary: the transcript's speaker lines under the template's headings. */
-function localSummary(transcript: string, meetingDate: string): string {
-  const lines = transcript.split(/\n+/).map((l) => l.trim()).filter(Boolean).slice(0, 10);
-  return `# Summary (${meetingDate})\n\n## Overview\n\nOffline summary of ${transcript.length} characters of transcript.\n\n## Key Discussion Points\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\n## Action Items\n\nTBD\n`;
-}
-
 export function createTranscriptActivities(deps: ContentActivityDeps) {
   const { storage } = deps;
   const p = deps.providers ?? {};
+  // Without configured clients: the deterministic local transcriber and LLM.
+  const transcriber = p.transcriber ?? createTranscriber({});
+  const llm = p.llm ?? createLocalLlm();
   return {
     async transcribeAudio(req: TranscribeRequest): Promise<TranscribeResult> {
       const key = storage.keyFromUrl(req.audio_url);
@@ -56,7 +39,7 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
         }
         const file = join(dir, `audio${key.slice(key.lastIndexOf('.'))}`);
         await pipeline(obj.body, createWriteStream(file, { mode: 0o600 }), { signal: ctx.cancellationSignal });
-        result = p.transcriber ? await p.transcriber.transcribe(file, ctx.cancellationSignal) : localTranscript((await stat(file)).size);
+        result = await transcriber.transcribe(file, ctx.cancellationSignal);
       } catch (err) {
         if (ctx.cancellationSignal.aborted) throw err;
         throw toActivityFailure(err, 'transcription failed');
@@ -83,13 +66,11 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
         summary = NO_SPEECH_SUMMARY;
         provider = 'none';
         model = 'none';
-      } else if (p.llm && p.renderTemplate) {
-        const llm = p.llm;
-        const render = p.renderTemplate;
+      } else {
         const ctx = Context.current();
         const stop = keepAlive();
         try {
-          const prompt = await render('transcript-summary', { transcript, meeting_date: req.meeting_date }, p.promptPath ? { promptPath: p.promptPath } : undefined);
+          const prompt = await renderTemplate('transcript-summary', { transcript, meeting_date: req.meeting_date }, p.promptPath ? { promptPath: p.promptPath } : undefined);
           const answer = await llm.complete({ system: prompt.system, user: prompt.user, json: false, temperature: 0.2, maxTokens: 4096, timeoutMs: 240_000 }, ctx.cancellationSignal);
           summary = answer.content.trim();
           provider = answer.provider;
@@ -100,10 +81,6 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
           stop();
         }
         if (!summary) throw nonRetryable('the summary model returned an empty answer', ERROR_TYPES.provider);
-      } else {
-        summary = localSummary(transcript, req.meeting_date);
-        provider = 'local';
-        model = 'local';
       }
       const body = Buffer.from(summary.endsWith('\n') ? summary : `${summary}\n`, 'utf8');
       const file = await storage.put(makeKey(req.folder, 'md'), body, { contentType: 'text/markdown; charset=utf-8', contentLength: body.length });

@@ -1,26 +1,8 @@
 /** Text → speech: ElevenLabs or Cartesia through the provider API, or the offline voice (a WAV). */
 import { Context } from '@temporalio/activity';
 import { ERROR_TYPES, type SpeechRequest, type SpeechResult } from '@gptmarket/contracts';
-import { encodeWav, makeKey, synthesizeTone } from '@gptmarket/providers';
+import { createSpeech, makeKey, type SpeechResult as ProviderSpeech } from '@gptmarket/providers';
 import { keepAlive, nonRetryable, toActivityFailure, type ContentActivityDeps } from './storage.js';
-
-/** The provider API's speech client. */
-export interface SpeechClient {
-  synthesize(
-    req: {
-      provider?: 'elevenlabs' | 'cartesia' | 'local';
-      text: string;
-      voiceId?: string;
-      modelId?: string;
-      stability?: number;
-      similarityBoost?: number;
-      speed?: number;
-      language?: string;
-    },
-    signal?: AbortSignal,
-  ): Promise<{ data: Buffer; contentType: 'audio/mpeg' | 'audio/wav'; provider: string }>;
-}
-
 
 /** Duration of a PCM WAV from its `fmt ` byte rate and `data` size; null for anything else. */
 export function wavDurationSeconds(data: Buffer): number | null {
@@ -36,44 +18,29 @@ export function wavDurationSeconds(data: Buffer): number | null {
   return null;
 }
 
-/** The offline voice: a tone whose length follows the text (about 150 words a minute, scaled by speed). */
-function localSpeech(req: SpeechRequest): { data: Buffer; contentType: 'audio/wav'; provider: string } {
-  const words = req.text.trim().split(/\s+/).filter(Boolean).length;
-  const seconds = Math.min(600, Math.max(1, (words / 2.5) / req.speed));
-  const sampleRate = 22_050;
-  const samples = synthesizeTone({ seconds, sampleRate, seed: `${req.voice_id ?? 'default'}\n${req.text}` });
-  return { data: encodeWav(samples, sampleRate, 1), contentType: 'audio/wav', provider: 'local' };
-}
-
 export function createVoiceActivities(deps: ContentActivityDeps) {
+  // Without a configured client: the offline voice (createSpeech with no keys speaks locally).
+  const speech = deps.providers?.speech ?? createSpeech({});
   return {
     async synthesizeSpeech(req: SpeechRequest): Promise<SpeechResult> {
       if (typeof req.text !== 'string' || !req.text.trim()) throw nonRetryable('synthesizeSpeech: text is empty', ERROR_TYPES.invalidInput);
       const ctx = Context.current();
       const stop = keepAlive();
-      let audio: { data: Buffer; contentType: 'audio/mpeg' | 'audio/wav'; provider: string };
+      let audio: ProviderSpeech;
       try {
-        const speech = deps.providers?.speech;
-        if (speech) {
-          audio = await speech.synthesize(
-            {
-              ...(req.provider ? { provider: req.provider } : {}),
-              text: req.text,
-              ...(req.voice_id ? { voiceId: req.voice_id } : {}),
-              ...(req.model_id ? { modelId: req.model_id } : {}),
-              stability: req.stability,
-              similarityBoost: req.similarity_boost,
-              speed: req.speed,
-              language: req.language,
-            },
-            ctx.cancellationSignal,
-          );
-        } else {
-          if (req.provider && req.provider !== 'local') {
-            throw nonRetryable(`synthesizeSpeech: ${req.provider} is not configured on this worker`, ERROR_TYPES.provider);
-          }
-          audio = localSpeech(req);
-        }
+        audio = await speech.synthesize(
+          {
+            ...(req.provider ? { provider: req.provider } : {}),
+            text: req.text,
+            ...(req.voice_id ? { voiceId: req.voice_id } : {}),
+            ...(req.model_id ? { modelId: req.model_id } : {}),
+            stability: req.stability,
+            similarityBoost: req.similarity_boost,
+            speed: req.speed,
+            language: req.language,
+          },
+          ctx.cancellationSignal,
+        );
       } catch (err) {
         throw toActivityFailure(err, 'speech synthesis failed');
       } finally {

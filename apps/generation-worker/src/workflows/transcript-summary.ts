@@ -29,7 +29,7 @@ export async function TranscriptSummaryWorkflow(rawInput: unknown): Promise<Tran
     );
 
     const transcript = await run.step(STEPS.transcribe, () =>
-      transcriber.transcribeAudio({ audio_url: audio.url, language: input.language, folder: 'transcripts/text' }),
+      transcriber.transcribeAudio({ audio_url: audio.url, folder: 'transcripts/text' }),
     );
     if (transcript.chars === 0) warnings.push('No speech was recognised in the recording');
 

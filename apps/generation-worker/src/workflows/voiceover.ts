@@ -35,6 +35,10 @@ export async function VoiceoverWorkflow(rawInput: unknown): Promise<VoiceoverOut
       }),
     );
 
+    if (input.provider && speech.provider !== input.provider) {
+      warnings.push(`${input.provider} is not configured on this server: the speech was made by ${speech.provider}`);
+    }
+
     let videoUrl: string | null = null;
     let duration = speech.duration_seconds;
     if (input.video_url) {

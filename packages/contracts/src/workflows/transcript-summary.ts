@@ -8,8 +8,6 @@ export const TranscriptSummaryInput = BaseWorkflowInput.extend({
   media_url: z.url({ protocol: /^https?$/ }).max(4096),
   /** The date relative dates in the recording are resolved against (YYYY-MM-DD); the start date (UTC) when null. */
   meeting_date: z.iso.date().nullable().default(null),
-  /** ISO 639-1 language hint for the transcription; null lets the provider detect it. */
-  language: z.string().regex(/^[a-z]{2}$/, 'must be a two-letter language code').nullable().default(null),
 });
 export type TranscriptSummaryInput = z.infer<typeof TranscriptSummaryInput>;
 export type TranscriptSummaryInputWire = z.input<typeof TranscriptSummaryInput>;
