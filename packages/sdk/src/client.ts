@@ -350,7 +350,9 @@ export class GptMarketClient {
       };
       try {
         armIdle();
-        const headers = this.headers({ accept: 'text/event-stream', 'cache-control': 'no-cache' });
+        // Only CORS-safelisted headers besides Authorization and Last-Event-ID (no Cache-Control: it would need
+        // the gateway to allow it in preflight); `cache: 'no-store'` keeps caches out of the way instead.
+        const headers = this.headers({ accept: 'text/event-stream' });
         if (state.lastEventId) headers['last-event-id'] = state.lastEventId;
         let res: Response;
         try {
@@ -404,6 +406,10 @@ export class GptMarketClient {
           state.lastEventId,
         );
         const reader = res.body.getReader();
+        // Not every body stream follows the fetch signal (a polyfill, a service worker, a wrapped response):
+        // cancel the reader too, so a pending read ends on unsubscribe and on the idle timeout.
+        const cancelReader = () => void reader.cancel(conn.signal.reason).catch(() => undefined);
+        conn.signal.addEventListener('abort', cancelReader, { once: true });
         const decoder = new TextDecoder();
         try {
           for (;;) {
@@ -413,6 +419,10 @@ export class GptMarketClient {
             } catch (err) {
               if (signal.aborted) return { status: 'unsubscribed' };
               throw conn.signal.reason === idle ? idle : networkError(err);
+            }
+            if (conn.signal.aborted) {
+              if (signal.aborted) return { status: 'unsubscribed' };
+              throw conn.signal.reason === idle ? idle : networkError(conn.signal.reason);
             }
             if (chunk.done) {
               parser.feed(decoder.decode());
@@ -424,6 +434,7 @@ export class GptMarketClient {
             if (final) return final;
           }
         } finally {
+          conn.signal.removeEventListener('abort', cancelReader);
           conn.controller.abort(new Error('connection closed'));
           try {
             reader.releaseLock();
