@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { WorkflowFailedError, ActivityFailure, ApplicationFailure, CancelledFailure } from '@temporalio/client';
-import { createProviderLimiter, createReplicate, LocalStorage } from '@gptmarket/providers';
+import { createProviderLimiter, createReplicate, encodePng, LocalStorage, renderPortrait } from '@gptmarket/providers';
 import { startTemporal, waitFor } from '@gptmarket/testkit';
 import { createGenerationActivities } from '../src/activities/index.js';
 import { workflowBundlerOptions } from '../src/worker.js';
@@ -101,6 +101,37 @@ describe('paid jobs on a real Temporal server', () => {
     }
   }, 90_000);
 
+  it('an image of our (local) storage is sent inline; the output is re-hosted into our storage', async () => {
+    const taskQueue = `paid-${++queueN}`;
+    fake.script.pollsToFinish = 1;
+    const png = encodePng(renderPortrait({ width: 32, height: 48, seed: 'ref' }));
+    const ref = await storage.put('refs/2026/11/22/ref.png', png, { contentType: 'image/png', contentLength: png.length });
+    const w = await makeWorker(taskQueue);
+    try {
+      const result = await env.client.workflow.execute('PaidImageWorkflow', {
+        taskQueue,
+        workflowId: `paid-inline-${Date.now()}`,
+        args: [{ model: 'nano-banana', params: { prompt: 'same person, smiling', aspect_ratio: '9:16', image_input: [ref.url] }, folder: 'ruby/faces' }],
+      });
+      const p = [...fake.predictions.values()].at(-1)!;
+      expect(p.model).toBe('google/nano-banana-pro');
+      expect(p.input).toEqual({
+        prompt: 'same person, smiling',
+        image_input: [`data:image/png;base64,${png.toString('base64')}`],
+        aspect_ratio: 'match_input_image',
+        resolution: '2K',
+        output_format: 'jpg',
+        safety_filter_level: 'block_only_high',
+      });
+      expect(result).toMatchObject({ provider: 'replicate', model: 'nano-banana', content_type: 'image/png' });
+      expect(result.url.startsWith('http://media.test/media/ruby/faces/')).toBe(true);
+      expect((await readFile(join(dir, result.key))).subarray(1, 4).toString('latin1')).toBe('PNG');
+    } finally {
+      w.worker.shutdown();
+      await w.running;
+    }
+  }, 60_000);
+
   it('a canceled workflow cancels the prediction at the provider', async () => {
     const taskQueue = `paid-${++queueN}`;
     fake.script.pollsToFinish = 1_000_000;
@@ -113,7 +144,7 @@ describe('paid jobs on a real Temporal server', () => {
       });
       const id = await waitFor('polling', async () => {
         const p = [...fake.predictions.values()].at(-1);
-        return p && p.model === 'google/nano-banana-pro' && p.status !== 'canceled' && pollsOf(p.id) >= 1 ? p.id : undefined;
+        return p && p.model === 'google/nano-banana-pro' && (p.status === 'starting' || p.status === 'processing') && pollsOf(p.id) >= 1 ? p.id : undefined;
       }, { timeoutMs: 20_000 });
       await handle.cancel();
       const err = await handle.result().catch((e: unknown) => e);

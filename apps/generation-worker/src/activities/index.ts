@@ -258,6 +258,9 @@ async function paid(
   if (ctx.cancellationSignal.aborted) onCancel();
   else ctx.cancellationSignal.addEventListener('abort', onCancel, { once: true });
 
+  // Our own media (the face image of a Ruby run) must be reachable by the provider.
+  const input = resumeId ? prediction.input : await providerReachableInput(storage, prediction.input);
+
   let beat: PaidJobHeartbeat | undefined;
   let result: { id: string; outputUrl: string };
   try {
@@ -265,7 +268,7 @@ async function paid(
       client,
       modelLabel: req.model,
       model: prediction.model,
-      input: prediction.input,
+      input,
       resumeId,
       signal: cancelJob.signal,
       detachSignal: detach.signal,
@@ -324,12 +327,45 @@ async function paid(
   }
 }
 
+/** Input fields that carry media URLs. */
+const MEDIA_INPUTS = ['image', 'start_image', 'last_frame_image', 'image_input'];
+/** Largest own image inlined as a data URI for the provider (local storage only). */
+const MAX_INLINE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * URLs of our storage in a model input, made reachable by the provider: S3/R2 objects get a fresh URL
+ * (public, or presigned now so it has not expired by the time the provider fetches it); objects of the
+ * local storage driver (a URL on our own gateway, usually not reachable from the provider) are inlined as
+ * data URIs. Other URLs are left as they are.
+ */
+async function providerReachableInput(storage: Storage, input: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const reachable = async (url: unknown): Promise<unknown> => {
+    if (typeof url !== 'string') return url;
+    const key = storage.keyFromUrl(url);
+    if (!key) return url;
+    if (storage.kind !== 'local') return storage.url(key);
+    const obj = await readOwnObject(storage, url, MAX_INLINE_BYTES);
+    if (!obj) throw nonRetryable(`a media input in our storage is missing or larger than ${MAX_INLINE_BYTES} bytes`, ERROR_TYPES.invalidInput);
+    return `data:${obj.contentType};base64,${obj.data.toString('base64')}`;
+  };
+  const out: Record<string, unknown> = { ...input };
+  for (const field of MEDIA_INPUTS) {
+    const v = out[field];
+    if (v === undefined) continue;
+    out[field] = Array.isArray(v) ? await Promise.all(v.map(reachable)) : await reachable(v);
+  }
+  return out;
+}
+
 /** Reads an object of ours into memory (images only: small). Null when the URL is not in our storage. */
-async function readOwnObject(storage: Storage, url: string): Promise<{ data: Buffer; contentType: string } | null> {
+async function readOwnObject(storage: Storage, url: string, maxBytes = 64 * 1024 * 1024): Promise<{ data: Buffer; contentType: string } | null> {
   const key = storage.keyFromUrl(url);
   if (!key) return null;
   const obj = await storage.get(key);
-  if (obj.size > 64 * 1024 * 1024) return null;
+  if (obj.size > maxBytes) {
+    obj.body.destroy?.();
+    return null;
+  }
   const chunks: Buffer[] = [];
   for await (const chunk of obj.body) chunks.push(chunk as Buffer);
   return { data: Buffer.concat(chunks), contentType: obj.contentType };
