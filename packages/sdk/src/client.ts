@@ -194,8 +194,12 @@ export class GptMarketClient {
       retry: 'idempotent',
       accept: [503],
     });
-    if (!body || typeof body !== 'object' || typeof body.checks !== 'object') {
-      throw new GptMarketError({ status, code: 'invalid_response', message: '/ready answered without checks' });
+    if (!body || typeof body !== 'object' || typeof body.checks !== 'object' || body.checks === null) {
+      throw new GptMarketError({
+        status,
+        code: status === 503 ? 'unavailable' : 'invalid_response',
+        message: `/ready answered ${status} without checks`,
+      });
     }
     return { ...body, ok: status === 200 };
   }
