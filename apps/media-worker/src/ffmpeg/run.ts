@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 
 export class FfmpegError extends Error {
   constructor(
@@ -20,6 +20,20 @@ export interface RunOptions {
   timeoutMs?: number | undefined;
 }
 
+/** Every ffmpeg we started and that still runs: killed if this process exits (no orphans on shutdown or crash). */
+const live = new Set<ChildProcess>();
+let exitHook = false;
+function track(child: ChildProcess): void {
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  if (!exitHook) {
+    exitHook = true;
+    process.once('exit', () => {
+      for (const c of live) c.kill('SIGKILL');
+    });
+  }
+}
+
 /**
  * Runs ffmpeg (argument list, no shell) and reads its `-progress pipe:1` feed. On abort or timeout the
  * process is killed, so no FFmpeg outlives its activity.
@@ -28,6 +42,7 @@ export function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<void> 
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error('aborted'));
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    track(child);
     const stderr: string[] = [];
     let killedFor: Error | null = null;
     const kill = (why: Error) => {
