@@ -28,6 +28,8 @@ export interface AuthenticatedKey {
 /** API keys: created, listed and revoked by the gateway command; only hashes are stored. */
 export class ApiKeyService {
   private activeCount: { value: number; at: number } | null = null;
+  /** When each key's last_used_at was last written: at most once a minute, off the request path. */
+  private readonly touched = new Map<string, number>();
 
   constructor(private readonly db: Database) {}
 
@@ -72,8 +74,12 @@ export class ApiKeyService {
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.hash, hash));
     const match = timingSafeEqual(Buffer.from(row?.hash ?? DECOY, 'hex'), Buffer.from(hash, 'hex'));
     if (!row || !match || row.revokedAt) return null;
-    // Bookkeeping happens off the request path so it does not change response timing.
-    void this.db.update(apiKeys).set({ lastUsedAt: new Date() }).where(eq(apiKeys.id, row.id)).catch(() => {});
+    // Bookkeeping happens off the request path, at most once a minute per key, so it does not change timing.
+    const now = Date.now();
+    if ((this.touched.get(row.id) ?? 0) < now - 60_000) {
+      this.touched.set(row.id, now);
+      void this.db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, row.id)).catch(() => {});
+    }
     return { id: row.id, name: row.name, rateLimit: row.rateLimit };
   }
 }
