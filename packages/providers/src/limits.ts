@@ -2,6 +2,7 @@
  * Per-process provider gates. Each provider gets one limiter per process (`providerLimiter(name)`):
  * - a concurrency gate sized by `PROVIDER_CONCURRENCY_<NAME>` (defaults below), so however many workflows
  *   run, this process never has more calls (or, for Replicate, predictions) in flight than configured;
+ * - an optional request rate, `PROVIDER_RATE_<NAME>` requests per minute: request starts are spaced evenly;
  * - a shared cool-down: when the provider answers 429, every caller in the process waits for the
  *   provider's Retry-After hint (or an exponential backoff) before the next request.
  * Cluster-wide limits are the sum over worker processes; see the README for the Temporal-side option.
@@ -64,11 +65,34 @@ class Limiter implements ProviderLimiter {
   private inFlight = 0;
   private readonly waiters: Array<() => void> = [];
   private coolUntil = 0;
+  private nextStart = 0;
+  private readonly spacingMs: number;
 
   constructor(
     readonly name: string,
     readonly concurrency: number,
-  ) {}
+    /** Requests per minute (0: unlimited). */
+    readonly ratePerMinute = 0,
+  ) {
+    this.spacingMs = ratePerMinute > 0 ? 60_000 / ratePerMinute : 0;
+  }
+
+  /** Waits for the cool-down and for this request's slot in the rate. */
+  private async pace(signal?: AbortSignal) {
+    for (;;) {
+      const now = Date.now();
+      const wait = this.coolUntil - now;
+      if (wait > 0) {
+        await sleep(wait, signal);
+        continue;
+      }
+      if (this.spacingMs === 0) return;
+      const start = Math.max(now, this.nextStart);
+      this.nextStart = start + this.spacingMs;
+      if (start > now) await sleep(start - now, signal);
+      return;
+    }
+  }
 
   get active() {
     return this.inFlight;
@@ -110,8 +134,7 @@ class Limiter implements ProviderLimiter {
     const maxWait = opts.maxWaitMs ?? 60_000;
     const base = opts.baseDelayMs ?? 500;
     for (let attempt = 1; ; attempt++) {
-      const wait = this.coolUntil - Date.now();
-      if (wait > 0) await sleep(wait, opts.signal);
+      await this.pace(opts.signal);
       try {
         return await fn();
       } catch (err) {
@@ -153,17 +176,27 @@ export function providerConcurrency(name: string, env: NodeJS.ProcessEnv = proce
   return DEFAULT_CONCURRENCY[name] ?? 4;
 }
 
+/** Requests per minute configured for a provider: `PROVIDER_RATE_<NAME>` (unset: no rate limit in process). */
+export function providerRate(name: string, env: NodeJS.ProcessEnv = process.env): number {
+  const v = `PROVIDER_RATE_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  const raw = env[v]?.trim();
+  if (!raw) return 0;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > 1_000_000) throw new Error(`${v}: expected requests per minute, a number above 0`);
+  return n;
+}
+
 /** The process-wide limiter of a provider (created on first use, then shared). */
 export function providerLimiter(name: string, env: NodeJS.ProcessEnv = process.env): ProviderLimiter {
   let l = limiters.get(name);
   if (!l) {
-    l = new Limiter(name, providerConcurrency(name, env));
+    l = new Limiter(name, providerConcurrency(name, env), providerRate(name, env));
     limiters.set(name, l);
   }
   return l;
 }
 
 /** A limiter not shared with the process (tests, or a client with its own budget). */
-export function createProviderLimiter(name: string, concurrency: number): ProviderLimiter {
-  return new Limiter(name, concurrency);
+export function createProviderLimiter(name: string, concurrency: number, ratePerMinute = 0): ProviderLimiter {
+  return new Limiter(name, concurrency, ratePerMinute);
 }

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import { createProviderLimiter, providerConcurrency, providerLimiter, providerRate, ProviderError } from '../src/index.js';
+
+const rateLimited = (ms?: number) => new ProviderError('x', 'rate_limited', 'x HTTP 429', { status: 429, ...(ms !== undefined ? { retryAfterMs: ms } : {}) });
+
+describe('provider limiter', () => {
+  it('concurrency comes from PROVIDER_CONCURRENCY_<NAME>, one limiter per process and name', () => {
+    expect(providerConcurrency('replicate', {})).toBe(4);
+    expect(providerConcurrency('elevenlabs', { PROVIDER_CONCURRENCY_ELEVENLABS: '7' })).toBe(7);
+    expect(() => providerConcurrency('openai', { PROVIDER_CONCURRENCY_OPENAI: '0' })).toThrow(/PROVIDER_CONCURRENCY_OPENAI/);
+    expect(providerRate('gemini', { PROVIDER_RATE_GEMINI: '120' })).toBe(120);
+    expect(providerLimiter('test-shared', {})).toBe(providerLimiter('test-shared', {}));
+  });
+
+  it('never runs more than `concurrency` calls at once', async () => {
+    const l = createProviderLimiter('t', 3);
+    let active = 0;
+    let max = 0;
+    await Promise.all(
+      Array.from({ length: 12 }, () =>
+        l.run(async () => {
+          active++;
+          max = Math.max(max, active);
+          await new Promise((r) => setTimeout(r, 15));
+          active--;
+        }),
+      ),
+    );
+    expect(max).toBe(3);
+    expect(l.active).toBe(0);
+  });
+
+  it('a 429 with Retry-After holds back every caller of the process until it has passed', async () => {
+    const l = createProviderLimiter('t', 10);
+    const starts: number[] = [];
+    let first = true;
+    const t0 = Date.now();
+    await Promise.all([
+      l.run(async () => {
+        starts.push(Date.now() - t0);
+        if (first) {
+          first = false;
+          throw rateLimited(600);
+        }
+      }),
+      (async () => {
+        await new Promise((r) => setTimeout(r, 50));
+        await l.run(async () => void starts.push(Date.now() - t0));
+      })(),
+    ]);
+    // The first call, then both the retry and the late caller only after the 600 ms hint.
+    expect(starts).toHaveLength(3);
+    expect(starts[0]).toBeLessThan(100);
+    expect(starts[1]).toBeGreaterThanOrEqual(580);
+    expect(starts[2]).toBeGreaterThanOrEqual(580);
+  });
+
+  it('a Retry-After longer than maxWaitMs is thrown to the caller (Temporal retries later)', async () => {
+    const l = createProviderLimiter('t', 1);
+    let calls = 0;
+    const err = await l.run(async () => { calls++; throw rateLimited(120_000); }, { maxWaitMs: 1000 }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ProviderError);
+    expect(calls).toBe(1);
+  });
+
+  it('non-retryable errors are not retried; attempts are bounded', async () => {
+    const l = createProviderLimiter('t', 1);
+    let calls = 0;
+    await l.run(async () => { calls++; throw new ProviderError('x', 'bad_request', 'no'); }).catch(() => {});
+    expect(calls).toBe(1);
+    calls = 0;
+    await l.run(async () => { calls++; throw new ProviderError('x', 'unavailable', 'down'); }, { maxAttempts: 3, baseDelayMs: 5 }).catch(() => {});
+    expect(calls).toBe(3);
+    calls = 0;
+    await l.run(async () => { calls++; throw new ProviderError('x', 'unavailable', 'down'); }, { retryUnavailable: false }).catch(() => {});
+    expect(calls).toBe(1);
+  });
+
+  it('PROVIDER_RATE spaces request starts evenly', async () => {
+    const l = createProviderLimiter('t', 10, 600); // one per 100 ms
+    const t0 = Date.now();
+    const starts: number[] = [];
+    await Promise.all(Array.from({ length: 5 }, () => l.run(async () => void starts.push(Date.now() - t0))));
+    starts.sort((a, b) => a - b);
+    expect(starts[4]!).toBeGreaterThanOrEqual(390);
+    for (let i = 1; i < 5; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(90);
+  });
+});
