@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { GENERATION_TYPES, RUBY_SUGGESTIONS } from '@gptmarket/contracts';
-import type { GenerationTypeName, JsonSchema } from './types.js';
+import type { GenerationTypeInfo, GenerationTypeName, JsonSchema } from './types.js';
 
 /**
  * A form-field registry derived from the contracts, for building generation forms (the TypeScript successor of the
@@ -194,6 +194,21 @@ export function formFieldsFromJsonSchema(jsonSchema: JsonSchema, options: FormFi
     fields.push(fieldFromSchema(name, prop, required.has(name), options.suggestions?.[name]));
   }
   return fields;
+}
+
+/**
+ * The form of an entry of the gateway's catalogue (`client.generationTypes()`), for types this SDK may not have
+ * been compiled with; suggestions known to the SDK apply to the types it knows.
+ */
+export function formFromGenerationType(info: GenerationTypeInfo): FormDefinition {
+  const suggestions = Object.hasOwn(FIELD_SUGGESTIONS, info.type) ? FIELD_SUGGESTIONS[info.type as GenerationTypeName] : undefined;
+  return {
+    type: info.type,
+    name: info.name,
+    description: info.description,
+    workflowType: info.workflow_type,
+    fields: formFieldsFromJsonSchema(info.input_schema, suggestions ? { suggestions } : {}),
+  };
 }
 
 /** Form fields of a zod object schema, as the client sends it (`io: 'input'`: defaulted fields are optional). */

@@ -31,6 +31,7 @@ export {
   formDefaults,
   formFieldsFromJsonSchema,
   formFieldsFromSchema,
+  formFromGenerationType,
   getForm,
   getFormRegistry,
   titleCase,

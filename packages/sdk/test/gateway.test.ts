@@ -14,6 +14,7 @@ import {
   GptMarketClient,
   GptMarketError,
   formFieldsFromJsonSchema,
+  formFromGenerationType,
   getForm,
   type Generation,
   type ProgressEvent,
@@ -103,6 +104,13 @@ describe('service endpoints', () => {
     expect(types.map((t) => t.type)).toContain('hello_world');
     expect(JSON.stringify(ruby.input_schema)).not.toContain('secret_key');
     expect(formFieldsFromJsonSchema(ruby.input_schema, { suggestions: RUBY_SUGGESTIONS })).toEqual(getForm('ruby')!.fields);
+    // Every type the gateway serves gives the same form as the contracts compiled into the SDK.
+    for (const info of types) {
+      const form = formFromGenerationType(info);
+      expect(JSON.stringify(form)).not.toContain('secret_key');
+      const compiled = getForm(info.type);
+      if (compiled) expect(form, info.type).toEqual(compiled);
+    }
   });
 });
 
