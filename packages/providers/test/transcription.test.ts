@@ -25,9 +25,12 @@ afterAll(async () => {
 describe('transcription', () => {
   it('AssemblyAI: uploads the bytes, asks for speaker labels, polls, renders speaker turns', async () => {
     const assemblyai = createAssemblyAi({ ASSEMBLYAI_API_KEY: 'aai-test-key-0123456789', ASSEMBLYAI_BASE_URL: aai.url }, { limiter: createProviderLimiter('assemblyai', 2) });
+    aai.uploadFailures = 1; // the retried upload must send the whole file again
     const r = await createTranscriber({}, { assemblyai, pollMs: 10 }).transcribe(file);
     expect(r).toEqual({ text: '[Speaker A]: Hi.\n\n[Speaker B]: Hello.', provider: 'assemblyai' });
-    expect(aai.uploads.at(-1)!.equals(audio)).toBe(true);
+    expect(aai.uploads).toHaveLength(1);
+    expect(aai.uploads[0]!.equals(audio)).toBe(true);
+    expect(aai.requests.filter((q) => q.path === '/v2/upload')).toHaveLength(2);
     expect(aai.requests.find((q) => q.path === '/v2/transcript')!.json).toEqual({ audio_url: 'https://cdn.assemblyai.test/upload/1', speaker_labels: true });
     aai.outcome = 'error';
     const err = (await createTranscriber({}, { assemblyai, pollMs: 10 }).transcribe(file).catch((e: unknown) => e)) as ProviderError;

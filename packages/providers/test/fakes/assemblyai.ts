@@ -4,6 +4,8 @@ import { sendJson, startFake, type FakeServer } from './http.js';
 export interface FakeAssemblyAi extends FakeServer {
   uploads: Buffer[];
   pollsToFinish: number;
+  /** Fail this many uploads with 503 first. */
+  uploadFailures: number;
   outcome: 'completed' | 'error';
 }
 
@@ -14,6 +16,10 @@ export async function startFakeAssemblyAi(key = 'aai-test-key-0123456789'): Prom
     await startFake((req, res) => {
       if (req.headers.authorization !== key) return sendJson(res, 401, { error: 'Authentication error, API token missing/invalid' });
       if (req.method === 'POST' && req.path === '/v2/upload') {
+        if (self.uploadFailures > 0) {
+          self.uploadFailures--;
+          return sendJson(res, 503, { error: 'upstream unavailable' });
+        }
         self.uploads.push(req.body);
         return sendJson(res, 200, { upload_url: `https://cdn.assemblyai.test/upload/${self.uploads.length}` });
       }
@@ -33,7 +39,7 @@ export async function startFakeAssemblyAi(key = 'aai-test-key-0123456789'): Prom
       }
       return sendJson(res, 404, { error: 'no route' });
     }),
-    { uploads: [] as Buffer[], pollsToFinish: 2, outcome: 'completed' as const },
+    { uploads: [] as Buffer[], pollsToFinish: 2, uploadFailures: 0, outcome: 'completed' as const },
   ) as FakeAssemblyAi;
   return self;
 }
