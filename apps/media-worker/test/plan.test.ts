@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -103,6 +104,17 @@ describe('output format and provenance', () => {
     expect(meanDiff(g, Buffer.alloc(360 * 360, 0), 360, { x0: 0, y0: 0, x1: 60, y1: 360 })).toBeGreaterThan(20);
   });
 
+  it('honours the encoder preset and the audio bitrate', async () => {
+    const fast = await render(clip, { preserve_audio: true, output: { preset: 'ultrafast', audio_bitrate_kbps: 64 } });
+    const slow = await render(clip, { preserve_audio: true, output: { preset: 'slow', audio_bitrate_kbps: 192 } });
+    // x264 records its effective settings in the stream: subme is 0 for ultrafast and 8 for slow.
+    expect(readFileSync(fast.outputPath).toString('latin1')).toMatch(/subme=0 /);
+    expect(readFileSync(slow.outputPath).toString('latin1')).toMatch(/subme=8 /);
+    const rate = (path: string) => Number(audioStream(ffprobe(path))!.bit_rate);
+    expect(rate(fast.outputPath)).toBeLessThan(80_000);
+    expect(rate(slow.outputPath)).toBeGreaterThan(150_000);
+  });
+
   it('writes a poster frame and an animated preview in the same run', async () => {
     const out = await render(clip, { output: { thumbnails: true } });
     const poster = ffprobe(out.posterPath!);
@@ -145,6 +157,17 @@ describe('speed and audio', () => {
     expect(meanVolume(out.outputPath, band(440))).toBeLessThan(meanVolume(out.outputPath, band(880)) - 25);
   });
 
+  it('offset_seconds starts the track that far in', async () => {
+    // 1 s of 660 Hz then 1 s of 990 Hz: an offset of 1 s leaves only the 990 Hz part.
+    const twoTone = join(dir, 'two-tone.m4a');
+    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=48000:duration=1', '-f', 'lavfi', '-i', 'sine=frequency=990:sample_rate=48000:duration=1', '-filter_complex', '[0:a][1:a]concat=n=2:v=0:a=1[a]', '-map', '[a]', '-c:a', 'aac', twoTone]);
+    const from0 = await render(clip, { audio: { url: 'https://example.com/a.m4a' } }, { audioInput: twoTone });
+    const from1 = await render(clip, { audio: { url: 'https://example.com/a.m4a', offset_seconds: 1 } }, { audioInput: twoTone });
+    const head = (path: string, f: number) => meanVolume(path, `atrim=0:0.8,${band(f)}`);
+    expect(head(from0.outputPath, 660)).toBeGreaterThan(head(from0.outputPath, 990) + 20);
+    expect(head(from1.outputPath, 990)).toBeGreaterThan(head(from1.outputPath, 660) + 20);
+  });
+
   it('mix keeps both; ducking lowers the track under the source', async () => {
     const plain = await render(clip, { preserve_audio: true, audio: { url: 'https://example.com/a.m4a', mode: 'mix', volume: 0.5 } }, { audioInput: tone880 });
     const ducked = await render(clip, { preserve_audio: true, audio: { url: 'https://example.com/a.m4a', mode: 'mix', volume: 0.5, duck: true } }, { audioInput: tone880 });
@@ -170,6 +193,11 @@ describe('image to video', () => {
     const diff = (path: string) => meanDiff(greyFrame(path, 0.1, 640, 480), greyFrame(path, 1.8, 640, 480), 640, { x0: 0, y0: 0, x1: 640, y1: 480 });
     expect(diff(still.outputPath)).toBeLessThan(1);
     expect(diff(zoom.outputPath)).toBeGreaterThan(5);
+    for (const motion of ['zoom_out', 'pan_left'] as const) {
+      const moved = await render(image, { image: { duration_seconds: 1, motion }, output: { width: 320, height: 240 } });
+      const d = meanDiff(greyFrame(moved.outputPath, 0.05, 320, 240), greyFrame(moved.outputPath, 0.9, 320, 240), 320, { x0: 0, y0: 0, x1: 320, y1: 240 });
+      expect(d, motion).toBeGreaterThan(5);
+    }
     const pan = await render(image, { image: { duration_seconds: 1, motion: 'pan_right' }, audio: { url: 'https://example.com/a.m4a' } }, { audioInput: tone880 });
     const pp = ffprobe(pan.outputPath);
     expect(Number(audioStream(pp)!.duration)).toBeCloseTo(1, 1);
@@ -223,6 +251,20 @@ describe('captions', () => {
     for (let i = 0; i < rgbBox.length; i += 3) if (rgbBox[i]! > 200 && rgbBox[i + 1]! < 60 && rgbBox[i + 2]! < 60) red++;
     expect(red).toBeGreaterThan(1500);
     expect(bb!.x1 - bb!.x0).toBeGreaterThan(40 + 30);
+
+    // font_scale_factor: the size is the frame height over the factor (568/10 = 56 px against 568/20 = 28 px).
+    const scaled10 = (await box({ text: 'SCALE', font_size: null, font_scale_factor: 10 })).box!;
+    const scaled20 = (await box({ text: 'SCALE', font_size: null, font_scale_factor: 20 })).box!;
+    expect((scaled10.y1 - scaled10.y0) / (scaled20.y1 - scaled20.y0)).toBeGreaterThan(1.7);
+    // border_color and padding.
+    const { out: redEdge } = await box({ text: 'EDGE', border_width: 5, border_color: '#FF0000', font_color: 'white' });
+    const rgbEdge = rgbFrame(redEdge.outputPath, 0.5, W, H);
+    let redEdgePixels = 0;
+    for (let i = 0; i < rgbEdge.length; i += 3) if (rgbEdge[i]! > 200 && rgbEdge[i + 1]! < 60 && rgbEdge[i + 2]! < 60) redEdgePixels++;
+    expect(redEdgePixels).toBeGreaterThan(200);
+    const pad5 = (await box({ text: 'PAD', background_color: 'black', padding: 5, border_width: 0 })).box!;
+    const pad40 = (await box({ text: 'PAD', background_color: 'black', padding: 40, border_width: 0 })).box!;
+    expect(pad40.x1 - pad40.x0 - (pad5.x1 - pad5.x0)).toBeGreaterThan(60);
 
     const timed = await render(grey, { caption: { text: 'TIMED', font_size: 40, start_time: 0.6, end_time: 1.2 } });
     const at = (t: number) => meanDiff(greyFrame(timed.outputPath, t, W, H), greyFrame(grey, t, W, H), W, { x0: 0, y0: 0, x1: W, y1: H });
