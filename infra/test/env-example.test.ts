@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { gatewayEnv } from '../../apps/gateway/src/env.js';
+import { generationWorkerEnv } from '../../apps/generation-worker/src/env.js';
+import { mediaWorkerEnv } from '../../apps/media-worker/src/env.js';
+import { providersEnvShape, storageEnvShape, temporalEnvShape } from '@gptmarket/providers';
+import { read, walk } from './repo.js';
+
+/**
+ * .env.example must list every variable any process reads, and nothing that nothing reads. Readers: the zod
+ * env schemas of each process (their `.shape` keys), direct `process.env` reads in app/package sources and
+ * scripts, and `${VAR}` interpolations in the compose files (variables of the deployment itself).
+ */
+
+/** Read, but deliberately not in .env.example: set by test runners or the toolchain, never by an operator. */
+const NOT_FOR_OPERATORS = new Set([
+  'VITEST', // set by vitest; loadEnv throws instead of exiting under it
+  'XDG_CACHE_HOME', // XDG base directory (testkit's tool cache)
+  'GPTMARKET_TOOLS_DIR', // scripts/lib/env.sh: where the pinned toolchain is cached
+  'TEMPORAL_CLI_PATH', // testkit / dev script: the pinned Temporal CLI binary
+  'PG_BIN_DIR', // testkit: PostgreSQL binaries for throwaway clusters
+  'TEST_SERVICE_LOGS', // testkit: echo spawned services' output while debugging tests
+]);
+
+const SOURCE_DIRS = [...walk('apps', /\.(ts|mts|js|mjs)$/), ...walk('packages', /\.(ts|mts|js|mjs)$/), ...walk('scripts', /\.(ts|mts|js|mjs)$/), ...walk('infra/scripts', /\.(ts|mts|js|mjs)$/)]
+  .filter((f) => /^(apps|packages)\/[^/]+\/src\//.test(f) || f.startsWith('scripts/') || f.startsWith('infra/scripts/'));
+
+function directReads(): Map<string, string[]> {
+  const found = new Map<string, string[]>();
+  const patterns = [/process\.env\.([A-Z][A-Z0-9_]*)/g, /process\.env\[\s*['"`]([A-Z][A-Z0-9_]*)['"`]\s*\]/g];
+  for (const file of SOURCE_DIRS) {
+    const text = read(file);
+    for (const re of patterns) for (const m of text.matchAll(re)) found.set(m[1]!, [...(found.get(m[1]!) ?? []), file]);
+  }
+  return found;
+}
+
+const schemaKeys = (schema: z.ZodObject) => Object.keys(schema.shape);
+
+function composeVariables(): Set<string> {
+  const vars = new Set<string>();
+  for (const file of ['docker-compose.prod.yml', 'docker-compose.temporal-public.yml']) {
+    // ${VAR}, ${VAR:-default}, ${VAR:?message}; $$ escapes are container-side shell variables, not compose's.
+    for (const m of read(file).matchAll(/(?<!\$)\$\{([A-Z][A-Z0-9_]*)(?::?[-?][^}]*)?\}/g)) vars.add(m[1]!);
+  }
+  return vars;
+}
+
+function exampleEntries(): Map<string, { value: string; comment: string }> {
+  const lines = read('.env.example').split('\n');
+  const entries = new Map<string, { value: string; comment: string }>();
+  lines.forEach((line, i) => {
+    const m = line.match(/^([A-Z][A-Z0-9_]*)=(.*)$/);
+    if (!m) return;
+    expect(entries.has(m[1]!), `${m[1]} is listed twice in .env.example`).toBe(false);
+    const prev = lines[i - 1] ?? '';
+    entries.set(m[1]!, { value: m[2]!, comment: prev.startsWith('#') ? prev : '' });
+  });
+  return entries;
+}
+
+describe('.env.example', () => {
+  const example = exampleEntries();
+  const schemas = { gateway: gatewayEnv, 'generation-worker': generationWorkerEnv, 'media-worker': mediaWorkerEnv };
+  const read_ = new Map<string, string>();
+  for (const [name, schema] of Object.entries(schemas)) for (const k of schemaKeys(schema)) read_.set(k, `${name} env schema`);
+  for (const shape of [temporalEnvShape, storageEnvShape, providersEnvShape]) for (const k of Object.keys(shape)) read_.set(k, 'providers env shape');
+  for (const [k, files] of directReads()) if (!read_.has(k)) read_.set(k, files[0]!);
+  const compose = composeVariables();
+
+  it('finds the readers it scans (the scan itself works)', () => {
+    expect(read_.get('WORKFLOW_SECRET_KEY')).toBeDefined();
+    expect(read_.get('WORKFLOW_BUNDLE_PATH')).toBeDefined(); // a direct process.env read in worker.ts
+    expect(read_.get('HEALTH_PORT')).toBeDefined();
+    expect(compose.has('HOST_PORT') && compose.has('WORKER_REPLICAS')).toBe(true);
+    expect(example.size).toBeGreaterThan(50);
+  });
+
+  it('lists every variable a process or the compose file reads', () => {
+    const missing = [...new Set([...read_.keys(), ...compose])].filter((k) => !example.has(k) && !NOT_FOR_OPERATORS.has(k));
+    expect(missing.map((k) => `${k} (read by ${read_.get(k) ?? 'docker-compose'})`)).toEqual([]);
+  });
+
+  it('lists nothing that nothing reads', () => {
+    const unread = [...example.keys()].filter((k) => !read_.has(k) && !compose.has(k));
+    expect(unread).toEqual([]);
+  });
+
+  it('gives every variable a one-line comment', () => {
+    const bare = [...example].filter(([, e]) => e.comment.replace(/^#\s*/, '').length < 8).map(([k]) => k);
+    expect(bare).toEqual([]);
+  });
+
+  it('shows the code defaults (a default in .env.example that differs from the code would mislead)', () => {
+    const wrong: string[] = [];
+    for (const [name, schema] of Object.entries(schemas)) {
+      for (const [key, field] of Object.entries(schema.shape) as [string, z.ZodType][]) {
+        const entry = example.get(key);
+        if (!entry || entry.value === '') continue;
+        const parsed = field.safeParse(undefined);
+        if (!parsed.success || parsed.data === undefined) continue;
+        // Per-process defaults may differ (e.g. the shutdown grace); the example shows one of them.
+        const defaults = Object.values(schemas).map((s) => (s.shape as Record<string, z.ZodType>)[key]?.safeParse(undefined)).filter((r) => r?.success).map((r) => String(r!.data));
+        if (!defaults.includes(entry.value)) wrong.push(`${key}: .env.example says ${entry.value}, ${name} defaults to ${String(parsed.data)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('keeps WORKFLOW_SECRET_ENABLED on by default, as the deployment guide says', () => {
+    expect(example.get('WORKFLOW_SECRET_ENABLED')?.value).toBe('true');
+    expect(generationWorkerEnv.shape.WORKFLOW_SECRET_ENABLED.parse(undefined)).toBe(true);
+  });
+});
