@@ -144,8 +144,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await app.register(fastifyRateLimit, {
       global: true,
       timeWindow: env.RATE_LIMIT_WINDOW_MS,
-      max: (req) => req.auth?.rateLimit ?? (req.auth?.apiKeyId ? env.RATE_LIMIT_MAX : env.RATE_LIMIT_ANON_MAX),
-      keyGenerator: (req) => (req.auth?.apiKeyId ? `key:${req.auth.apiKeyId}` : `ip:${req.ip}`),
+      // A key has its own budget (its limit or the default); basic-auth callers get the authenticated budget per
+      // IP; everyone else the anonymous one.
+      max: (req) => req.auth?.rateLimit ?? (req.auth?.kind === 'key' || req.auth?.kind === 'basic' ? env.RATE_LIMIT_MAX : env.RATE_LIMIT_ANON_MAX),
+      keyGenerator: (req) => (req.auth?.apiKeyId ? `key:${req.auth.apiKeyId}` : `${req.auth?.kind === 'basic' ? 'basic' : 'ip'}:${req.ip}`),
       allowList: (req) => /^\/(health|ready)$/.test(req.url.split('?')[0]!),
       errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `rate limit of ${ctx.max} requests per ${Math.round(ctx.ttl / 1000) || 1} s exceeded; retry after ${ctx.after}`),
     });

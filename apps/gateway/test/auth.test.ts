@@ -131,7 +131,10 @@ describe('basic auth', () => {
       const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
       expect((await h.app.inject({ method: 'GET', url: '/v1/generations' })).statusCode).toBe(401);
       expect((await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: basic('admin', 'wrong') } })).statusCode).toBe(401);
-      expect((await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: basic('admin', 'correct horse') } })).statusCode).toBe(200);
+      const ok = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: basic('admin', 'correct horse') } });
+      expect(ok.statusCode).toBe(200);
+      // basic-auth callers get the authenticated budget, not the anonymous one
+      expect(ok.headers['x-ratelimit-limit']).toBe('120');
     } finally {
       await h.close();
     }

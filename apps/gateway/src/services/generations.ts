@@ -92,6 +92,11 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
 export class GenerationService {
   /** Called after a record changes (the tracker fans it out to SSE listeners). */
   onChange: (row: GenerationRow) => void = () => {};
+  /**
+   * History length at the last observation of each running workflow. Queries answer from history, so when it
+   * has not grown neither can their answers: the tracker then skips the two queries.
+   */
+  private readonly seenHistory = new Map<string, number>();
 
   constructor(private readonly deps: GenerationServiceDeps) {}
 
@@ -323,10 +328,16 @@ export class GenerationService {
   }
 
   private async observe(handle: WorkflowHandle, row: GenerationRow): Promise<Partial<GenerationRow>> {
-    const { status } = await handle.describe();
+    const { status, historyLength } = await handle.describe();
+    if (status.name !== 'RUNNING') this.seenHistory.delete(row.workflowId);
     switch (status.name) {
       case 'RUNNING':
       case 'CONTINUED_AS_NEW': {
+        if (this.seenHistory.get(row.workflowId) === historyLength && row.status === 'running') {
+          return { status: row.status, currentStep: row.currentStep };
+        }
+        if (this.seenHistory.size > 10_000) this.seenHistory.clear();
+        this.seenHistory.set(row.workflowId, historyLength);
         const [wfStatus, step] = await Promise.all([
           withTimeout(handle.query<string>(QUERY_GET_STATUS), 5_000).catch(() => 'running'),
           this.currentStep(handle),
