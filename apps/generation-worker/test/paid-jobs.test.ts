@@ -190,6 +190,20 @@ describe('paid jobs on a real Temporal server', () => {
     }
   }, 60_000);
 
+  it('the registry runs inside the workflow sandbox (a workflow can validate params before paying)', async () => {
+    const taskQueue = `paid-${++queueN}`;
+    const w = await makeWorker(taskQueue);
+    try {
+      const ok = await env.client.workflow.execute('ValidateModelWorkflow', { taskQueue, workflowId: `validate-ok-${Date.now()}`, args: ['hidream-fast', { prompt: 'p', aspect_ratio: '3:4' }, 'image'] });
+      expect(ok).toEqual({ ok: true, prediction: { model: 'prunaai/hidream-l1-fast', input: expect.objectContaining({ resolution: '880 × 1168 (Portrait)' }) } });
+      const bad = await env.client.workflow.execute('ValidateModelWorkflow', { taskQueue, workflowId: `validate-bad-${Date.now()}`, args: ['seedance-1.5-pro', { prompt: 'p', fps: 30 }, 'video'] });
+      expect(bad).toEqual({ ok: false, name: 'ModelInputError', error: 'seedance-1.5-pro: fps: must be 24 (the only frame rate the model supports)' });
+    } finally {
+      w.worker.shutdown();
+      await w.running;
+    }
+  }, 60_000);
+
   it('invalid params are rejected before any request to the provider', async () => {
     const taskQueue = `paid-${++queueN}`;
     const before = fake.requests.length;

@@ -16,3 +16,13 @@ export async function PaidVideoWorkflow(req: VideoRequest) {
 export async function PaidImageWorkflow(req: ImageRequest) {
   return paid.generateImage(req);
 }
+
+/** The model registry is sandbox-safe: a workflow can validate a paid call's params before anything is paid. */
+import { buildPrediction } from '@gptmarket/providers/models';
+export async function ValidateModelWorkflow(model: string, params: Record<string, unknown>, category: 'image' | 'video') {
+  try {
+    return { ok: true as const, prediction: buildPrediction(model, params, category) };
+  } catch (err) {
+    return { ok: false as const, error: (err as Error).message, name: (err as Error).name };
+  }
+}
