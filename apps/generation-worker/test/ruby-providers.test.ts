@@ -1,0 +1,87 @@
+/**
+ * RubyWorkflow end to end with the paid providers: OpenAI (prompts) and Replicate (face + video) are fake
+ * servers speaking their real protocols, reached through the official SDKs; Temporal, FFmpeg and storage are real.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUBY_WORKFLOW, type RubyOutput } from '@gptmarket/contracts';
+import { createOpenAiLlm, createProviderLimiter, createReplicate } from '@gptmarket/providers';
+import { FAKE_REPLICATE_KEY, startFakeReplicate, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
+import { startFakeOpenAi, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';
+import { ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness } from './harness.js';
+
+let h: Harness;
+let replicate: FakeReplicate;
+let openai: FakeLlm & { baseUrl: string };
+
+const PERSON = { subject: { type: 'candid selfie', hair: { color: 'pink' } }, apparel: {}, phone: { model: 'iPhone_15_Pro_Max' }, environment: {}, image_rendering: {} };
+const REACTION = { movements: ['Eyes widen', 'Brows lift', 'Head tilts', 'Leans in', 'Holds still'], final_prompt: 'Eyes widen, brows lift. No speech, mouth closed.' };
+
+beforeAll(async () => {
+  [replicate, openai] = await Promise.all([startFakeReplicate({ pollsToFinish: 2 }), startFakeOpenAi()]);
+  openai.fallback = (req) => {
+    const user = (req.json as { messages: Array<{ role: string; content: string }> }).messages.find((m) => m.role === 'user')!.content;
+    return { content: JSON.stringify(user.includes('final_prompt') ? REACTION : PERSON) };
+  };
+  h = await startHarness({
+    generation: {
+      providers: {
+        replicate: createReplicate({ REPLICATE_API_KEY: FAKE_REPLICATE_KEY, REPLICATE_BASE_URL: replicate.baseUrl }, { limiter: createProviderLimiter('replicate', 4) }),
+        downloadPolicy: { allowHosts: [`127.0.0.1:${replicate.port}`] },
+        pollMs: 50,
+        maxOutputBytes: 50 * 1024 * 1024,
+        promptLlm: createOpenAiLlm({ OPENAI_API_KEY: 'sk-test-openai-key-123456', OPENAI_BASE_URL: openai.baseUrl }),
+      },
+    },
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await h?.stop();
+  await Promise.all([replicate?.close(), openai?.close()]);
+});
+
+describe('RubyWorkflow with OpenAI and Replicate', () => {
+  it('sends the exact payloads, chains the face into the video, and re-hosts every output', async () => {
+    const run = await runWorkflow<RubyOutput>(h, RUBY_WORKFLOW, {
+      text_overlay: 'wait for it',
+      hair_color: 'pink',
+      ethnicity: 'latino',
+      clothing: 'athletic',
+      aspect_ratio: '9:16',
+      image_model: 'hidream-fast',
+      image_model_params: { seed: 7, speed_mode: 'Juiced 🔥 (more speed)' },
+      video_model: 'kling-v2.6',
+      video_duration: 10,
+      video_model_params: { negative_prompt: 'blurry' },
+    }, { timeoutMs: 150_000 });
+    expect(run.error).toBeUndefined();
+    const out = run.result!;
+
+    // Prompts: two OpenAI calls, every person attribute in the person prompt.
+    const chats = openai.requests.filter((r) => r.path === '/v1/chat/completions');
+    expect(chats).toHaveLength(2);
+    const personUser = chats.map((c) => (c.json as { messages: Array<{ role: string; content: string }> }).messages[1]!.content).find((u) => u.includes('Hair colour'))!;
+    for (const v of ['pink', 'latino', 'athletic']) expect(personUser).toContain(v);
+    expect(out.enhanced_image_prompt).toBe(JSON.stringify(PERSON));
+    expect(out.enhanced_video_prompt).toBe(REACTION.final_prompt);
+
+    // Replicate: exactly two creates, with the registry payloads.
+    const creates = replicate.requests.filter((r) => r.method === 'POST' && r.path.endsWith('/predictions'));
+    expect(creates.map((c) => c.path)).toEqual(['/v1/models/prunaai/hidream-l1-fast/predictions', '/v1/models/kwaivgi/kling-v2.6/predictions']);
+    expect(creates[0]!.json).toEqual({
+      input: { prompt: JSON.stringify(PERSON), model_type: 'fast', speed_mode: 'Juiced 🔥 (more speed)', resolution: '768 × 1360 (Portrait)', seed: 7, output_format: 'webp', output_quality: 100, negative_prompt: '' },
+    });
+    const face = readStored(h, out.face_image_url);
+    expect(creates[1]!.json).toEqual({
+      input: { prompt: REACTION.final_prompt, negative_prompt: 'blurry', start_image: `data:image/png;base64,${face.toString('base64')}`, aspect_ratio: '9:16', duration: 10, generate_audio: false },
+    });
+
+    // Every URL is ours; the final video is the slowed, captioned render of the re-hosted raw video.
+    for (const url of [out.face_image_url, out.raw_video_url, out.final_video_url]) expect(h.storage.keyFromUrl(url)).not.toBeNull();
+    expect(out.providers).toEqual({ prompts: 'openai', image: 'replicate', video: 'replicate' });
+    const raw = ffprobe(storedPath(h, out.raw_video_url));
+    const final = ffprobe(storedPath(h, out.final_video_url));
+    expect(raw.streams[0]!.codec_name).toBe('h264');
+    expect(Number(final.format.duration) / Number(raw.format.duration)).toBeCloseTo(1 / 0.7, 1);
+  }, 180_000);
+});
