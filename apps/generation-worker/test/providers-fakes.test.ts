@@ -15,8 +15,10 @@ import {
   ERROR_TYPES,
   PINTEREST_QUERY_MODEL,
   SLIDESHOWS_PINTEREST_WORKFLOW,
+  TRANSCRIPT_SUMMARY_WORKFLOW,
   VOICEOVER_WORKFLOW,
   type SlideshowsPinterestOutput,
+  type TranscriptSummaryOutput,
   type VoiceoverOutput,
 } from '@gptmarket/contracts';
 import {
@@ -24,11 +26,14 @@ import {
   createLlm,
   createLocalLlm,
   createProviderLimiter,
+  createAssemblyAi,
   createSpeech,
+  createTranscriber,
   encodePng,
   makeKey,
   renderPortrait,
 } from '@gptmarket/providers';
+import { startFakeAssemblyAi, type FakeAssemblyAi } from '../../../packages/providers/test/fakes/assemblyai.js';
 import { startFakeGptMarket, type FakeGptMarket } from '../../../packages/providers/test/fakes/gptmarket.js';
 import { startFakeGemini, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';
 import { startFakeElevenLabs, type FakeSpeech } from '../../../packages/providers/test/fakes/speech.js';
@@ -37,11 +42,13 @@ import { bestCorrelation, decodeAudio, ffprobe, readStored, runWorkflow, startHa
 const GM_KEY = 'gm-test-key-0123456789';
 const GEMINI_KEY = 'AIzaFakeGeminiKey0123456789abcdefghij';
 const EL_KEY = 'el-test-key-0123456789';
+const AAI_KEY = 'aai-test-key-0123456789';
 
 let h: Harness;
 let gm: FakeGptMarket;
 let gemini: FakeLlm;
 let eleven: FakeSpeech;
+let aai: FakeAssemblyAi;
 let images: Server;
 let imgBase: string;
 let work: string;
@@ -51,7 +58,7 @@ const base = { replicate: null, pollMs: 50, maxOutputBytes: 50 * 1024 * 1024 };
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'gptmarket-fakes-'));
-  [gm, gemini, eleven] = await Promise.all([startFakeGptMarket(GM_KEY), startFakeGemini(GEMINI_KEY), startFakeElevenLabs(EL_KEY)]);
+  [gm, gemini, eleven, aai] = await Promise.all([startFakeGptMarket(GM_KEY), startFakeGemini(GEMINI_KEY), startFakeElevenLabs(EL_KEY), startFakeAssemblyAi(AAI_KEY)]);
   images = createServer((req, res) => {
     const body = served.get(req.url ?? '');
     if (!body) return res.writeHead(404).end();
@@ -69,6 +76,10 @@ beforeAll(async () => {
       llm: createLlm({ GEMINI_API_KEY: GEMINI_KEY, GEMINI_BASE_URL: gemini.url }),
       gptmarket: createGptMarket({ GPTMARKET_API_URL: gm.baseUrl, GPTMARKET_API_KEY: GM_KEY }, { limiter: createProviderLimiter('gptmarket', 4) }),
       speech: createSpeech({ ELEVENLABS_API_KEY: EL_KEY, ELEVENLABS_BASE_URL: eleven.url }),
+      transcriber: createTranscriber({}, {
+        assemblyai: createAssemblyAi({ ASSEMBLYAI_API_KEY: AAI_KEY, ASSEMBLYAI_BASE_URL: aai.url }, { limiter: createProviderLimiter('assemblyai', 2) }),
+        pollMs: 20,
+      }),
     },
   });
   // A worker whose GPTMarket key is wrong: every search fails with 401.
@@ -84,7 +95,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await h?.stop();
-  await Promise.all([gm?.close(), gemini?.close(), eleven?.close()]);
+  await Promise.all([gm?.close(), gemini?.close(), eleven?.close(), aai?.close()]);
   images?.close();
   if (work) rmSync(work, { recursive: true, force: true });
 });
@@ -218,5 +229,41 @@ describe('VoiceoverWorkflow through the ElevenLabs fake', () => {
     const speech = decodeAudio(storedPath(h, out.audio_url));
     const mixed = decodeAudio(storedPath(h, out.video_url!));
     expect(bestCorrelation(speech, mixed, 16000 * 2, 1200)).toBeGreaterThan(0.9);
+  });
+});
+
+describe('VoiceoverWorkflow: a provider that is not configured', () => {
+  it('says in a warning which provider really spoke', async () => {
+    const run = await runWorkflow<VoiceoverOutput>(h, VOICEOVER_WORKFLOW, { text: 'Short line.', provider: 'cartesia' }, { taskQueue: 'fakes-queue' });
+    expect(run.error).toBeUndefined();
+    expect(run.result!.provider).toBe('elevenlabs');
+    expect(run.result!.warnings).toEqual(['cartesia is not configured on this server: the speech was made by elevenlabs']);
+  });
+});
+
+describe('TranscriptSummaryWorkflow through the AssemblyAI and Gemini fakes', () => {
+  it('uploads the extracted audio, stores the speaker transcript and the model\'s summary', async () => {
+    const clip = join(work, 'meeting.mp4');
+    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
+    const stored = await h.storage.put(makeKey('uploads', 'mp4'), readFileSync(clip), { contentType: 'video/mp4' });
+    const summary = '# Overview\n\nTwo people greet each other. Decisions: TBD.';
+    gemini.replies.push({ content: summary });
+    const uploadsBefore = aai.uploads.length;
+    const run = await runWorkflow<TranscriptSummaryOutput>(h, TRANSCRIPT_SUMMARY_WORKFLOW, { media_url: stored.url, meeting_date: '2026-11-21' }, { taskQueue: 'fakes-queue' });
+    expect(run.error).toBeUndefined();
+    const out = run.result!;
+    expect(out.providers).toEqual({ transcription: 'assemblyai', summary: 'gemini' });
+    // AssemblyAI got the extracted audio (an MP4/M4A container with AAC), not the video.
+    const uploaded = aai.uploads.slice(uploadsBefore);
+    expect(uploaded).toHaveLength(1);
+    expect(uploaded[0]!.equals(readStored(h, out.audio_url))).toBe(true);
+    expect(readStored(h, out.transcript_url).toString('utf8')).toBe('[Speaker A]: Hi.\n\n[Speaker B]: Hello.\n');
+    expect(out.transcript_chars).toBe('[Speaker A]: Hi.\n\n[Speaker B]: Hello.'.length);
+    expect(out.summary).toBe(summary);
+    expect(readStored(h, out.summary_url).toString('utf8')).toBe(`${summary}\n`);
+    // The template got the transcript and the meeting date.
+    const prompt = JSON.stringify(gemini.calls().at(-1)!.json);
+    expect(prompt).toContain('[Speaker B]: Hello.');
+    expect(prompt).toContain('2026-11-21');
   });
 });

@@ -275,3 +275,16 @@ describe('RubyWorkflow (offline)', () => {
     expectSteps(run, RUBY_STEPS, ['prompts', 'face', 'video', 'slowmo', 'upload', 'complete']);
   }, 180_000);
 });
+
+describe('RubyWorkflow (offline): caption without slow motion', () => {
+  it('reports the text step and keeps the clip length', async () => {
+    const run = await runWorkflow<RubyOutput>(h, RUBY_WORKFLOW, { text_overlay: 'no slow-mo', slowed_video: false }, { ...observed, timeoutMs: 150_000 });
+    expect(run.error).toBeUndefined();
+    const out = run.result!;
+    expect(out.final_video_url).not.toBe(out.raw_video_url);
+    const raw = ffprobe(storedPath(h, out.raw_video_url));
+    const final = ffprobe(storedPath(h, out.final_video_url));
+    expect(Number(final.format.duration)).toBeCloseTo(Number(raw.format.duration), 0);
+    expectSteps(run, RUBY_STEPS, ['prompts', 'face', 'video', 'text', 'upload', 'complete']);
+  }, 180_000);
+});
