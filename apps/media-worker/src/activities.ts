@@ -71,7 +71,9 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
           cb(bytes > deps.maxInputBytes ? new Error(`the input is larger than ${deps.maxInputBytes} bytes`) : null, chunk);
         },
       });
-      await pipeline(obj.body, cap, createWriteStream(dest, { mode: 0o600 }), { signal });
+      // Same deadline as a download: a stalled storage read cannot hold the activity forever.
+      const deadline = AbortSignal.any([signal, AbortSignal.timeout(deps.downloadTimeoutMs ?? 10 * 60_000)]);
+      await pipeline(obj.body, cap, createWriteStream(dest, { mode: 0o600 }), { signal: deadline });
       return;
     }
     try {
