@@ -39,8 +39,8 @@ afterAll(async () => {
 });
 
 let queueN = 0;
-async function makeWorker(taskQueue: string) {
-  const replicate = createReplicate({ REPLICATE_API_KEY: FAKE_REPLICATE_KEY, REPLICATE_BASE_URL: fake.baseUrl }, { limiter: createProviderLimiter('replicate', 4) });
+async function makeWorker(taskQueue: string, concurrency = 4) {
+  const replicate = createReplicate({ REPLICATE_API_KEY: FAKE_REPLICATE_KEY, REPLICATE_BASE_URL: fake.baseUrl }, { limiter: createProviderLimiter('replicate', concurrency) });
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -185,6 +185,36 @@ describe('paid jobs on a real Temporal server', () => {
       expect(attempts).toEqual([1]);
     } finally {
       fake.script.outcome = 'succeeded';
+      w.worker.shutdown();
+      await w.running;
+    }
+  }, 60_000);
+
+  it('a job queued behind the Replicate gate keeps heartbeating (no timeout, no retry, no extra create)', async () => {
+    const taskQueue = `paid-${++queueN}`;
+    fake.script.pollsToFinish = 30; // ~3 s per prediction at 100 ms polls, longer than the 2 s heartbeat timeout
+    const before = posts().length;
+    const w = await makeWorker(taskQueue, 1);
+    try {
+      const handles = await Promise.all(
+        [1, 2].map((i) =>
+          env.client.workflow.start('PaidImageWorkflow', {
+            taskQueue,
+            workflowId: `paid-queued-${i}-${Date.now()}`,
+            args: [{ model: 'nano-banana', params: { prompt: `queued ${i}` }, folder: 'q' }],
+          }),
+        ),
+      );
+      const results = await Promise.all(handles.map((h) => h.result()));
+      expect(results.map((r) => r.provider)).toEqual(['replicate', 'replicate']);
+      expect(posts().length).toBe(before + 2);
+      for (const h of handles) {
+        const history = await h.fetchHistory();
+        const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+        expect(attempts).toEqual([1]);
+      }
+    } finally {
+      fake.script.pollsToFinish = 1;
       w.worker.shutdown();
       await w.running;
     }

@@ -72,7 +72,7 @@ export interface PaidJobHeartbeat {
   predictionId: string;
   model: string;
   status?: string;
-  phase: 'submitted' | 'polling' | 'rehosting';
+  phase: 'queued' | 'submitted' | 'polling' | 'rehosting';
 }
 
 const nonRetryable = (message: string, type: string) => ApplicationFailure.create({ message, type, nonRetryable: true });
@@ -261,7 +261,8 @@ async function paid(
   // Our own media (the face image of a Ruby run) must be reachable by the provider.
   const input = resumeId ? prediction.input : await providerReachableInput(storage, prediction.input);
 
-  let beat: PaidJobHeartbeat | undefined;
+  // Until a prediction exists, heartbeats repeat what an earlier attempt recorded (never drop its id).
+  let beat: PaidJobHeartbeat | Partial<PaidJobHeartbeat> = resumeId ? { ...previous, phase: previous?.phase ?? 'polling' } : { phase: 'queued' };
   let result: { id: string; outputUrl: string };
   try {
     result = await runPrediction({
@@ -273,6 +274,7 @@ async function paid(
       signal: cancelJob.signal,
       detachSignal: detach.signal,
       pollMs: providers.pollMs,
+      onQueued: () => ctx.heartbeat(beat),
       onSubmitted: (id) => {
         beat = { provider: 'replicate', predictionId: id, model: prediction.model, phase: 'submitted' };
         ctx.heartbeat(beat);
@@ -296,6 +298,8 @@ async function paid(
   beat = { provider: 'replicate', predictionId: result.id, model: prediction.model, status: 'succeeded', phase: 'rehosting' };
   ctx.heartbeat(beat);
   const dir = await fsp.mkdtemp(join(tmpdir(), 'gptmarket-paid-'));
+  // Large outputs take a while: keep heartbeating through the download and the upload.
+  const beating = setInterval(() => ctx.heartbeat(beat), 5000);
   try {
     const file = join(dir, `${randomUUID()}.bin`);
     let downloaded;
@@ -323,6 +327,7 @@ async function paid(
     const stored = await storage.put(key, createReadStream(file), { contentType, contentLength: downloaded.bytes });
     return { ...stored, provider: 'replicate', model: req.model };
   } finally {
+    clearInterval(beating);
     await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 }

@@ -130,6 +130,8 @@ export interface RunPredictionOptions {
   onSubmitted?: (id: string) => void | Promise<void>;
   /** Called on every poll (heartbeat). */
   onPoll?: (p: Prediction) => void;
+  /** Called every `pollMs` while waiting for a slot of the Replicate gate (heartbeat while queued). */
+  onQueued?: () => void;
   /** Aborting cancels the prediction at the provider (the job is no longer wanted). */
   signal?: AbortSignal;
   /**
@@ -156,7 +158,14 @@ export async function runPrediction(opts: RunPredictionOptions): Promise<{ id: s
   const detached = () => opts.detachSignal?.aborted === true && opts.signal?.aborted !== true;
   const pollMs = opts.pollMs ?? 2000;
   const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
-  const release = await client.limiter.acquire(signal);
+  opts.onQueued?.();
+  const queued = opts.onQueued ? setInterval(opts.onQueued, Math.max(50, pollMs)) : undefined;
+  let release: () => void;
+  try {
+    release = await client.limiter.acquire(signal);
+  } finally {
+    if (queued) clearInterval(queued);
+  }
   let id: string | undefined = opts.resumeId;
   try {
     if (!id) {
