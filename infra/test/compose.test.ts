@@ -56,7 +56,7 @@ describe('docker-compose.prod.yml', () => {
   it('publishes only the gateway (HOST_PORT) and the Temporal UI on loopback', () => {
     const published = Object.entries(services).filter(([, s]) => s.ports?.length).map(([n]) => n).sort();
     expect(published).toEqual(['gateway', 'temporal-ui']);
-    expect(services.gateway!.ports).toEqual(['${HOST_PORT:-3000}:3000']);
+    expect(services.gateway!.ports).toEqual(['${HOST_PORT:-8000}:3000']);
     for (const p of services['temporal-ui']!.ports!) expect(p.startsWith('127.0.0.1:'), p).toBe(true);
     expect(services.temporal!.ports).toBeUndefined();
   });
