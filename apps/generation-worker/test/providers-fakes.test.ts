@@ -171,6 +171,25 @@ describe('SlideshowsPinterestWorkflow through GPTMarket and Gemini fakes', () =>
     expect(out.warnings.some((w) => w.startsWith('1 of 5 Pinterest queries failed'))).toBe(true);
   });
 
+  it('returns an empty result when every search finds nothing (no error)', async () => {
+    gemini.replies.push({ content: JSON.stringify({ queries: ['q one', 'q two', 'q three', 'q four', 'q five'] }) });
+    for (let i = 0; i < 5; i++) gm.replies.push(answer([]));
+    const run = await runWorkflow<SlideshowsPinterestOutput>(h, SLIDESHOWS_PINTEREST_WORKFLOW, { prompt: 'nothing at all' }, { taskQueue: 'fakes-queue' });
+    expect(run.error).toBeUndefined();
+    expect(run.result).toEqual({ images: [], queries_used: ['q one', 'q two', 'q three', 'q four', 'q five'], total_scraped: 0, failed_uploads: [], warnings: [] });
+  });
+
+  it('searches for the prompt itself when the model gives no usable queries', async () => {
+    gemini.replies.push({ content: JSON.stringify({ answer: 'not what was asked' }) });
+    gm.replies.push(answer([pin('only', servePng('/img/only.png', 'only'))]));
+    const run = await runWorkflow<SlideshowsPinterestOutput>(h, SLIDESHOWS_PINTEREST_WORKFLOW, { prompt: '  lone pine  ' }, { taskQueue: 'fakes-queue' });
+    expect(run.error).toBeUndefined();
+    expect(run.result!.queries_used).toEqual(['lone pine']);
+    expect(run.result!.images.map((i) => i.id)).toEqual(['only']);
+    expect(run.result!.warnings).toEqual(['The query model returned no usable queries: searched for the prompt itself']);
+    expect((gm.requests.at(-1)!.json as { search_query: string }).search_query).toBe('lone pine');
+  });
+
   it('fails with "All Pinterest queries failed: ..." when every search fails', async () => {
     const before = gm.requests.length;
     const run = await runWorkflow(h, SLIDESHOWS_PINTEREST_WORKFLOW, { prompt: 'winter lake' }, { taskQueue: 'fakes-badkey-queue' });
