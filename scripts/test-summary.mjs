@@ -5,19 +5,24 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 let passed = 0, failed = 0, skipped = 0, suitesFailed = 0;
 const missing = [];
-for (const group of ['apps', 'packages']) {
-  for (const name of readdirSync(join(root, group))) {
-    const dir = join(root, group, name);
+const dirs = [
+  ...['apps', 'packages'].flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`)),
+  ...['infra'].filter((d) => existsSync(join(root, d, 'package.json'))),
+];
+{
+  for (const rel of dirs) {
+    const [group, name] = rel.includes('/') ? rel.split('/') : ['.', rel];
+    const dir = join(root, rel);
     const pkg = join(dir, 'package.json');
     if (!existsSync(pkg) || !JSON.parse(readFileSync(pkg, 'utf8')).scripts?.test) continue;
     const file = join(dir, 'reports', 'vitest.json');
-    if (!existsSync(file)) { missing.push(`${group}/${name}`); continue; }
+    if (!existsSync(file)) { missing.push(rel); continue; }
     const r = JSON.parse(readFileSync(file, 'utf8'));
     passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
     // A file that failed to load counts as a failure even though it ran no test.
     const broken = (r.testResults ?? []).filter((t) => t.status === 'failed' && t.assertionResults.length === 0);
     suitesFailed += broken.length;
-    console.log(`  ${group}/${name}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${broken.length ? `, ${broken.length} test files failed to run` : ''}`);
+    console.log(`  ${rel}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${broken.length ? `, ${broken.length} test files failed to run` : ''}`);
   }
 }
 for (const m of missing) console.log(`  ${m}: no report (its tests did not run)`);

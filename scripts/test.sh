@@ -5,7 +5,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" || exit 1
 set +e  # setup.sh runs with -e; from here on a failing package must not stop the summary
 cd "$GPTMARKET_ROOT"
-rm -rf apps/*/reports packages/*/reports
+rm -rf apps/*/reports packages/*/reports infra/reports
 turbo run test --concurrency=2 --continue --output-logs=full "$@"
 turbo_status=$?
 node scripts/test-summary.mjs
