@@ -151,10 +151,11 @@ export function toProviderError(provider: string, err: unknown, signal?: AbortSi
     return new ProviderError(provider, 'timeout', `${provider}: request timed out`, { cause: err });
   }
   if (name === 'AbortError') return new ProviderError(provider, 'canceled', `${provider}: request aborted`, { retryable: false, cause: err });
+  const causeCode = (e?.cause as { code?: unknown } | undefined)?.code;
   if (
-    name === 'TypeError' ||
-    /connection|ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|socket|fetch failed|network/i.test(msg) ||
-    /APIConnectionError/.test(name)
+    /APIConnectionError/.test(name) ||
+    (typeof causeCode === 'string' && /^(ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|UND_ERR_)/.test(causeCode)) ||
+    /connection|ECONNREFUSED|ECONNRESET|EPIPE|ENOTFOUND|EAI_AGAIN|socket|fetch failed|network|terminated/i.test(msg)
   ) {
     return new ProviderError(provider, 'unavailable', `${provider}: connection failed (${sanitizeReason(msg, 80)})`, { cause: err });
   }

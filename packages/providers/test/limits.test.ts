@@ -86,3 +86,17 @@ describe('provider limiter', () => {
     for (let i = 1; i < 5; i++) expect(starts[i]! - starts[i - 1]!).toBeGreaterThanOrEqual(90);
   });
 });
+
+describe('error classification', () => {
+  it('network failures are retryable, programming errors are not, keys are redacted', async () => {
+    const { toProviderError, sanitizeReason, parseRetryAfter } = await import('../src/index.js');
+    const refused = await fetch('http://127.0.0.1:1/').catch((e: unknown) => e);
+    expect(toProviderError('p', refused)).toMatchObject({ code: 'unavailable', retryable: true });
+    expect(toProviderError('p', new TypeError("Cannot read properties of undefined (reading 'x')"))).toMatchObject({ retryable: false });
+    expect(toProviderError('p', Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '3' } }))).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 3000 });
+    expect(sanitizeReason('Incorrect API key provided: sk-proj-abcdefghijklmnop1234. Bearer abcdefghijklmnopqrstuvwxyz')).not.toMatch(/abcdefghijklmnop/);
+    expect(sanitizeReason('x'.repeat(500)).length).toBe(200);
+    expect(parseRetryAfter({ 'retry-after': new Date(Date.now() + 5000).toUTCString() })).toBeGreaterThan(3000);
+    expect(parseRetryAfter({ 'retry-after-ms': '250' })).toBe(250);
+  });
+});
