@@ -60,7 +60,9 @@ describe('model registry payloads (spec §7.1)', () => {
   const bad: Array<[string, Record<string, unknown>, 'image' | 'video', RegExp]> = [
     ['kling-v2.6', { prompt: 'p', duration: 7 }, 'video', /duration: must be 5 or 10/],
     ['seedance-1.5-pro', { prompt: 'p', fps: 30 }, 'video', /fps: must be 24/],
-    ['seedance-1.5-pro', { prompt: 'p', duration: 13 }, 'video', /duration/],
+    ['seedance-1.5-pro', { prompt: 'p', duration: 13 }, 'video', /duration: must be a whole number of seconds from 2 to 12/],
+    ['seedance-1.5-pro', { prompt: 'p', duration: 2.5 }, 'video', /duration/],
+    ['kling-v2.6', { prompt: 'p', duration: '5' }, 'video', /duration/],
     ['kling-v2.6', { prompt: 'p', aspect_ratio: '4:3' }, 'video', /aspect_ratio: must be one of 16:9, 9:16, 1:1/],
     ['nano-banana', { prompt: 'p', aspect_ratio: '5:4' }, 'image', /aspect_ratio/],
     ['nano-banana', { prompt: 'p', negative_prompt: 'x' }, 'image', /unknown parameter negative_prompt/],

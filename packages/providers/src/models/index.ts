@@ -3,7 +3,7 @@
  * Replicate payload (spec §7.1). Unknown keys are errors, not silently dropped; `null` means "unset".
  */
 import { z } from 'zod';
-import { ASPECT_RATIOS, getModel, type ModelCategory } from '@gptmarket/contracts';
+import { ASPECT_RATIOS, getModel, MODELS, type ModelCategory } from '@gptmarket/contracts';
 import { ModelInputError } from '../errors.js';
 
 export interface PredictionRequest {
@@ -120,8 +120,8 @@ const kling = spec({
       start_image: mediaUrl.optional(),
       /** Alias of start_image (what the workflows pass). */
       image: mediaUrl.optional(),
-      aspect_ratio: aspect(['16:9', '9:16', '1:1'], '16:9'),
-      duration: z.union([z.literal(5), z.literal(10)], { message: 'must be 5 or 10 (seconds)' }).default(5),
+      aspect_ratio: aspect(MODELS['kling-v2.6'].aspectRatios, '16:9'),
+      duration: z.number().refine((d) => (MODELS['kling-v2.6'].durations as readonly number[]).includes(d), { message: `must be ${MODELS['kling-v2.6'].durations.join(' or ')} (seconds)` }).default(5),
       generate_audio: z.boolean().default(false),
     })
     .refine((v) => !(v.start_image && v.image && v.start_image !== v.image), {
@@ -149,8 +149,8 @@ const seedance = spec({
     prompt,
     image: mediaUrl.optional(),
     last_frame_image: mediaUrl.optional(),
-    duration: z.number().int().min(2).max(12).default(5),
-    aspect_ratio: aspect(['16:9', '4:3', '1:1', '3:4', '9:16', '21:9', '9:21'], '16:9'),
+    duration: z.number().refine((d) => (MODELS['seedance-1.5-pro'].durations as readonly number[]).includes(d), { message: `must be a whole number of seconds from ${MODELS['seedance-1.5-pro'].durations[0]} to ${MODELS['seedance-1.5-pro'].durations.at(-1)}` }).default(5),
+    aspect_ratio: aspect(MODELS['seedance-1.5-pro'].aspectRatios, '16:9'),
     fps: z.literal(24, { message: 'must be 24 (the only frame rate the model supports)' }).default(24),
     camera_fixed: z.boolean().default(false),
     generate_audio: z.boolean().default(false),
