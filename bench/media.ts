@@ -99,8 +99,8 @@ try {
   };
   ratios('best of each', best);
   ratios('medians', med);
+  console.log(`  output sizes: engine ${(engineBytes / 1e6).toFixed(2)} MB, hand-written ${(statSync(handOut).size / 1e6).toFixed(2)} MB, Python ${(statSync(textOut).size / 1e6).toFixed(2)} MB`);
   console.log(`  load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-  console.log(`    output sizes: engine ${(engineBytes / 1e6).toFixed(2)} MB, hand-written ${(statSync(handOut).size / 1e6).toFixed(2)} MB, Python ${(statSync(textOut).size / 1e6).toFixed(2)} MB`);
 
   if (!skipLarge) await largeInput();
 } finally {
