@@ -52,6 +52,16 @@ describe('speech', () => {
     });
   });
 
+  it('ElevenLabs: the multilingual v2 default model gets no language_code (it detects the language)', async () => {
+    await speech().synthesize({ provider: 'elevenlabs', text: 'hola', language: 'es' });
+    expect(el.requests.at(-1)!.path).toBe('/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM');
+    expect(el.requests.at(-1)!.json).toEqual({
+      text: 'hola',
+      model_id: 'eleven_multilingual_v2',
+      voice_settings: { stability: 0.5, similarity_boost: 0.75, style: 0, use_speaker_boost: true },
+    });
+  });
+
   it('Cartesia: an MP3 container (never raw PCM) with speed and language sent', async () => {
     const r = await speech().synthesize({ provider: 'cartesia', text, voiceId: 'v-1', speed: 0.8, language: 'fr' });
     expect(r).toMatchObject({ contentType: 'audio/mpeg', provider: 'cartesia' });

@@ -1,7 +1,8 @@
 /**
  * ElevenLabs text-to-speech through the official `@elevenlabs/elevenlabs-js` SDK (ELEVENLABS_BASE_URL).
  * Non-streaming `POST /v1/text-to-speech/{voice_id}?output_format=mp3_44100_128` with every voice setting
- * actually sent; the answer must be an MP3 stream (checked), the HTTP status is checked by the SDK.
+ * actually sent (language_code only to models that take it); the answer must be an MP3 stream (checked), the
+ * HTTP status is checked by the SDK.
  */
 import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { ProviderError, parseRetryAfter, reasonFromBody, codeForStatus, toProviderError } from '../errors.js';
@@ -61,14 +62,16 @@ export function createElevenLabs(env: ElevenLabsEnvInput, opts: { limiter?: Prov
       return limiter.run(
         async () => {
           let data: Buffer;
+          const modelId = req.modelId ?? ELEVENLABS_DEFAULT_MODEL;
           try {
             const stream = await sdk.textToSpeech.convert(
               req.voiceId ?? ELEVENLABS_DEFAULT_VOICE,
               {
                 text: req.text,
-                modelId: req.modelId ?? ELEVENLABS_DEFAULT_MODEL,
+                modelId,
                 outputFormat: 'mp3_44100_128',
-                ...(req.language ? { languageCode: req.language } : {}),
+                // The API documents language_code as unsupported by the multilingual v2 models (they detect it).
+                ...(req.language && !/multilingual_v2/.test(modelId) ? { languageCode: req.language } : {}),
                 voiceSettings: {
                   stability: req.stability ?? 0.5,
                   similarityBoost: req.similarityBoost ?? 0.75,
