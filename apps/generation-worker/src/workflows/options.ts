@@ -18,12 +18,15 @@ export const paid = (startToCloseTimeout: ActivityOptions['startToCloseTimeout']
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 
-/** Activities of the media worker (FFmpeg): its own queue; MediaError is a bad input, not worth retrying. */
+/**
+ * Activities of the media worker (FFmpeg) on its own queue. The media worker marks bad input (undecodable
+ * media, a missing font, a refused URL) non-retryable itself; other media errors (a dropped download) retry.
+ */
 export const mediaOptions = (startToCloseTimeout: ActivityOptions['startToCloseTimeout'] = '10m'): ActivityOptions => ({
   taskQueue: MEDIA_QUEUE,
   startToCloseTimeout,
   heartbeatTimeout: '30s',
-  retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, ERROR_TYPES.media] },
+  retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 

@@ -1,7 +1,5 @@
-import { ActivityCancellationType, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import {
-  ERROR_TYPES,
-  MEDIA_QUEUE,
   REWRITE_IGNORED_WARNING,
   RUBY_CAPTION_STYLE,
   RUBY_SLOWMO_SPEED,
@@ -11,31 +9,13 @@ import {
   type MediaActivities,
   type RubyOutput,
 } from '@gptmarket/contracts';
+import { fast, mediaOptions, paid as paidOptions } from './options.js';
 import { GenerationRun } from './run.js';
 
-const NON_RETRYABLE = [ERROR_TYPES.invalidInput, ERROR_TYPES.auth];
-
-const prompts = proxyActivities<GenerationActivities>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-const paid = proxyActivities<GenerationActivities>({
-  startToCloseTimeout: '15m',
-  heartbeatTimeout: '60s',
-  retry: { initialInterval: '5s', maximumInterval: '10m', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
-const storage = proxyActivities<GenerationActivities>({
-  startToCloseTimeout: '2m',
-  retry: { initialInterval: '1s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
-});
-const media = proxyActivities<MediaActivities>({
-  taskQueue: MEDIA_QUEUE,
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '30s',
-  retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: [...NON_RETRYABLE, ERROR_TYPES.media] },
-  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-});
+const prompts = proxyActivities<GenerationActivities>(fast('2m'));
+const paid = proxyActivities<GenerationActivities>(paidOptions('15m'));
+const storage = proxyActivities<GenerationActivities>(fast('2m'));
+const media = proxyActivities<MediaActivities>(mediaOptions());
 
 /** `RubyWorkflow`: an AI reaction video — prompts, face, animation, slow motion and caption in one render. */
 export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
