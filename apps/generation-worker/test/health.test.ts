@@ -48,6 +48,8 @@ describe('generation worker health endpoint', () => {
       LOG_LEVEL: 'error',
     });
     const { worker: w } = await createGenerationWorker(env, temporal.nativeConnection);
+    // WORKER_SHUTDOWN_GRACE_SECONDS reaches the SDK's shutdown grace time.
+    expect(w.options.shutdownGraceTimeMs).toBe(1_000);
     const health = await startHealthServer(w, { host: '127.0.0.1', port: 0 });
     try {
       expect(await probe(health.port)).toMatchObject({ status: 503, body: { status: 'unavailable', runState: 'INITIALIZED' } });
