@@ -192,7 +192,7 @@ describe('paid jobs on a real Temporal server', () => {
 
   it('a job queued behind the Replicate gate keeps heartbeating (no timeout, no retry, no extra create)', async () => {
     const taskQueue = `paid-${++queueN}`;
-    fake.script.pollsToFinish = 30; // ~3 s per prediction at 100 ms polls, longer than the 2 s heartbeat timeout
+    fake.script.pollsToFinish = 60; // ~6 s per prediction at 100 ms polls, longer than the 4 s heartbeat timeout
     const before = posts().length;
     const w = await makeWorker(taskQueue, 1);
     try {
