@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnService, startTemporal, waitFor, type ServiceProcess } from '@gptmarket/testkit';
 import { APPS, repo } from './repo.js';
@@ -52,6 +53,10 @@ describe('production build', () => {
   }, 130_000);
 });
 
+const gatewayDir = join(work, 'gateway');
+const deploy = (pkg: string, dir: string) =>
+  promisify(execFile)('pnpm', ['deploy', '--legacy', `--filter=${pkg}`, '--prod', '--offline', dir], { cwd: repo, env: cleanEnv, timeout: 180_000 });
+
 describe('the generation worker as the image runs it', () => {
   let temporal: Awaited<ReturnType<typeof startTemporal>> | undefined;
   let worker: ServiceProcess | undefined;
@@ -62,7 +67,7 @@ describe('the generation worker as the image runs it', () => {
 
   it('runs from a `pnpm deploy --prod` folder with the prebuilt bundle and reports healthy', async () => {
     const deployed = join(work, 'app');
-    execFileSync('pnpm', ['deploy', '--legacy', '--filter=@gptmarket/generation-worker', '--prod', '--offline', deployed], { cwd: repo, env: cleanEnv, stdio: 'pipe', timeout: 180_000 });
+    await Promise.all([deploy('@gptmarket/generation-worker', deployed), deploy('@gptmarket/gateway', gatewayDir)]);
     expect(existsSync(join(deployed, 'dist/main.js'))).toBe(true);
     // No dev dependencies, and workspace packages come as built JS.
     expect(existsSync(join(deployed, 'node_modules/vitest'))).toBe(false);
@@ -93,4 +98,35 @@ describe('the generation worker as the image runs it', () => {
     expect(worker.output()).not.toMatch(/webpack .*compiled/);
     expect(await worker.stop(20_000)).toBe(0);
   }, 300_000);
+});
+
+describe('the gateway as the image runs it', () => {
+  let gateway: ServiceProcess | undefined;
+  afterAll(async () => void (await gateway?.stop(10_000)));
+
+  it('runs from its deployed folder, applies the shipped drizzle migrations and answers /health', async () => {
+    // Deployed by the generation worker test above (both deploys run at once to save time).
+    if (!existsSync(join(gatewayDir, 'dist/main.js'))) await deploy('@gptmarket/gateway', gatewayDir);
+    expect(existsSync(join(gatewayDir, 'node_modules/@gptmarket/db/drizzle/meta/_journal.json'))).toBe(true);
+    const port = await freePort();
+    gateway = spawnService('gateway (deployed)', process.execPath, ['dist/main.js'], {
+      ...cleanEnv,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      PGLITE_DIR: join(work, 'pglite'),
+      LOCAL_STORAGE_DIR: join(work, 'gateway-media'),
+      TEMPORAL_ADDRESS: '127.0.0.1:1', // not needed for /health
+      WORKFLOW_SECRET_KEY: 'deployed-test-secret-0123456789abcdef',
+      BASIC_AUTH_USER: 'ops',
+      BASIC_AUTH_PASSWORD: 'deployed-test-password-0123456789',
+      GATEWAY_WEBHOOK_WORKER: 'false',
+    }, gatewayDir);
+    const body = await waitFor('the deployed gateway to answer /health', async () => {
+      if (gateway!.child.exitCode !== null) throw new Error(`gateway exited:\n${gateway!.output()}`);
+      const res = await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined);
+      return res?.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 250 });
+    expect(body).toMatchObject({ status: 'ok' });
+    expect(gateway.output()).toMatch(/gateway ready/);
+  }, 120_000);
 });
