@@ -172,6 +172,8 @@ describe('bad input gets the contract answer and starts nothing', () => {
     ['a video model as image model', { type: 'ruby', input: { image_model: 'kling-v2.6' } }, 'validation_failed', 'input.image_model'],
     ['a 5000-character caption', { type: 'ruby', input: { text_overlay: 'x'.repeat(5000) } }, 'validation_failed', 'input.text_overlay'],
     ['a missing type', { input: {} }, 'validation_failed', 'type'],
+    ['a frame rate seedance cannot make', { type: 'ruby', input: { video_model: 'seedance-1.5-pro', video_model_params: { fps: 30 } } }, 'validation_failed', 'input.video_model_params.fps'],
+    ['a parameter the image model does not have', { type: 'ruby', input: { image_model_params: { steps: 50 } } }, 'validation_failed', 'input.image_model_params.steps'],
   ])('%s → 400', async (_label, body, code, path) => {
     const before = await countWorkflows();
     const res = await api(stack, 'POST', '/v1/generations', body);
@@ -219,6 +221,19 @@ describe('workflow auth through a direct Temporal client', () => {
     const cause = await failureOf(run({ name: 'x', secret_key: 'not-the-secret' }));
     expect(cause.message).toBe(AUTH_ERRORS.invalid);
     expect(cause.nonRetryable).toBe(true);
+  });
+
+  it('bad model params fail the workflow before anything is paid for', async () => {
+    const workflowId = `ruby-badparams-${Date.now()}`;
+    const err = await stack.temporal.client.workflow
+      .execute('RubyWorkflow', { taskQueue: 'generation-queue', workflowId, args: [{ secret_key: stack.secret, video_model_params: { duration: 7 } }] })
+      .then(() => null, (e) => e);
+    expect(err).toBeInstanceOf(WorkflowFailedError);
+    const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
+    expect(cause.type).toBe('InvalidInputError');
+    expect(cause.message).toMatch(/kling-v2\.6: duration/);
+    const history = await stack.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    expect(history.events?.some((e) => e.activityTaskScheduledEventAttributes)).toBe(false);
   });
 
   it("another workflow's token is refused; the raw secret and this workflow's token are accepted", async () => {

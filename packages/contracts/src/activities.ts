@@ -61,6 +61,8 @@ export interface SaveJsonRequest {
 }
 
 export interface GenerationActivities {
+  /** Local activity: validates model requests against the model registry (no provider is called). */
+  validateModelRequests(requests: { model: string; category: 'image' | 'video'; params: Record<string, unknown> }[]): Promise<void>;
   /** Local activity: checks `secret_key` (raw secret or this workflow's token) against the worker's configuration. */
   verifyWorkflowAuth(secretKey: string | null): Promise<void>;
   generatePersonPrompt(req: PersonPromptRequest): Promise<PersonPromptResult>;

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { StepDefinition } from './common.js';
 import { HELLO_WORLD_STEPS, HELLO_WORLD_WORKFLOW, HelloWorldInput, HelloWorldOutput } from './workflows/hello-world.js';
-import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyOutput } from './workflows/ruby.js';
+import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyOutput, rubyModelRequests, type ModelRequest } from './workflows/ruby.js';
 import {
   SLIDESHOWS_PINTEREST_STEPS,
   SLIDESHOWS_PINTEREST_WORKFLOW,
@@ -27,6 +27,8 @@ export interface GenerationTypeDefinition {
   readonly input: z.ZodType;
   readonly output: z.ZodType;
   readonly steps: Readonly<Record<string, StepDefinition>>;
+  /** The paid model requests a validated input will lead to, checked before the workflow starts. */
+  readonly modelRequests?: (input: never) => ModelRequest[];
 }
 
 export const GENERATION_TYPES = {
@@ -39,6 +41,7 @@ export const GENERATION_TYPES = {
     input: RubyInput,
     output: RubyOutput,
     steps: RUBY_STEPS,
+    modelRequests: rubyModelRequests,
   },
   slideshows_pinterest: {
     type: 'slideshows_pinterest',

@@ -16,7 +16,7 @@ import {
   type GenerationError,
 } from '@gptmarket/contracts';
 import { generations, idempotencyKeys, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
-import { workflowToken, type Logger } from '@gptmarket/providers';
+import { ModelInputError, buildPrediction, workflowToken, type Logger } from '@gptmarket/providers';
 import { ApiError } from '../errors.js';
 import { newGenerationId, newWorkflowId } from './ids.js';
 import { isUnavailable, type TemporalGateway } from './temporal.js';
@@ -130,6 +130,16 @@ export class GenerationService {
     const parsed = def.input.safeParse(body.input);
     if (!parsed.success) {
       throw new ApiError(400, 'validation_failed', 'the input does not match the contract', formatIssues(parsed.error, ['input']));
+    }
+    // Model params are checked against each model's schema now, before anything is started or paid for.
+    for (const request of def.modelRequests?.(parsed.data as never) ?? []) {
+      try {
+        buildPrediction(request.model, request.params, request.category);
+      } catch (err) {
+        if (!(err instanceof ModelInputError)) throw err;
+        const path = ['input', request.params_field ?? request.model, ...(err.field ? [err.field] : [])].join('.');
+        throw new ApiError(400, 'validation_failed', 'the input does not match the model', [{ path, message: err.message }]);
+      }
     }
     const { secret_key: _ignored, ...input } = parsed.data as Record<string, unknown>;
     const warnings = input.rewrite_enabled === true ? [REWRITE_IGNORED_WARNING] : [];

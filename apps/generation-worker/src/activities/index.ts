@@ -95,6 +95,17 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
     ...createPinterestActivities(deps),
     ...createVoiceActivities(deps),
     ...createTranscriptActivities(deps),
+    async validateModelRequests(requests) {
+      for (const r of requests) {
+        try {
+          buildPrediction(r.model, r.params, r.category);
+        } catch (err) {
+          if (err instanceof ModelInputError) throw nonRetryable(`Invalid input: ${err.message}`, ERROR_TYPES.invalidInput);
+          throw err;
+        }
+      }
+    },
+
     async verifyWorkflowAuth(secretKey) {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
       switch (checkWorkflowSecret(deps.secrets, secretKey, workflowId)) {

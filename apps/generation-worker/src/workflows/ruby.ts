@@ -5,6 +5,9 @@ import {
   RUBY_SLOWMO_SPEED,
   RUBY_STEPS,
   RubyInput,
+  rubyImageRequest,
+  rubyModelRequests,
+  rubyVideoRequest,
   type GenerationActivities,
   type MediaActivities,
   type RubyOutput,
@@ -22,6 +25,8 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
   const run = new GenerationRun();
   return run.execute(async () => {
     const input = await run.start(RubyInput, rawInput);
+    // Both models' params are checked before the first paid call (the gateway checks them too).
+    await run.validateModels(rubyModelRequests(input));
     const warnings = input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : [];
 
     // The two prompt calls are independent: run them in parallel.
@@ -42,29 +47,11 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
       ]),
     );
 
-    // Caller params tune the model; they cannot replace the generated prompt or the start image.
-    const face = await run.step(RUBY_STEPS.face, () =>
-      paid.generateImage({
-        model: input.image_model,
-        params: { aspect_ratio: input.aspect_ratio, ...input.image_model_params, prompt: person.text_prompt },
-        folder: 'ruby/faces',
-      }),
-    );
+    const { model: imageModel, params: imageParams } = rubyImageRequest(input, person.text_prompt);
+    const face = await run.step(RUBY_STEPS.face, () => paid.generateImage({ model: imageModel, params: imageParams, folder: 'ruby/faces' }));
 
-    const raw = await run.step(RUBY_STEPS.video, () =>
-      paid.generateVideo({
-        model: input.video_model,
-        params: {
-          duration: input.video_duration,
-          aspect_ratio: input.aspect_ratio,
-          generate_audio: false,
-          ...input.video_model_params,
-          prompt: reaction.video_prompt,
-          image: face.url,
-        },
-        folder: 'ruby/raw',
-      }),
-    );
+    const { model: videoModel, params: videoParams } = rubyVideoRequest(input, reaction.video_prompt, face.url);
+    const raw = await run.step(RUBY_STEPS.video, () => paid.generateVideo({ model: videoModel, params: videoParams, folder: 'ruby/raw' }));
 
     let finalVideoUrl = raw.url;
     const caption = input.text_overlay?.trim() ? input.text_overlay : null;

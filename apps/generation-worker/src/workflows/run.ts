@@ -29,9 +29,9 @@ import type { z } from 'zod';
 export const getStatusQuery = defineQuery<WorkflowStatus>(QUERY_GET_STATUS);
 export const getCurrentStepQuery = defineQuery<StepProgress | null>(QUERY_GET_CURRENT_STEP);
 
-const { verifyWorkflowAuth } = proxyLocalActivities<Pick<GenerationActivities, 'verifyWorkflowAuth'>>({
+const { verifyWorkflowAuth, validateModelRequests } = proxyLocalActivities<Pick<GenerationActivities, 'verifyWorkflowAuth' | 'validateModelRequests'>>({
   startToCloseTimeout: '10s',
-  retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ERROR_TYPES.auth] },
+  retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ERROR_TYPES.auth, ERROR_TYPES.invalidInput] },
 });
 
 /** Errors the workflow turns into a failed execution (instead of a retried workflow task). */
@@ -90,6 +90,16 @@ export class GenerationRun {
     }
     this.status = 'running';
     return parsed.data;
+  }
+
+  /** Checks every model request the workflow will make before the first paid call (InvalidInputError if not). */
+  async validateModels(requests: Parameters<GenerationActivities['validateModelRequests']>[0]): Promise<void> {
+    try {
+      await validateModelRequests(requests);
+    } catch (err) {
+      this.status = 'failed';
+      throw asWorkflowFailure(err);
+    }
   }
 
   /** Runs one step: the current step is `running` at the step's start percentage, then `completed` or `failed`. */

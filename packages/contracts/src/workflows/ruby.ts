@@ -104,3 +104,41 @@ export const RUBY_CAPTION_STYLE = {
   max_chars_per_line: 24,
   line_spacing: 12,
 } as const;
+
+/** A model request the workflow will make: validated up front, before anything is paid for. */
+export interface ModelRequest {
+  model: string;
+  category: 'image' | 'video';
+  params: Record<string, unknown>;
+  /** The input field holding the caller's params for this model (for error paths). */
+  params_field?: string;
+}
+
+/** The face image request. Caller params tune the model; they cannot replace the generated prompt. */
+export const rubyImageRequest = (input: RubyInput, prompt: string): ModelRequest => ({
+  model: input.image_model,
+  category: 'image',
+  params: { aspect_ratio: input.aspect_ratio, ...input.image_model_params, prompt },
+  params_field: 'image_model_params',
+});
+
+/** The animation request. Caller params cannot replace the prompt or the start image. */
+export const rubyVideoRequest = (input: RubyInput, prompt: string, imageUrl: string): ModelRequest => ({
+  model: input.video_model,
+  category: 'video',
+  params: {
+    duration: input.video_duration,
+    aspect_ratio: input.aspect_ratio,
+    generate_audio: false,
+    ...input.video_model_params,
+    prompt,
+    image: imageUrl,
+  },
+  params_field: 'video_model_params',
+});
+
+/** Both requests with placeholder prompt and image, for validating a Ruby input before it starts. */
+export const rubyModelRequests = (input: RubyInput): ModelRequest[] => [
+  rubyImageRequest(input, 'placeholder prompt'),
+  rubyVideoRequest(input, 'placeholder prompt', 'https://placeholder.invalid/face.png'),
+];
