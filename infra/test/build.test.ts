@@ -94,6 +94,14 @@ describe('the generation worker as the image runs it', () => {
       return res?.status === 200 ? ((await res.json()) as Record<string, unknown>) : undefined;
     }, { timeoutMs: 60_000, intervalMs: 250 });
     expect(health).toMatchObject({ status: 'ok', runState: 'RUNNING' });
+    // The prebuilt bundle really runs workflows: HelloWorld end to end, authenticated with the raw secret.
+    const result = await temporal.client.workflow.execute('HelloWorldWorkflow', {
+      taskQueue: `deployed-${process.pid}`,
+      workflowId: `deployed-hello-${Date.now()}`,
+      args: [{ secret_key: 'deployed-test-secret-0123456789abcdef', name: 'Dokploy' }],
+      workflowExecutionTimeout: '60s',
+    });
+    expect(result).toEqual({ message: 'Hello, Dokploy!' });
     // The prebuilt bundle was used: no webpack run at start.
     expect(worker.output()).not.toMatch(/webpack .*compiled/);
     expect(await worker.stop(20_000)).toBe(0);
