@@ -5,6 +5,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 let passed = 0, failed = 0, skipped = 0, suitesFailed = 0;
 const missing = [];
+const exitedNonZero = new Set((process.env.FAILED_PACKAGES ?? '').split(/\s+/).filter(Boolean));
 const dirs = [
   ...['apps', 'packages'].flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`)),
   ...['infra'].filter((d) => existsSync(join(root, d, 'package.json'))),
@@ -22,7 +23,11 @@ const dirs = [
     // A file that failed to load counts as a failure even though it ran no test.
     const broken = (r.testResults ?? []).filter((t) => t.status === 'failed' && t.assertionResults.length === 0);
     suitesFailed += broken.length;
-    console.log(`  ${rel}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${broken.length ? `, ${broken.length} test files failed to run` : ''}`);
+    // A test command that exited non-zero with no failed test (unhandled errors, a crash) counts as a failure.
+    const pkgName = JSON.parse(readFileSync(pkg, 'utf8')).name;
+    const unhandled = exitedNonZero.has(pkgName) && r.numFailedTests === 0 && broken.length === 0 ? 1 : 0;
+    suitesFailed += unhandled;
+    console.log(`  ${rel}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${broken.length ? `, ${broken.length} test files failed to run` : ''}${unhandled ? ', and its test command exited non-zero (see the log)' : ''}`);
   }
 }
 for (const m of missing) console.log(`  ${m}: no report (its tests did not run)`);

@@ -6,8 +6,12 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" || exit 1
 set +e  # setup.sh runs with -e; from here on a failing package must not stop the summary
 cd "$GPTMARKET_ROOT"
 rm -rf apps/*/reports packages/*/reports infra/reports
-turbo run test --concurrency=2 --continue --output-logs=full "$@"
-turbo_status=$?
-node scripts/test-summary.mjs
+log="$(mktemp)"
+turbo run test --concurrency=2 --continue --output-logs=full "$@" 2>&1 | tee "$log"
+turbo_status=${PIPESTATUS[0]}
+# Packages whose test command exited non-zero (e.g. unhandled errors after passing tests) count as failed.
+FAILED_PACKAGES="$(grep -oE '@gptmarket/[a-z0-9-]+#test: +ERROR' "$log" | sed -E 's/#test.*//' | sort -u | tr '\n' ' ')" \
+  node scripts/test-summary.mjs
+rm -f "$log"
 summary_status=$?
 if [[ $turbo_status -ne 0 || $summary_status -ne 0 ]]; then exit 1; fi

@@ -252,8 +252,10 @@ describe('SSRF: private and special addresses are refused, non-retryably, before
     const { call, tempRoot } = setup();
     const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nhttp://127.0.0.1:${victimPort}/seg.ts\n#EXT-X-ENDLIST\n`;
     const url = (await storage.put(makeKey('inputs', 'txt'), Buffer.from(playlist), { contentType: 'text/plain' })).url;
-    for (const p of [call.render({ input_url: url, output: { folder: 'x' } }), call.probe({ url }), call.render({ input_url: clipUrl, audio: { url }, output: { folder: 'x' } })]) {
-      const f = await failureOf(p);
+    // One at a time: a promise created before the previous one is awaited could reject with no handler yet.
+    const attempts = [() => call.render({ input_url: url, output: { folder: 'x' } }), () => call.probe({ url }), () => call.render({ input_url: clipUrl, audio: { url }, output: { folder: 'x' } })];
+    for (const attempt of attempts) {
+      const f = await failureOf(attempt());
       expect(f.nonRetryable).toBe(true);
     }
     expect(victimHits).toBe(0);
