@@ -12,6 +12,6 @@ turbo_status=${PIPESTATUS[0]}
 # Packages whose test command exited non-zero (e.g. unhandled errors after passing tests) count as failed.
 FAILED_PACKAGES="$(grep -oE '@gptmarket/[a-z0-9-]+#test: +ERROR' "$log" | sed -E 's/#test.*//' | sort -u | tr '\n' ' ')" \
   node scripts/test-summary.mjs
-rm -f "$log"
 summary_status=$?
+rm -f "$log"
 if [[ $turbo_status -ne 0 || $summary_status -ne 0 ]]; then exit 1; fi
