@@ -20,6 +20,11 @@ const NOT_FOR_OPERATORS = new Set([
   'TEMPORAL_CLI_PATH', // testkit / dev script: the pinned Temporal CLI binary
   'PG_BIN_DIR', // testkit: PostgreSQL binaries for throwaway clusters
   'TEST_SERVICE_LOGS', // testkit: echo spawned services' output while debugging tests
+  'FAILED_PACKAGES', // scripts/test.sh → test-summary.mjs: packages whose test run exited non-zero
+  'PATH', // the operating system's; passed on to spawned processes
+  'HOME',
+  'TMPDIR',
+  'CI', // set by CI runners
 ]);
 
 const SOURCE_DIRS = [...walk('apps', /\.(ts|mts|js|mjs)$/), ...walk('packages', /\.(ts|mts|js|mjs)$/), ...walk('scripts', /\.(ts|mts|js|mjs)$/), ...walk('infra/scripts', /\.(ts|mts|js|mjs)$/)]
