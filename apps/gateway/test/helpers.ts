@@ -1,77 +1,7 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort, spawnService, startPostgres, startTemporal, type PostgresCluster, type ServiceProcess } from '@gptmarket/testkit';
+import type { Stack } from '@gptmarket/testkit';
 
-const repo = resolve(import.meta.dirname, '../../..');
-
-/** The whole stack as separate processes (as deployed): Temporal dev server, PostgreSQL, both workers, the gateway. */
-export interface Stack {
-  baseUrl: string;
-  temporal: Awaited<ReturnType<typeof startTemporal>>;
-  secret: string;
-  mediaDir: string;
-  databaseUrl: string;
-  services: ServiceProcess[];
-  stop(): Promise<void>;
-}
-
-export async function startStack(name: string, extraEnv: Record<string, string> = {}): Promise<Stack> {
-  const [temporal, pg] = await Promise.all([startTemporal(), startPostgres()]);
-  const databaseUrl = await pg.createDatabase(name);
-  const mediaDir = mkdtempSync(join(tmpdir(), 'gptmarket-media-'));
-  const port = await freePort();
-  const secret = randomBytes(24).toString('hex');
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const env: NodeJS.ProcessEnv = {
-    PATH: process.env.PATH,
-    HOME: process.env.HOME,
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'info',
-    TEMPORAL_ADDRESS: temporal.address,
-    WORKFLOW_SECRET_KEY: secret,
-    DATABASE_URL: databaseUrl,
-    LOCAL_STORAGE_DIR: mediaDir,
-    GATEWAY_PUBLIC_URL: baseUrl,
-    HOST: '127.0.0.1',
-    PORT: String(port),
-    ...extraEnv,
-  };
-  const node = (app: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', join(repo, 'apps', app, 'src', 'main.ts')];
-  const services = [
-    spawnService('generation-worker', process.execPath, node('generation-worker'), env, repo),
-    spawnService('media-worker', process.execPath, node('media-worker'), env, repo),
-    spawnService('gateway', process.execPath, node('gateway'), env, repo),
-  ];
-  try {
-    await Promise.all([
-      services[0]!.waitForOutput(/generation-worker ready/, 120_000),
-      services[1]!.waitForOutput(/media-worker ready/, 60_000),
-      services[2]!.waitForOutput(/gateway ready/, 60_000),
-    ]);
-  } catch (err) {
-    await Promise.all(services.map((s) => s.stop()));
-    await temporal.teardown();
-    await pg.stop();
-    throw err;
-  }
-  return {
-    baseUrl,
-    temporal,
-    secret,
-    mediaDir,
-    databaseUrl,
-    services,
-    async stop() {
-      await Promise.all(services.map((s) => s.stop()));
-      await temporal.teardown();
-      await (pg as PostgresCluster).stop();
-      rmSync(mediaDir, { recursive: true, force: true });
-    },
-  };
-}
+export { startStack, type Stack } from '@gptmarket/testkit';
 
 export async function api(stack: Stack, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(stack.baseUrl + path, {

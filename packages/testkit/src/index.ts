@@ -3,3 +3,4 @@ export * from './postgres.js';
 export * from './temporal.js';
 export * from './s3.js';
 export * from './process.js';
+export * from './stack.js';

@@ -1,0 +1,86 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { startPostgres } from './postgres.js';
+import { freePort } from './ports.js';
+import { spawnService, type ServiceProcess } from './process.js';
+import { startTemporal } from './temporal.js';
+
+const repo = resolve(import.meta.dirname, '../../..');
+const run = promisify(execFile);
+const tsxNode = (entry: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', entry];
+const appEntry = (app: string, file = 'main.ts') => join(repo, 'apps', app, 'src', file);
+
+/** The whole stack as separate processes, as deployed: Temporal dev server, PostgreSQL, both workers, the gateway. */
+export interface Stack {
+  baseUrl: string;
+  temporal: Awaited<ReturnType<typeof startTemporal>>;
+  /** The workflow secret the workers check (the gateway sends tokens derived from it). */
+  secret: string;
+  mediaDir: string;
+  databaseUrl: string;
+  env: NodeJS.ProcessEnv;
+  services: ServiceProcess[];
+  /** Runs the gateway's command (`keys create ...`) against the stack's database; resolves with its output. */
+  gatewayCli(args: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startStack(name: string, extraEnv: Record<string, string> = {}): Promise<Stack> {
+  const [temporal, pg] = await Promise.all([startTemporal(), startPostgres()]);
+  const databaseUrl = await pg.createDatabase(name);
+  const mediaDir = mkdtempSync(join(tmpdir(), 'gptmarket-media-'));
+  const port = await freePort();
+  const secret = randomBytes(24).toString('hex');
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    TEMPORAL_ADDRESS: temporal.address,
+    WORKFLOW_SECRET_KEY: secret,
+    DATABASE_URL: databaseUrl,
+    LOCAL_STORAGE_DIR: mediaDir,
+    GATEWAY_PUBLIC_URL: baseUrl,
+    HOST: '127.0.0.1',
+    PORT: String(port),
+    ...extraEnv,
+  };
+  const services = (['generation-worker', 'media-worker', 'gateway'] as const).map((app) =>
+    spawnService(app, process.execPath, tsxNode(appEntry(app)), env, repo),
+  );
+  const stop = async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    await temporal.teardown();
+    await pg.stop();
+    rmSync(mediaDir, { recursive: true, force: true });
+  };
+  try {
+    await Promise.all([
+      services[0]!.waitForOutput(/generation-worker ready/, 120_000),
+      services[1]!.waitForOutput(/media-worker ready/, 60_000),
+      services[2]!.waitForOutput(/gateway ready/, 60_000),
+    ]);
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return {
+    baseUrl,
+    temporal,
+    secret,
+    mediaDir,
+    databaseUrl,
+    env,
+    services,
+    async gatewayCli(args) {
+      const { stdout } = await run(process.execPath, [...tsxNode(appEntry('gateway', 'cli.ts')), ...args], { cwd: repo, env, timeout: 60_000 });
+      return stdout;
+    },
+    stop,
+  };
+}
