@@ -21,3 +21,4 @@ export * from './speech/index.js';
 export * from './gptmarket/index.js';
 export * from './assemblyai/index.js';
 export * from './transcription/index.js';
+export * from './health-server.js';
