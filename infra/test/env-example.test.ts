@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { gatewayEnv } from '../../apps/gateway/src/env.js';
 import { generationWorkerEnv } from '../../apps/generation-worker/src/env.js';
 import { mediaWorkerEnv } from '../../apps/media-worker/src/env.js';
-import { providersEnvShape, storageEnvShape, temporalEnvShape } from '@gptmarket/providers';
+import { DEFAULT_CONCURRENCY, providersEnvShape, storageEnvShape, temporalEnvShape } from '@gptmarket/providers';
 import { read, walk } from './repo.js';
 
 /**
@@ -70,6 +70,10 @@ describe('.env.example', () => {
   const read_ = new Map<string, string>();
   for (const [name, schema] of Object.entries(schemas)) for (const k of schemaKeys(schema)) read_.set(k, `${name} env schema`);
   for (const shape of [temporalEnvShape, storageEnvShape, providersEnvShape]) for (const k of Object.keys(shape)) read_.set(k, 'providers env shape');
+  // Families read by name at run time: PROVIDER_CONCURRENCY_<NAME> and PROVIDER_RATE_<NAME> for every provider.
+  for (const name of Object.keys(DEFAULT_CONCURRENCY)) {
+    for (const family of ['PROVIDER_CONCURRENCY', 'PROVIDER_RATE']) read_.set(`${family}_${name.toUpperCase()}`, 'packages/providers/src/limits.ts');
+  }
   for (const [k, files] of directReads()) if (!read_.has(k)) read_.set(k, files[0]!);
   const compose = composeVariables();
 
