@@ -73,4 +73,4 @@ if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$lock_sum" ]]; then
   lock_sum="$(cat pnpm-lock.yaml package.json pnpm-workspace.yaml apps/*/package.json packages/*/package.json 2>/dev/null | sha256sum | cut -c1-32)"
   echo "$lock_sum" > "$stamp"
 fi
-log "ready: node $(node -v), pnpm $(pnpm --version), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), temporal $("$TEMPORAL_CLI_PATH" --version | awk '{print $3}')"
+log "ready: node $(node -v), pnpm $(pnpm --version), $(ffmpeg -version | head -1 | cut -d' ' -f1-3), temporal CLI v$TEMPORAL_CLI_VERSION ($("$TEMPORAL_CLI_PATH" --version | grep -o 'Server [0-9.]*'))"
