@@ -5,6 +5,8 @@ import pg from 'pg';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import type { Generation } from '@gptmarket/contracts';
 import { startFakeReplicate, FAKE_REPLICATE_KEY, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
+import { join, resolve } from 'node:path';
+import { spawnService } from '@gptmarket/testkit';
 import { api, startStack, type Stack } from './helpers.js';
 
 let stack: Stack;
@@ -18,7 +20,7 @@ beforeAll(async () => {
   stack = await startStack('gateway_api', {
     WEBHOOK_SIGNING_SECRET: WEBHOOK_SECRET,
     WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-    WEBHOOK_MAX_ATTEMPTS: '5',
+    WEBHOOK_MAX_ATTEMPTS: '8',
     CORS_ORIGINS: ORIGIN,
     TRACKER_INTERVAL_MS: '100',
     SSE_HEARTBEAT_MS: '200',
@@ -325,6 +327,55 @@ describe('webhooks', () => {
     expect(rows[0]).toMatchObject({ status: 'delivered' });
     expect(rows[0].attempts).toBeGreaterThanOrEqual(3);
   }, 90_000);
+
+  it('keeps delivering across a restart of the gateway and the generation worker', async () => {
+    let accept = false;
+    const attempts: { id: string; ok: boolean }[] = [];
+    const receiver = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        attempts.push({ id: String(req.headers['webhook-id']), ok: accept });
+        res.writeHead(accept ? 200 : 503).end();
+      });
+    });
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+    const hookUrl = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/restart`;
+    try {
+      const { json: gen } = await create({ type: 'hello_world', input: { name: 'restart' }, webhook_url: hookUrl });
+      const until = async (what: string, ok: () => boolean, ms = 60_000) => {
+        const deadline = Date.now() + ms;
+        while (!ok()) {
+          if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      await until('a first (refused) attempt', () => attempts.length >= 1);
+      // Stop the gateway (it serves the delivery activity) and the generation worker (it runs the workflow).
+      const repo = resolve(import.meta.dirname, '../../..');
+      const restart = async (name: 'gateway' | 'generation-worker') => {
+        const i = stack.services.findIndex((x) => x.name === name);
+        await stack.services[i]!.stop();
+        return i;
+      };
+      const gi = await restart('gateway');
+      const wi = await restart('generation-worker');
+      const node = (app: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', join(repo, 'apps', app, 'src', 'main.ts')];
+      stack.services[wi] = spawnService('generation-worker', process.execPath, node('generation-worker'), stack.env, repo);
+      stack.services[gi] = spawnService('gateway', process.execPath, node('gateway'), stack.env, repo);
+      await Promise.all([stack.services[wi]!.waitForOutput(/generation-worker ready/, 120_000), stack.services[gi]!.waitForOutput(/gateway ready/, 60_000)]);
+      accept = true;
+      await until('a delivery after the restart', () => attempts.some((a) => a.ok), 90_000);
+      expect(new Set(attempts.map((a) => a.id)).size).toBe(1); // one event, retried
+      expect(attempts.filter((a) => a.ok)).toHaveLength(1);
+      const client = new pg.Client({ connectionString: stack.databaseUrl });
+      await client.connect();
+      const { rows } = await client.query('select status from webhook_deliveries where generation_id = $1', [gen.id]);
+      await client.end();
+      expect(rows[0]?.status).toBe('delivered');
+    } finally {
+      await new Promise<void>((r) => receiver.close(() => r()));
+    }
+  }, 180_000);
 
   it('refuses webhook URLs that point at private or metadata addresses', async () => {
     for (const bad of ['http://169.254.169.254/latest', 'http://10.0.0.1/x', 'http://[::1]:9/x', 'http://localhost:9/x', 'ftp://example.com/x', 'http://user:pw@example.com/']) {
