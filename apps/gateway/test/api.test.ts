@@ -131,8 +131,11 @@ describe('catalogue and OpenAPI', () => {
 
 describe('progress over SSE', () => {
   it('sends progress on changes, then one final event with the whole generation, then closes; many listeners share it', async () => {
+    replicate.script.pollsToFinish = 3; // keep the face and video steps running long enough to be watched
     const { json: gen } = await create({ type: 'ruby', input: { text_overlay: 'sse' } });
-    const listeners = await Promise.all(Array.from({ length: 12 }, () => readEvents(`/v1/generations/${gen.id}/events`)));
+    const listeners = await Promise.all(Array.from({ length: 12 }, () => readEvents(`/v1/generations/${gen.id}/events`))).finally(() => {
+      replicate.script.pollsToFinish = 1;
+    });
     for (const l of listeners) {
       expect(l.status).toBe(200);
       expect(l.contentType).toMatch(/^text\/event-stream/);
