@@ -91,6 +91,13 @@ describe('a Ruby request through the gateway', () => {
     expect(out.enhanced_image_prompt).toContain('caucasian');
     expect(out.enhanced_image_prompt).toContain('casual');
 
+    // Every final video has a poster frame and an animated preview in our storage.
+    const poster = await download(out.final_video_poster_url, 'poster.jpg');
+    expect(poster.contentType).toBe('image/jpeg');
+    const preview = await download(out.final_video_preview_url, 'preview.gif');
+    expect(preview.contentType).toBe('image/gif');
+    expect(ffprobe(preview.path).streams[0].codec_name).toBe('gif');
+
     const face = await download(out.face_image_url, 'face.png');
     expect(face.contentType).toBe('image/png');
     expect(ffprobe(face.path).streams[0].codec_name).toBe('png');
@@ -130,6 +137,25 @@ describe('a Ruby request through the gateway', () => {
     expect(band).toBeGreaterThan(8);
     expect(top).toBeLessThan(3);
   }, 180_000);
+
+  it('without slow motion or a caption the final video still goes through the engine once (provenance, thumbnails)', async () => {
+    const created = await api(stack, 'POST', '/v1/generations', { type: 'ruby', input: { slowed_video: false, aspect_ratio: '16:9' } });
+    expect(created.status).toBe(202);
+    const done = await waitForTerminal(created.json.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('completed');
+    const out = done.output as Record<string, any>;
+    expect(out.final_video_url).toMatch(/\/media\/ruby\/videos\//);
+    expect(out.final_video_url).not.toBe(out.raw_video_url);
+    expect(out.final_video_poster_url).toMatch(/\/media\//);
+    const raw = ffprobe((await download(out.raw_video_url, 'raw-plain.mp4')).path);
+    const final = ffprobe((await download(out.final_video_url, 'final-plain.mp4')).path);
+    expect(final.format.tags.ai_generated).toBe('true');
+    expect(raw.format.tags?.ai_generated).toBeUndefined();
+    const v = final.streams.find((st: any) => st.codec_type === 'video');
+    expect(v.pix_fmt).toBe('yuv420p');
+    expect(v.width / v.height).toBeCloseTo(16 / 9, 2);
+    expect(Math.abs(Number(final.format.duration) - Number(raw.format.duration))).toBeLessThan(0.1);
+  }, 120_000);
 
   it('HelloWorldWorkflow works through the same path', async () => {
     const created = await api(stack, 'POST', '/v1/generations', { type: 'hello_world', input: { name: 'Ruby' } });

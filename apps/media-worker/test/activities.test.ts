@@ -1,4 +1,3 @@
-/// <reference path="../../../packages/testkit/src/s3rver.d.ts" />
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

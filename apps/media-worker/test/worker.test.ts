@@ -1,4 +1,3 @@
-/// <reference path="../../../packages/testkit/src/s3rver.d.ts" />
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

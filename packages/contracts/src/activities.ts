@@ -49,10 +49,6 @@ export interface GeneratedMedia extends StoredMedia {
   model: string;
 }
 
-export interface CopyRequest {
-  url: string;
-  folder: string;
-}
 
 export interface SaveJsonRequest {
   folder: string;
@@ -69,8 +65,6 @@ export interface GenerationActivities {
   generateReactionPrompt(req: ReactionPromptRequest): Promise<ReactionPromptResult>;
   generateImage(req: ImageRequest): Promise<GeneratedMedia>;
   generateVideo(req: VideoRequest): Promise<GeneratedMedia>;
-  /** Copies an object already in our storage to another folder (same content type). */
-  copyStoredMedia(req: CopyRequest): Promise<StoredMedia>;
   /** Saves a JSON document (e.g. a generation's provenance manifest) to storage. */
   saveJson(req: SaveJsonRequest): Promise<StoredMedia>;
   /** One LLM call with a prompt template, asking for JSON (Gemini → OpenAI fallback → offline LLM). */

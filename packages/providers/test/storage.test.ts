@@ -1,4 +1,3 @@
-/// <reference path="../../testkit/src/s3rver.d.ts" />
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request } from 'node:http';

@@ -6,7 +6,6 @@ import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activ
 import {
   AUTH_ERRORS,
   ERROR_TYPES,
-  type CopyRequest,
   type GeneratedMedia,
   type GenerationActivities,
   type ImageRequest,
@@ -172,13 +171,6 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
       const startImage = typeof req.params.image === 'string' ? await readOwnObject(storage, req.params.image) : null;
       const video = await localVideo(req, startImage, () => Context.current().heartbeat());
       return store(req.folder, video.data, video.contentType, req.model, 'local');
-    },
-
-    async copyStoredMedia(req: CopyRequest) {
-      const key = storage.keyFromUrl(req.url);
-      if (!key) throw nonRetryable('copyStoredMedia: the URL is not in our storage', ERROR_TYPES.storage);
-      const ext = key.slice(key.lastIndexOf('.') + 1);
-      return storage.copy(key, makeKey(req.folder, ext));
     },
 
     async saveJson(req: SaveJsonRequest) {

@@ -10,6 +10,7 @@ import {
   rubyVideoRequest,
   type GenerationActivities,
   type MediaActivities,
+  type RenderResult,
   type RubyOutput,
 } from '@gptmarket/contracts';
 import { fast, mediaOptions, paid as paidOptions } from './options.js';
@@ -53,47 +54,50 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
     const { model: videoModel, params: videoParams } = rubyVideoRequest(input, reaction.video_prompt, face.url);
     const raw = await run.step(RUBY_STEPS.video, () => paid.generateVideo({ model: videoModel, params: videoParams, folder: 'ruby/raw' }));
 
-    let finalVideoUrl = raw.url;
+    // Every final video goes through the media engine once: slow motion and the caption in one filter graph and
+    // one encode (the Python system did two), yuv420p + faststart, AI-provenance metadata, poster and preview.
+    // With neither slow motion nor a caption it is a plain re-encode, done as part of the upload step.
     const caption = input.text_overlay?.trim() ? input.text_overlay : null;
-    if (input.slowed_video || caption) {
-      // Slow motion and the caption are one filter graph and one encode (the Python system did two).
-      const def = input.slowed_video ? RUBY_STEPS.slowmo : RUBY_STEPS.text;
-      const message = input.slowed_video && caption ? 'Applying slow motion and caption...' : undefined;
-      const rendered = await run.step(def, () =>
-        media.renderVideo({
-          input_url: raw.url,
-          speed: input.slowed_video ? RUBY_SLOWMO_SPEED : 1,
-          preserve_audio: false,
-          caption: caption ? { text: caption, ...RUBY_CAPTION_STYLE } : null,
-          output: { folder: 'ruby/videos' },
-        }), message);
-      finalVideoUrl = rendered.url;
-    }
-
-    const output: RubyOutput = {
-      face_image_url: face.url,
-      raw_video_url: raw.url,
-      final_video_url: finalVideoUrl,
-      enhanced_image_prompt: person.text_prompt,
-      enhanced_video_prompt: reaction.video_prompt,
-      image_model: input.image_model,
-      video_model: input.video_model,
-      providers: { prompts: person.provider, image: face.provider, video: raw.provider },
-      warnings,
-    };
-
-    await run.step(RUBY_STEPS.upload, async () => {
-      if (finalVideoUrl === raw.url) {
-        const copied = await storage.copyStoredMedia({ url: raw.url, folder: 'ruby/videos' });
-        output.final_video_url = copied.url;
-      }
+    const render = () =>
+      media.renderVideo({
+        input_url: raw.url,
+        speed: input.slowed_video ? RUBY_SLOWMO_SPEED : 1,
+        preserve_audio: false,
+        caption: caption ? { text: caption, ...RUBY_CAPTION_STYLE } : null,
+        output: { folder: 'ruby/videos' },
+      });
+    const finalize = async (rendered: RenderResult): Promise<RubyOutput> => {
+      const output: RubyOutput = {
+        face_image_url: face.url,
+        raw_video_url: raw.url,
+        final_video_url: rendered.url,
+        enhanced_image_prompt: person.text_prompt,
+        enhanced_video_prompt: reaction.video_prompt,
+        image_model: input.image_model,
+        video_model: input.video_model,
+        providers: { prompts: person.provider, image: face.provider, video: raw.provider },
+        warnings,
+        ...(rendered.poster_url ? { final_video_poster_url: rendered.poster_url } : {}),
+        ...(rendered.preview_url ? { final_video_preview_url: rendered.preview_url } : {}),
+      };
       // A provenance record beside the media: what made it, from which prompts, labelled AI-generated.
       await storage.saveJson({
         folder: 'ruby/manifests',
         name: workflowInfo().workflowId,
         data: { ai_generated: true, generator: 'GPTMarket Generator', workflow_id: workflowInfo().workflowId, output },
       });
-    });
+      return output;
+    };
+
+    let output: RubyOutput;
+    if (input.slowed_video || caption) {
+      const def = input.slowed_video ? RUBY_STEPS.slowmo : RUBY_STEPS.text;
+      const message = input.slowed_video && caption ? 'Applying slow motion and caption...' : undefined;
+      const rendered = await run.step(def, render, message);
+      output = await run.step(RUBY_STEPS.upload, () => finalize(rendered));
+    } else {
+      output = await run.step(RUBY_STEPS.upload, async () => finalize(await render()));
+    }
 
     run.complete();
     return output;

@@ -78,6 +78,9 @@ export const RubyOutput = z.object({
   /** Additions (ignored by Python-era clients): which provider made each artefact, and warnings. */
   providers: z.object({ prompts: z.string(), image: z.string(), video: z.string() }),
   warnings: z.array(z.string()),
+  /** A JPEG frame and a short animated GIF of the final video. */
+  final_video_poster_url: z.string().optional(),
+  final_video_preview_url: z.string().optional(),
 });
 export type RubyOutput = z.infer<typeof RubyOutput>;
 
