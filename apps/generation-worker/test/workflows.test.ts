@@ -192,6 +192,7 @@ describe('VoiceoverWorkflow (offline)', () => {
     expect(run.error).toBeUndefined();
     const out = run.result!;
     expect(out.video_url).toMatch(/^http:\/\/media\.test\.invalid\/media\/voiceover\/videos\//);
+    expect(out.video_poster_url).toMatch(/\/media\/voiceover\/videos\/.*\.jpg$/);
     const probe = ffprobe(storedPath(h, out.video_url!));
     expect(probe.streams.map((s) => s.codec_type).sort()).toEqual(['audio', 'video']);
     // The video's audio is the speech: compare the decoded waveforms.

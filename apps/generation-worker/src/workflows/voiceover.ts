@@ -40,6 +40,7 @@ export async function VoiceoverWorkflow(rawInput: unknown): Promise<VoiceoverOut
     }
 
     let videoUrl: string | null = null;
+    let thumbnails: { video_poster_url?: string; video_preview_url?: string } = {};
     let duration = speech.duration_seconds;
     if (input.video_url) {
       const videoInput = input.video_url;
@@ -51,10 +52,14 @@ export async function VoiceoverWorkflow(rawInput: unknown): Promise<VoiceoverOut
           preserve_audio: input.mix_mode === 'mix',
           caption: null,
           audio: { url: speech.url, mode: input.mix_mode, volume: input.voice_volume, duck: false, offset_seconds: 0 },
-          output: { folder: 'voiceover/videos', thumbnails: false },
+          output: { folder: 'voiceover/videos' },
         }),
       );
       videoUrl = rendered.url;
+      thumbnails = {
+        ...(rendered.poster_url ? { video_poster_url: rendered.poster_url } : {}),
+        ...(rendered.preview_url ? { video_preview_url: rendered.preview_url } : {}),
+      };
     }
     if (duration === null) {
       // Compressed speech (mp3): ask ffprobe on the media worker for the exact length.
@@ -66,6 +71,7 @@ export async function VoiceoverWorkflow(rawInput: unknown): Promise<VoiceoverOut
       audio_content_type: speech.content_type,
       audio_duration_seconds: duration,
       video_url: videoUrl,
+      ...thumbnails,
       provider: speech.provider,
       warnings,
     };

@@ -41,6 +41,9 @@ export const VoiceoverOutput = z.object({
   audio_duration_seconds: z.number().nullable(),
   /** The video with the speech as its audio; null when no `video_url` was given. */
   video_url: z.string().nullable(),
+  /** A JPEG frame and a short animated GIF of that video, when there is one. */
+  video_poster_url: z.string().optional(),
+  video_preview_url: z.string().optional(),
   provider: z.string(),
   warnings: z.array(z.string()),
 });
