@@ -68,6 +68,13 @@ const errorResponses = {
   503: ErrorBody.describe('Temporal or the database is unreachable; nothing was started'),
 };
 
+/** Errors that mean the database could not be reached (PostgreSQL or a closed PGlite), as opposed to a bug. */
+function databaseUnreachable(err: unknown): boolean {
+  const e = err as { message?: string; code?: string; cause?: unknown };
+  const text = `${e?.code ?? ''} ${e?.message ?? ''} ${(e?.cause as { message?: string } | undefined)?.message ?? ''}`;
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|the database system is|PGlite is closed|Cannot use a pool after calling end|57P0[1-3]/i.test(text);
+}
+
 const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*)$/;
 
 /** Builds the gateway: plugins → services → routes. `main.ts` listens; tests use `inject()` or listen on a port. */
@@ -191,6 +198,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         return reply.code(400).send(errorBody('validation_failed', 'the JSON body is empty', req.id));
     }
     if (err.statusCode === 429) return reply.code(429).send(errorBody('rate_limited', err.message, req.id));
+    if (databaseUnreachable(err)) {
+      log.warn('database unreachable', { requestId: req.id, error: err.message });
+      return reply.code(503).send(errorBody('unavailable', 'the database is unreachable; nothing was started', req.id));
+    }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send(errorBody(err.statusCode === 413 ? 'payload_too_large' : 'validation_failed', 'the request is not valid', req.id));
     }
@@ -204,13 +215,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     if (!row) throw new ApiError(404, 'not_found', `no generation ${id}`);
     return row;
   };
-  const dbDown = (err: unknown) => {
-    const m = (err as Error)?.message ?? '';
-    return /ECONNREFUSED|Connection terminated|connect ETIMEDOUT|the database system is|PGlite is closed/i.test(m);
-  };
-  app.addHook('onError', async (_req, _reply, err) => {
-    if (dbDown(err)) throw new ApiError(503, 'unavailable', 'the database is unreachable; nothing was started');
-  });
 
   // --- health ------------------------------------------------------------------------------------------
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));

@@ -238,8 +238,39 @@ describe('when a dependency is down', () => {
       await database.close();
       const ready2 = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready2.json().checks.database).toBe('down');
+      const list = await app.inject({ method: 'GET', url: '/v1/generations' });
+      expect(list.statusCode).toBe(503);
+      expect(list.json().error.code).toBe('unavailable');
     } finally {
       await app.close();
+    }
+  }, 60_000);
+
+  it('a PostgreSQL server that goes away mid-flight is a 503, not a 500', async () => {
+    const cluster = await startPostgres();
+    const url = await cluster.createDatabase('goes_away');
+    const database = await openDatabase({ url });
+    const { app } = await buildApp({
+      env: gatewayEnv.parse({ DATABASE_URL: url, TEMPORAL_ADDRESS: temporal.address, LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 's3cret' }),
+      database,
+      temporal: new TemporalGateway({ address: temporal.address, namespace: 'default' }),
+      storage: new LocalStorage({ dir: mediaDir, publicBaseUrl: 'http://127.0.0.1/media' }),
+      log,
+      providers: {},
+      track: false,
+    });
+    try {
+      expect((await app.inject({ method: 'GET', url: '/v1/generations' })).statusCode).toBe(200);
+      await cluster.stop();
+      const res = await app.inject({ method: 'GET', url: '/v1/generations' });
+      expect(res.statusCode).toBe(503);
+      expect(res.json().error).toMatchObject({ code: 'unavailable' });
+      const start = await app.inject({ method: 'POST', url: '/v1/generations', payload: hello });
+      expect(start.statusCode).toBe(503);
+    } finally {
+      await app.close();
+      await database.close().catch(() => {});
+      await cluster.stop();
     }
   }, 60_000);
 });
