@@ -28,17 +28,23 @@ interface Harness extends App {
   url: string;
   close(): Promise<void>;
 }
-async function harness(name: string, env: Record<string, string> = {}): Promise<Harness> {
-  const url = await pg.createDatabase(name);
-  const parsed = gatewayEnv.parse({ DATABASE_URL: url, TEMPORAL_ADDRESS: temporal.address, LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 's3cret', ...env });
+/** The gateway app in-process on a fresh database (of the shared cluster unless another is given). */
+async function harness(
+  name: string,
+  env: Record<string, string> = {},
+  opts: { cluster?: PostgresCluster; temporalAddress?: string; providers?: Record<string, boolean> } = {},
+): Promise<Harness> {
+  const url = await (opts.cluster ?? pg).createDatabase(name);
+  const temporalAddress = opts.temporalAddress ?? temporal.address;
+  const parsed = gatewayEnv.parse({ DATABASE_URL: url, TEMPORAL_ADDRESS: temporalAddress, LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 's3cret', ...env });
   const database = await openDatabase({ url });
   const built = await buildApp({
     env: parsed,
     database,
-    temporal: new TemporalGateway({ address: temporal.address, namespace: 'default' }),
+    temporal: new TemporalGateway({ address: temporalAddress, namespace: 'default' }),
     storage: new LocalStorage({ dir: mediaDir, publicBaseUrl: 'http://127.0.0.1/media' }),
     log,
-    providers: {},
+    providers: opts.providers ?? {},
     track: false,
   });
   return {
@@ -47,7 +53,7 @@ async function harness(name: string, env: Record<string, string> = {}): Promise<
     url,
     async close() {
       await built.app.close();
-      await database.close();
+      await database.close().catch(() => {}); // some tests close or lose it on purpose
     },
   };
 }
@@ -213,18 +219,8 @@ describe('the production rule', () => {
 
 describe('when a dependency is down', () => {
   it('/ready turns 503 naming Temporal, and a start is a 503 that records nothing', async () => {
-    const url = await pg.createDatabase('deps_down');
-    const parsed = gatewayEnv.parse({ DATABASE_URL: url, TEMPORAL_ADDRESS: '127.0.0.1:1', LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 's3cret' });
-    const database = await openDatabase({ url });
-    const { app } = await buildApp({
-      env: parsed,
-      database,
-      temporal: new TemporalGateway({ address: '127.0.0.1:1', namespace: 'default' }),
-      storage: new LocalStorage({ dir: mediaDir, publicBaseUrl: 'http://127.0.0.1/media' }),
-      log,
-      providers: { openai: false, replicate: true },
-      track: false,
-    });
+    const h = await harness('deps_down', {}, { temporalAddress: '127.0.0.1:1', providers: { openai: false, replicate: true } });
+    const { app, database } = h;
     try {
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
@@ -242,23 +238,14 @@ describe('when a dependency is down', () => {
       expect(list.statusCode).toBe(503);
       expect(list.json().error.code).toBe('unavailable');
     } finally {
-      await app.close();
+      await h.close();
     }
   }, 60_000);
 
   it('a PostgreSQL server that goes away mid-flight is a 503, not a 500', async () => {
     const cluster = await startPostgres();
-    const url = await cluster.createDatabase('goes_away');
-    const database = await openDatabase({ url });
-    const { app } = await buildApp({
-      env: gatewayEnv.parse({ DATABASE_URL: url, TEMPORAL_ADDRESS: temporal.address, LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 's3cret' }),
-      database,
-      temporal: new TemporalGateway({ address: temporal.address, namespace: 'default' }),
-      storage: new LocalStorage({ dir: mediaDir, publicBaseUrl: 'http://127.0.0.1/media' }),
-      log,
-      providers: {},
-      track: false,
-    });
+    const h = await harness('goes_away', {}, { cluster });
+    const { app } = h;
     try {
       expect((await app.inject({ method: 'GET', url: '/v1/generations' })).statusCode).toBe(200);
       await cluster.stop();
@@ -268,8 +255,7 @@ describe('when a dependency is down', () => {
       const start = await app.inject({ method: 'POST', url: '/v1/generations', payload: hello });
       expect(start.statusCode).toBe(503);
     } finally {
-      await app.close();
-      await database.close().catch(() => {});
+      await h.close();
       await cluster.stop();
     }
   }, 60_000);
