@@ -116,6 +116,25 @@ describe('.env.example', () => {
     expect(wrong).toEqual([]);
   });
 
+  it('lists the Python system\'s names that still work: ENVIRONMENT (every process) and LITELLM_TIMEOUT (seconds)', () => {
+    for (const schema of Object.values(schemas)) expect(Object.keys(schema.shape)).toContain('ENVIRONMENT');
+    expect(Object.keys(generationWorkerEnv.shape)).toEqual(expect.arrayContaining(['LITELLM_TIMEOUT', 'LITELLM_TIMEOUT_MS', 'TEMPORAL_HOST']));
+    for (const key of ['ENVIRONMENT', 'LITELLM_TIMEOUT', 'LITELLM_TIMEOUT_MS']) {
+      expect(example.get(key), key).toBeDefined();
+      expect(example.get(key)!.value, `${key} is unset by default`).toBe('');
+    }
+    expect(example.get('ENVIRONMENT')!.comment).toMatch(/local, staging, production or testing/);
+    expect(example.get('LITELLM_TIMEOUT')!.comment).toMatch(/seconds/);
+  });
+
+  it('is a valid configuration for every process as written', () => {
+    const values = Object.fromEntries([...example].map(([k, e]) => [k, e.value]));
+    for (const [name, schema] of Object.entries(schemas)) {
+      const parsed = schema.safeParse(values);
+      expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`), name).toEqual([]);
+    }
+  });
+
   it('keeps WORKFLOW_SECRET_ENABLED on by default, as the deployment guide says', () => {
     expect(example.get('WORKFLOW_SECRET_ENABLED')?.value).toBe('true');
     expect(generationWorkerEnv.shape.WORKFLOW_SECRET_ENABLED.parse(undefined)).toBe(true);

@@ -23,7 +23,7 @@ import {
   isTerminalStatus,
 } from '@gptmarket/contracts';
 import type { DatabaseHandle, GenerationRow } from '@gptmarket/db';
-import { LocalStorage, type Logger, type Storage } from '@gptmarket/providers';
+import { isProduction, LocalStorage, type Logger, type Storage } from '@gptmarket/providers';
 import { ApiError } from './errors.js';
 import type { GatewayEnv } from './env.js';
 import { hostList } from './env.js';
@@ -80,7 +80,7 @@ const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*)$
 /** Builds the gateway: plugins → services → routes. `main.ts` listens; tests use `inject()` or listen on a port. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { env, log } = deps;
-  const production = env.NODE_ENV === 'production';
+  const production = isProduction(env);
   const app = Fastify({
     logger: false,
     bodyLimit: env.BODY_LIMIT_BYTES,

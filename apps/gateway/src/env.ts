@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { booleanFlag, integer, loadEnv, optionalString, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { deploymentEnvShape, booleanFlag, integer, loadEnv, optionalString, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
 import { GENERATION_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the gateway reads. */
 export const gatewayEnv = z.object({
-  NODE_ENV: stringWithDefault('development'),
+  ...deploymentEnvShape,
   LOG_LEVEL: stringWithDefault('info'),
   /** Address and port the HTTP server listens on. */
   HOST: stringWithDefault('127.0.0.1'),

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { WEBHOOK_QUEUE } from '@gptmarket/contracts';
 import { openDatabase } from '@gptmarket/db';
-import { createLogger, createStorage, temporalAddress } from '@gptmarket/providers';
+import { createLogger, createStorage, isProduction, temporalAddress } from '@gptmarket/providers';
 import { buildApp } from './app.js';
 import { loadGatewayEnv, publicUrlOf } from './env.js';
 import { TemporalGateway } from './services/temporal.js';
@@ -11,7 +11,7 @@ import { createWebhookActivities } from './services/webhooks.js';
 
 const env = loadGatewayEnv();
 const log = createLogger('gateway', env.LOG_LEVEL);
-const production = env.NODE_ENV === 'production';
+const production = isProduction(env);
 
 const database = await openDatabase({ url: env.DATABASE_URL, pgliteDir: env.DATABASE_URL ? undefined : env.PGLITE_DIR });
 const pidFile = env.DATABASE_URL ? null : join(env.PGLITE_DIR, 'gateway.pid');
@@ -44,7 +44,7 @@ if (activeKeys === 0 && !basic) {
     log.error('refusing to start: no authentication configured. Create an API key (gptmarket-gateway keys create --name NAME) or set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD.');
     process.exit(78);
   }
-  log.warn('!!! the API is OPEN: no API keys and no basic auth. Fine on your machine; never in production (NODE_ENV=production refuses to start like this).');
+  log.warn('!!! the API is OPEN: no API keys and no basic auth. Fine on your machine; never in production (NODE_ENV=production or ENVIRONMENT=production refuses to start like this).');
 }
 if (!env.WORKFLOW_SECRET_KEY) log.warn('WORKFLOW_SECRET_KEY is not set: workers with auth enabled will refuse every workflow');
 

@@ -203,11 +203,15 @@ describe('rate limits', () => {
 });
 
 describe('the production rule', () => {
-  it('refuses to start in production without an auth method', async () => {
-    const url = await pg.createDatabase('prod_rule');
+  // ENVIRONMENT is the Python system's name for the stage; its "production" counts like NODE_ENV's.
+  it.each([
+    ['NODE_ENV=production', { NODE_ENV: 'production' }],
+    ['ENVIRONMENT=production', { ENVIRONMENT: 'production' }],
+  ])('refuses to start with %s and no auth method', async (label, stage) => {
+    const url = await pg.createDatabase(`prod_rule_${label.split('=')[0]!.toLowerCase()}`);
     const repo = resolve(import.meta.dirname, '../../..');
     const res = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@gptmarket/source', join(repo, 'apps/gateway/src/main.ts')], {
-      env: { PATH: process.env.PATH, NODE_ENV: 'production', DATABASE_URL: url, TEMPORAL_ADDRESS: temporal.address, PORT: '0', LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 'x' },
+      env: { PATH: process.env.PATH, ...stage, DATABASE_URL: url, TEMPORAL_ADDRESS: temporal.address, PORT: '0', LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 'x' },
       encoding: 'utf8',
       timeout: 60_000,
       cwd: repo,
@@ -215,6 +219,22 @@ describe('the production rule', () => {
     expect(res.status).toBe(78);
     expect(res.stdout + res.stderr).toMatch(/refusing to start: no authentication configured/);
   }, 90_000);
+
+  it('with ENVIRONMENT=production an anonymous call is refused although no key exists', async () => {
+    const open = await harness('stage_local', { ENVIRONMENT: 'local' });
+    const prod = await harness('stage_production', { ENVIRONMENT: 'production' });
+    try {
+      expect((await open.app.inject({ method: 'GET', url: '/v1/generations' })).statusCode).toBe(200);
+      expect((await prod.app.inject({ method: 'GET', url: '/v1/generations' })).statusCode).toBe(401);
+    } finally {
+      await open.close();
+      await prod.close();
+    }
+  });
+
+  it('refuses an ENVIRONMENT the Python system did not know', () => {
+    expect(() => gatewayEnv.parse({ ENVIRONMENT: 'prod' })).toThrow(/expected one of local, staging, production, testing/);
+  });
 });
 
 describe('when a dependency is down', () => {

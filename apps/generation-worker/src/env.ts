@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { booleanFlag, integer, loadEnv, optionalString, providersEnvShape, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { deploymentEnvShape, booleanFlag, integer, loadEnv, optionalString, providersEnvShape, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
 import { GENERATION_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the generation worker reads. */
 export const generationWorkerEnv = z.object({
-  NODE_ENV: stringWithDefault('development'),
+  ...deploymentEnvShape,
   LOG_LEVEL: stringWithDefault('info'),
   ...temporalEnvShape,
   TEMPORAL_TASK_QUEUE: stringWithDefault(GENERATION_QUEUE),

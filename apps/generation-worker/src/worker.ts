@@ -11,6 +11,7 @@ import {
   createSpeech,
   createStorage,
   createTranscriber,
+  isProduction,
   renderTemplate,
   replicateKey,
   temporalAddress,
@@ -33,7 +34,7 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
   const log = createLogger('generation-worker', env.LOG_LEVEL);
   const secrets = [env.WORKFLOW_SECRET_KEY, env.WORKFLOW_SECRET_KEY_PREVIOUS].filter((s): s is string => Boolean(s));
   if (env.WORKFLOW_SECRET_ENABLED && secrets.length === 0) {
-    if (env.NODE_ENV === 'production') {
+    if (isProduction(env)) {
       throw new Error('WORKFLOW_SECRET_ENABLED is true but WORKFLOW_SECRET_KEY is not set: refusing to start in production');
     }
     log.warn('WORKFLOW_SECRET_KEY is not set: every workflow will fail with "WORKFLOW_SECRET_KEY not configured on server"');

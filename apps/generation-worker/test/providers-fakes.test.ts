@@ -34,7 +34,7 @@ import {
   renderPortrait,
 } from '@gptmarket/providers';
 import { startFakeAssemblyAi, type FakeAssemblyAi } from '../../../packages/providers/test/fakes/assemblyai.js';
-import { startFakeGptMarket, type FakeGptMarket } from '../../../packages/providers/test/fakes/gptmarket.js';
+import { scraperAnswer, startFakeGptMarket, type FakeGptMarket } from '../../../packages/providers/test/fakes/gptmarket.js';
 import { startFakeGemini, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';
 import { startFakeElevenLabs, type FakeSpeech } from '../../../packages/providers/test/fakes/speech.js';
 import { bestCorrelation, decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type RunResult } from './harness.js';
@@ -114,7 +114,7 @@ const servePng = (path: string, seed: string) => {
   served.set(path, encodePng(renderPortrait({ width: 90, height: 160, seed })));
   return `${imgBase}${path}`;
 };
-const answer = (pins: unknown[]) => ({ status: 200, body: { metadata: { total_pins: pins.length, search_query: 'q' }, data: { pins } } });
+const answer = (pins: unknown[]) => ({ status: 200, body: scraperAnswer(pins, 'q') });
 
 describe('SlideshowsPinterestWorkflow through GPTMarket and Gemini fakes', () => {
   it('uses the model\'s first 5 queries, scrapes 2 pages each, saves the images and reports the failed ones', async () => {

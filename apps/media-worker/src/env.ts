@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { integer, loadEnv, optionalString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { deploymentEnvShape, integer, loadEnv, optionalString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
 import { MEDIA_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the media worker reads. */
 export const mediaWorkerEnv = z.object({
-  NODE_ENV: stringWithDefault('development'),
+  ...deploymentEnvShape,
   LOG_LEVEL: stringWithDefault('info'),
   ...temporalEnvShape,
   MEDIA_TASK_QUEUE: stringWithDefault(MEDIA_QUEUE),

@@ -20,8 +20,9 @@ export const booleanFlag = (fallback: boolean) =>
     return z.NEVER;
   });
 
-export const integer = (fallback: number, min: number, max: number) =>
-  optionalString().transform((v, ctx) => {
+/** A whole number from `min` to `max`; `fallback` when unset (pass undefined for "no default"). */
+export const integer = <F extends number | undefined>(fallback: F, min: number, max: number) =>
+  optionalString().transform((v, ctx): number | F => {
     if (v === undefined) return fallback;
     const n = Number(v);
     if (!Number.isInteger(n) || n < min || n > max) {
@@ -50,6 +51,21 @@ export function loadEnv<T extends z.ZodType>(schema: T, source: NodeJS.ProcessEn
   console.error(message);
   process.exit(78);
 }
+
+/**
+ * The deployment stage, under Node's name and the Python system's: `NODE_ENV=production` and
+ * `ENVIRONMENT=production` both mean production (`isProduction`). ENVIRONMENT takes the Python system's values.
+ */
+export const ENVIRONMENTS = ['local', 'staging', 'production', 'testing'] as const;
+export const deploymentEnvShape = {
+  NODE_ENV: stringWithDefault('development'),
+  ENVIRONMENT: optionalString().refine((v) => v === undefined || (ENVIRONMENTS as readonly string[]).includes(v), {
+    message: `expected one of ${ENVIRONMENTS.join(', ')}`,
+  }),
+};
+/** True when either NODE_ENV or ENVIRONMENT says production: every production-only rule asks this. */
+export const isProduction = (env: { NODE_ENV?: string | undefined; ENVIRONMENT?: string | undefined }): boolean =>
+  env.NODE_ENV === 'production' || env.ENVIRONMENT === 'production';
 
 /** Temporal connection variables shared by the gateway and both workers (no Temporal code here). */
 export const temporalEnvShape = {

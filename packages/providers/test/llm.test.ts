@@ -1,5 +1,7 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLlm, createOpenAi, createGemini, createOpenAiLlm, createProviderLimiter, ProviderError } from '../src/index.js';
+import { createLlm, createOpenAi, createGemini, createOpenAiLlm, createProviderLimiter, llmTimeoutMs, ProviderError, splitModel } from '../src/index.js';
 import { startFakeGemini, startFakeOpenAi, type FakeLlm } from './fakes/llm.js';
 
 const OPENAI_KEY = 'sk-test-openai-key-123456';
@@ -109,4 +111,62 @@ describe('LLM: Gemini primary, OpenAI fallback (spec §8.2)', () => {
     const again = await llm.complete({ system: '', user: 'Brief (data, not instructions): red vintage cars\n\nWrite 5 diverse queries. Return JSON: {"queries": []}', json: true });
     expect(again.content).toBe(q.content);
   });
+});
+
+describe('LLM configuration under the Python system\'s names', () => {
+  it('model names: gemini/ and openai/ prefixes or bare names; any other LiteLLM provider is refused', () => {
+    expect(splitModel('gemini/gemini-2.0-flash')).toEqual({ provider: 'gemini', model: 'gemini-2.0-flash' });
+    expect(splitModel('openai/meta-llama/Llama-3.1-8B')).toEqual({ provider: 'openai', model: 'meta-llama/Llama-3.1-8B' });
+    expect(splitModel('gemini-2.0-flash-lite')).toEqual({ provider: 'gemini', model: 'gemini-2.0-flash-lite' });
+    expect(splitModel('gpt-4o-mini')).toEqual({ provider: 'openai', model: 'gpt-4o-mini' });
+    for (const name of ['anthropic/claude-3-5-haiku', 'azure/gpt-4o', 'vertex_ai/gemini-1.5-pro', 'groq/llama3-8b', 'ollama/llama3']) {
+      let err: unknown;
+      try {
+        splitModel(name);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, name).toBeInstanceOf(ProviderError);
+      expect(err, name).toMatchObject({ code: 'bad_request', retryable: false });
+      expect((err as Error).message).toContain(`names the LiteLLM provider "${name.split('/')[0]}"`);
+    }
+  });
+
+  it('createLlm refuses another provider\'s model at creation: nothing is sent to OpenAI', async () => {
+    const { oa, ge, env, openai, gemini } = await setup();
+    expect(() => createLlm({ ...env, LITELLM_PRIMARY_MODEL: 'anthropic/claude-3-5-haiku' }, { openai, gemini })).toThrow(/LLM model names the LiteLLM provider "anthropic"/);
+    expect(() => createLlm({ ...env, LITELLM_FALLBACK_MODEL: 'bedrock/anthropic.claude-v2' }, { openai, gemini })).toThrow(/"bedrock"/);
+    // A request naming one is a non-retryable bad request, before any call.
+    const llm = createLlm(env, { openai, gemini });
+    await expect(llm.complete({ system: 's', user: 'u', json: false, model: 'mistral/mistral-small' })).rejects.toMatchObject({ code: 'bad_request', retryable: false });
+    expect(oa.requests).toHaveLength(0);
+    expect(ge.requests).toHaveLength(0);
+  });
+
+  it('the timeout: a call\'s own, capped by LITELLM_TIMEOUT_MS or LITELLM_TIMEOUT (seconds) when set', () => {
+    expect(llmTimeoutMs({})).toBe(120_000);
+    expect(llmTimeoutMs({}, 50_000)).toBe(50_000);
+    expect(llmTimeoutMs({ LITELLM_TIMEOUT: 30 })).toBe(30_000);
+    expect(llmTimeoutMs({ LITELLM_TIMEOUT: 30 }, 50_000)).toBe(30_000);
+    expect(llmTimeoutMs({ LITELLM_TIMEOUT: 300 }, 50_000)).toBe(50_000);
+    expect(llmTimeoutMs({ LITELLM_TIMEOUT_MS: 2_500, LITELLM_TIMEOUT: 30 }, 50_000)).toBe(2_500);
+  });
+
+  it('LITELLM_TIMEOUT=1 stops a Gemini call that hangs after one second, although the call asked for 50', async () => {
+    const held: Array<() => void> = [];
+    const silent: Server = createServer((_req, res) => held.push(() => res.destroy()));
+    await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
+    try {
+      const env = { GEMINI_API_KEY: GEMINI_KEY, GEMINI_BASE_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, LITELLM_TIMEOUT: 1 };
+      const llm = createLlm({ ...env, LITELLM_FALLBACK_ENABLED: false }, { gemini: createGemini(env, { limiter: createProviderLimiter('gemini', 2), maxAttempts: 1 }) });
+      const t0 = Date.now();
+      await expect(llm.complete({ system: 's', user: 'u', json: false, timeoutMs: 50_000 })).rejects.toMatchObject({ provider: 'gemini', code: 'timeout' });
+      const elapsed = Date.now() - t0;
+      expect(elapsed).toBeGreaterThanOrEqual(950);
+      expect(elapsed).toBeLessThan(10_000);
+    } finally {
+      for (const end of held) end();
+      await new Promise<void>((ok) => silent.close(() => ok()));
+    }
+  }, 20_000);
 });

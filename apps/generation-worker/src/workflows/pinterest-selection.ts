@@ -1,24 +1,27 @@
 /**
- * Scoring and selection of scraped pins (spec §4.2), as pure code: it runs inside the workflow, so the
- * same history always selects the same images.
+ * Scoring and selection of scraped pins, as pure code: it runs inside the workflow, so the same history always
+ * selects the same images. It reproduces the Python workflow's `_select_best_images`, `_score_pin`,
+ * `_calculate_text_penalty`, `_compute_image_hash` and `_is_too_similar`
+ * (`app/temporal/workflows/generations/slideshows_pinterest.py`): the same pins give the same picks.
  */
 import { PINTEREST_MAX_IMAGES, type PinterestPin } from '@gptmarket/contracts';
 import { md5Hex } from './md5.js';
 
 /**
- * Words that mark text-heavy pins, stock or watermarked images, and grids or collages: none of them make
- * a good full-screen slide. Matched as substrings of the lower-cased `title + ' ' + description`.
+ * The Python system's 51 unwanted-image keywords: text-heavy pins, stock or watermarked images, and grids or
+ * collages, none of which make a good full-screen slide. Matched as substrings of the lower-cased
+ * `title + ' ' + description`; each keyword counts once, so "quotes" hits both "quote" and "quotes".
  */
 export const TEXT_PENALTY_KEYWORDS: readonly string[] = [
-  // Text-heavy content (20)
-  'infographic', 'quote', 'recipe', 'typography', 'lettering', 'poster', 'flyer', 'checklist', 'worksheet', 'printable',
-  'step by step', 'how to', 'tutorial', 'diagram', 'chart', 'cheat sheet', 'affirmation', 'word art', 'saying', 'caption',
-  // Stock photos, watermarks and calls to action (16)
-  'shutterstock', 'getty images', 'istock', 'adobe stock', 'dreamstime', 'depositphotos', '123rf', 'alamy', 'stock photo',
-  'watermark', 'link in bio', 'click the link', 'shop now', 'promo code', 'discount code', 'free download',
-  // Grids and collages (15)
-  'moodboard', 'mood board', 'collage', '3x3', '2x2', '4x4', 'grid', 'photo dump', 'photodump', 'before and after',
-  'side by side', 'compilation', 'vision board', 'aesthetic board', 'split screen',
+  // Text-heavy content (27)
+  'infographic', 'template', 'printable', 'checklist', 'worksheet', 'quote', 'quotes', 'tips', 'tutorial', 'how to',
+  'howto', 'step by step', 'guide', 'cheat sheet', 'cheatsheet', 'recipe', 'ingredients', 'instructions', 'diy',
+  'download', 'free', 'pdf', 'ebook', 'chart', 'diagram', 'graph', 'statistics',
+  // Watermarks and stock (10)
+  'logo', 'watermark', 'stock', 'shutterstock', 'getty', 'adobe stock', 'pin this', 'save this', 'click', 'link in bio',
+  // Grids and collages (14)
+  'collage', 'grid', 'mood board', 'moodboard', 'collection', 'compilation', 'roundup', 'round up', 'best of', '3x3',
+  '2x2', '4x4', 'photo dump', 'photodump',
 ];
 
 export const FIRST_KEYWORD_PENALTY = 50;
@@ -33,7 +36,7 @@ export function textPenalty(pin: Pick<PinterestPin, 'title' | 'description'>): n
   return Math.min(MAX_KEYWORD_PENALTY, FIRST_KEYWORD_PENALTY + FURTHER_KEYWORD_PENALTY * (hits - 1));
 }
 
-/** A pin's quality score (spec §4.2 `_score_pin`). */
+/** A pin's quality score (`_score_pin`); a missing `aspect_ratio` earns no aspect points. */
 export function scorePin(pin: PinterestPin): number {
   let score = 0;
   const w = pin.image_width ?? 0;
@@ -41,7 +44,7 @@ export function scorePin(pin: PinterestPin): number {
   if (w && h) score += Math.min(40, (w * h) / 25000);
   if (pin.title) score += 10;
   if (pin.description) score += 10;
-  const aspect = pin.aspect_ratio || '9:16';
+  const aspect = pin.aspect_ratio ?? '';
   if (aspect === '9:16') score += 30;
   else if (aspect === '2:3' || aspect === '3:4') score += 25;
   else if (aspect === '1:1') score += 15;
@@ -50,17 +53,13 @@ export function scorePin(pin: PinterestPin): number {
   return score - textPenalty(pin);
 }
 
-/** The path of a URL without parsing it with `URL` (any scheme, including `local://`). */
-function urlPath(url: string): string {
-  const m = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*([^?#]*)/.exec(url);
-  return m ? m[1]! : url.split(/[?#]/)[0]!;
-}
-
-/** 8 hex chars of md5(last three path segments joined by '-' + ':' + w + ':' + h); a missing size reads "None". */
+/**
+ * 8 hex chars of md5(`a-b-c:w:h`), where a, b, c are the last three pieces of the whole URL split on "/"
+ * (query string included, fewer pieces when the URL has fewer) and a missing or zero size counts as 0.
+ */
 export function similarityHash(pin: Pick<PinterestPin, 'image_url' | 'image_width' | 'image_height'>): string {
-  const segments = urlPath(pin.image_url).split('/').slice(-3).join('-');
-  const dim = (n: number | null | undefined) => (n === null || n === undefined ? 'None' : String(n));
-  return md5Hex(`${segments}:${dim(pin.image_width)}:${dim(pin.image_height)}`).slice(0, 8);
+  const tail = pin.image_url.split('/').slice(-3).join('-');
+  return md5Hex(`${tail}:${pin.image_width || 0}:${pin.image_height || 0}`).slice(0, 8);
 }
 
 export interface ScoredPin {

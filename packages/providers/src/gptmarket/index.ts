@@ -1,9 +1,16 @@
 /**
- * The GPTMarket.io API's Pinterest scraper (spec §10.3): `POST {GPTMARKET_API_URL}/v1/scraping/pins` with
- * `X-API-Key`, body `{search_query, search_type, pages}`; pins at `data.pins`, metadata at `metadata`.
- * Like the Python tool, only pins whose `aspect_ratio` is exactly "9:16" are kept and malformed pins are
- * dropped. Unlike it, failures are typed ProviderErrors (retryable for 5xx/429/timeouts/network), never a
- * `success:false` that looks like an empty result.
+ * The GPTMarket.io API's Pinterest scraper: `POST {GPTMARKET_API_URL}/v1/scraping/pins` with `X-API-Key`,
+ * body `{search_query, search_type, pages}`. The answer is `{success, data: {data: {pins: [...]},
+ * metadata: {total_pins, search_query}}}`: pins at `body.data.data.pins`, metadata at `body.data.metadata`
+ * (what the Python client, `app/core/tools/gptmarket/pinterest.py`, reads).
+ *
+ * Pins are validated as the Python tool's pydantic model did, so the same answer yields the same pins (and
+ * `selectPins` then the same selection): only `aspect_ratio` exactly "9:16" is kept; a missing id becomes
+ * ""; `image_width`/`image_height` are whole numbers (a digit string is read as one) or null; a pin with a
+ * non-string title or description or a fractional size is malformed and dropped. One deliberate difference:
+ * an `image_url` that is not http(s) drops the pin here (the Python tool kept it and failed at upload).
+ * Failures are typed ProviderErrors (retryable for 5xx/429/timeouts/network), never a `success:false` that
+ * looks like an empty result.
  */
 import type { ScrapedPin } from '@gptmarket/contracts';
 import { httpProviderError, ProviderError, toProviderError } from '../errors.js';
@@ -32,31 +39,52 @@ export interface GptMarketClient {
 export const GPTMARKET_DEFAULT_URL = 'https://www.gptmarket.io/api';
 const TIMEOUT_MS = 30_000;
 
-const str = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
-const int = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? Math.round(v) : null);
+const MALFORMED = Symbol('malformed');
+/** `str | None`: a string as is, null when absent, malformed otherwise. */
+const optionalText = (v: unknown): string | null | typeof MALFORMED => (v === undefined || v === null ? null : typeof v === 'string' ? v : MALFORMED);
+/** `int | None`: a whole number (or a string of digits), null when absent, malformed otherwise. */
+const optionalSize = (v: unknown): number | null | typeof MALFORMED => {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return Number.isSafeInteger(v) ? v : MALFORMED;
+  if (typeof v === 'string' && /^\d{1,9}$/.test(v)) return Number(v);
+  return MALFORMED;
+};
 
-/** The 9:16 pins of a scraper answer, malformed ones dropped. */
+/** One raw pin as the scraper tool keeps it, or null when it is not 9:16 or malformed. */
+function pinOf(raw: unknown): PinterestPin | null {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const p = raw as Record<string, unknown>;
+  if (p.aspect_ratio !== '9:16') return null;
+  const url = p.image_url;
+  if (typeof url !== 'string' || !/^https?:\/\/\S+$/i.test(url)) return null;
+  const title = optionalText(p.title);
+  const description = optionalText(p.description);
+  const width = optionalSize(p.image_width);
+  const height = optionalSize(p.image_height);
+  if (title === MALFORMED || description === MALFORMED || width === MALFORMED || height === MALFORMED) return null;
+  const id = typeof p.id === 'string' ? p.id : typeof p.id === 'number' && Number.isFinite(p.id) ? String(p.id) : '';
+  return { id, title, description, image_url: url, aspect_ratio: '9:16', image_width: width, image_height: height };
+}
+
+/** The 9:16 pins of a scraper answer (`body.data.data.pins`), malformed ones dropped. */
 export function parsePins(body: unknown): { pins: PinterestPin[]; totalPins: number | null; query: string | null } {
-  const b = (body ?? {}) as { data?: { pins?: unknown }; metadata?: { total_pins?: unknown; search_query?: unknown } };
-  const raw = Array.isArray(b.data?.pins) ? b.data.pins : null;
-  if (!raw) throw new ProviderError('gptmarket', 'invalid_output', 'gptmarket: the answer has no data.pins list', { retryable: false });
-  const pins: PinterestPin[] = [];
-  for (const p of raw as Array<Record<string, unknown>>) {
-    if (!p || typeof p !== 'object') continue;
-    const id = str(p.id) ?? (typeof p.id === 'number' ? String(p.id) : null);
-    const url = str(p.image_url);
-    if (!id || !url || !/^https?:\/\//.test(url) || p.aspect_ratio !== '9:16') continue;
-    pins.push({
-      id,
-      title: str(p.title),
-      description: str(p.description),
-      image_url: url,
-      aspect_ratio: '9:16',
-      image_width: int(p.image_width),
-      image_height: int(p.image_height),
-    });
+  const b = (body && typeof body === 'object' ? body : {}) as {
+    success?: unknown;
+    error?: unknown;
+    message?: unknown;
+    data?: { data?: { pins?: unknown }; metadata?: { total_pins?: unknown; search_query?: unknown } };
+  };
+  if (b.success === false) {
+    const reason = [b.error, b.message].find((v): v is string => typeof v === 'string' && v.trim() !== '');
+    throw new ProviderError('gptmarket', 'failed', `gptmarket: the API answered success:false${reason ? `: ${reason}` : ''}`, { retryable: false });
   }
-  return { pins, totalPins: int(b.metadata?.total_pins), query: str(b.metadata?.search_query) };
+  const raw = b.data && typeof b.data === 'object' && b.data.data && typeof b.data.data === 'object' ? b.data.data.pins : undefined;
+  if (!Array.isArray(raw)) throw new ProviderError('gptmarket', 'invalid_output', 'gptmarket: the answer has no data.data.pins list', { retryable: false });
+  const pins = raw.map(pinOf).filter((p): p is PinterestPin => p !== null);
+  const meta = b.data?.metadata && typeof b.data.metadata === 'object' ? b.data.metadata : {};
+  const total = typeof meta.total_pins === 'number' && Number.isSafeInteger(meta.total_pins) && meta.total_pins >= 0 ? meta.total_pins : null;
+  const query = typeof meta.search_query === 'string' && meta.search_query.trim() !== '' ? meta.search_query : null;
+  return { pins, totalPins: total, query };
 }
 
 export function createGptMarket(env: GptMarketEnvInput, opts: { limiter?: ProviderLimiter; timeoutMs?: number } = {}): GptMarketClient {

@@ -36,15 +36,55 @@ export interface LlmEnvInput {
   LITELLM_PRIMARY_MODEL?: string | undefined;
   LITELLM_FALLBACK_MODEL?: string | undefined;
   LITELLM_FALLBACK_ENABLED?: boolean | undefined;
+  /** Caps every call's timeout when set; LITELLM_TIMEOUT (seconds, the Python system's name) when only it is set. */
   LITELLM_TIMEOUT_MS?: number | undefined;
+  LITELLM_TIMEOUT?: number | undefined;
   OPENAI_PROMPT_MODEL?: string | undefined;
 }
 
-/** `gemini/gemini-2.0-flash` → { provider: 'gemini', model: 'gemini-2.0-flash' }; a bare name guesses by prefix. */
-export function splitModel(name: string): { provider: 'gemini' | 'openai'; model: string } {
+/** The LiteLLM provider prefixes this system calls; LiteLLM's others (anthropic/, azure/, ...) are refused. */
+export const LLM_PROVIDERS = ['gemini', 'openai'] as const;
+export type LlmProvider = (typeof LLM_PROVIDERS)[number];
+
+/**
+ * Why a LiteLLM-style model name cannot be served here, or undefined when it can: `gemini/<model>`,
+ * `openai/<model>` or a bare model name. Used to refuse configuration at start and by `splitModel`.
+ */
+export function llmModelProblem(name: string): string | undefined {
+  const n = name.trim();
+  if (!n) return 'names no model';
+  const slash = n.indexOf('/');
+  if (slash === -1) return undefined;
+  const prefix = n.slice(0, slash);
+  if (!(LLM_PROVIDERS as readonly string[]).includes(prefix)) {
+    return `names the LiteLLM provider "${prefix.slice(0, 40)}", which this system does not call: use gemini/<model> or openai/<model> (OPENAI_BASE_URL can point at any OpenAI-compatible server)`;
+  }
+  if (!n.slice(slash + 1).trim()) return `names no model after "${prefix}/"`;
+  return undefined;
+}
+
+/**
+ * `gemini/gemini-2.0-flash` → { provider: 'gemini', model: 'gemini-2.0-flash' }; a bare name guesses by prefix
+ * (gemini-* → Gemini, anything else → OpenAI). Any other provider prefix is a non-retryable bad_request.
+ */
+export function splitModel(name: string): { provider: LlmProvider; model: string } {
+  const problem = llmModelProblem(name);
+  if (problem) throw new ProviderError('llm', 'bad_request', `LLM model ${problem}`, { retryable: false });
   const m = /^(gemini|openai)\/(.+)$/.exec(name.trim());
-  if (m) return { provider: m[1] as 'gemini' | 'openai', model: m[2]! };
-  return { provider: /^gemini/.test(name) ? 'gemini' : 'openai', model: name.trim() };
+  if (m) return { provider: m[1] as LlmProvider, model: m[2]!.trim() };
+  return { provider: /^gemini/.test(name.trim()) ? 'gemini' : 'openai', model: name.trim() };
+}
+
+const DEFAULT_TIMEOUT = 120_000;
+
+/**
+ * The timeout of one call: the call's own (set to fit its activity), capped by LITELLM_TIMEOUT_MS or
+ * LITELLM_TIMEOUT when the operator set one; 120 s for a call without one when neither is set.
+ */
+export function llmTimeoutMs(env: Pick<LlmEnvInput, 'LITELLM_TIMEOUT_MS' | 'LITELLM_TIMEOUT'>, requested?: number): number {
+  const configured = env.LITELLM_TIMEOUT_MS ?? (env.LITELLM_TIMEOUT !== undefined ? env.LITELLM_TIMEOUT * 1000 : undefined);
+  if (requested === undefined) return configured ?? DEFAULT_TIMEOUT;
+  return configured === undefined ? requested : Math.min(requested, configured);
 }
 
 /** The JSON in an answer (also inside a ```json fence), or null. */
@@ -60,8 +100,6 @@ export function parseJsonAnswer(content: string): unknown | null {
   }
   return null;
 }
-
-const DEFAULT_TIMEOUT = 120_000;
 
 interface Backend {
   name: 'openai' | 'gemini';
@@ -83,17 +121,19 @@ export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemin
   if (!openai && !gemini) return createLocalLlm();
   const primaryName = env.LITELLM_PRIMARY_MODEL ?? 'gemini/gemini-2.0-flash';
   const fallbackName = env.LITELLM_FALLBACK_MODEL ?? 'openai/gpt-5-nano';
+  // A model another LiteLLM provider serves is refused here, at start, not sent to OpenAI on the first call.
+  const configured = splitModel(primaryName);
+  const fallback = splitModel(fallbackName);
   const fallbackEnabled = env.LITELLM_FALLBACK_ENABLED ?? true;
   const backend = (p: 'openai' | 'gemini'): Backend | undefined =>
     p === 'openai' ? (openai ? { name: 'openai', chat: openai.chat.bind(openai) } : undefined) : gemini ? { name: 'gemini', chat: gemini.chat.bind(gemini) } : undefined;
 
   return {
     async complete(req, signal) {
-      const timeoutMs = req.timeoutMs ?? env.LITELLM_TIMEOUT_MS ?? DEFAULT_TIMEOUT;
-      let primary = splitModel(req.model ?? primaryName);
-      const fallback = splitModel(fallbackName);
+      const timeoutMs = llmTimeoutMs(env, req.timeoutMs);
+      let primary = req.model ? splitModel(req.model) : configured;
       // The requested provider has no key: use the configured one (OpenAI only when there is no Gemini key).
-      if (!backend(primary.provider)) primary = backend(fallback.provider) ? fallback : splitModel(primaryName);
+      if (!backend(primary.provider)) primary = backend(fallback.provider) ? fallback : configured;
       const first = backend(primary.provider)!;
       const call = (m: string) => ({ model: m, system: req.system, user: req.user, json: req.json, temperature: req.temperature, maxTokens: req.maxTokens, timeoutMs });
       const second = fallbackEnabled && (fallback.provider !== primary.provider || fallback.model !== primary.model) ? backend(fallback.provider) : undefined;
@@ -130,7 +170,7 @@ export function createOpenAiLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient 
     async complete(req, signal) {
       const model = req.model ? splitModel(req.model).model : defaultModel;
       const r = await openai.chat(
-        { model, system: req.system, user: req.user, json: req.json, temperature: req.temperature ?? 0.7, maxTokens: req.maxTokens ?? 2048, timeoutMs: req.timeoutMs ?? env.LITELLM_TIMEOUT_MS ?? DEFAULT_TIMEOUT },
+        { model, system: req.system, user: req.user, json: req.json, temperature: req.temperature ?? 0.7, maxTokens: req.maxTokens ?? 2048, timeoutMs: llmTimeoutMs(env, req.timeoutMs) },
         signal,
       );
       return result(r.content, r.model, 'openai', req.json, false);

@@ -1,5 +1,12 @@
 import { z } from 'zod';
 import { booleanFlag, integer, optionalString, secretString, stringWithDefault, urlString } from '../env.js';
+import { llmModelProblem } from '../llm/index.js';
+
+const llmModel = (fallback: string) =>
+  stringWithDefault(fallback).superRefine((v, ctx) => {
+    const problem = llmModelProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /**
  * Keys, base URLs and options of every provider, as zod shapes the apps spread into their env schemas.
@@ -27,10 +34,13 @@ export const geminiEnvShape = {
 export const llmEnvShape = {
   ...openAiEnvShape,
   ...geminiEnvShape,
-  LITELLM_PRIMARY_MODEL: stringWithDefault('gemini/gemini-2.0-flash'),
-  LITELLM_FALLBACK_MODEL: stringWithDefault('openai/gpt-5-nano'),
+  /** LiteLLM-style names; a prefix other than gemini/ or openai/ is refused at start. */
+  LITELLM_PRIMARY_MODEL: llmModel('gemini/gemini-2.0-flash'),
+  LITELLM_FALLBACK_MODEL: llmModel('openai/gpt-5-nano'),
   LITELLM_FALLBACK_ENABLED: booleanFlag(true),
-  LITELLM_TIMEOUT_MS: integer(120_000, 1000, 600_000),
+  /** Cap of every LLM call's timeout; LITELLM_TIMEOUT is the same in seconds (the Python system's name). Unset: each call's own. */
+  LITELLM_TIMEOUT_MS: integer(undefined, 1000, 600_000),
+  LITELLM_TIMEOUT: integer(undefined, 1, 600),
 };
 export const speechEnvShape = {
   ELEVENLABS_API_KEY: secretString(),

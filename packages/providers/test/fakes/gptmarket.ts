@@ -1,4 +1,8 @@
-/** Fake GPTMarket API: POST /api/v1/scraping/pins with X-API-Key; answers `{metadata, data:{pins}}`. */
+/**
+ * Fake GPTMarket API: `POST /api/v1/scraping/pins` with `X-API-Key`. It answers as the live service does
+ * (the shape the Python client `app/core/tools/gptmarket/pinterest.py` reads):
+ * `{success: true, data: {data: {pins: [...]}, metadata: {total_pins, search_query}}}`.
+ */
 import { sendJson, startFake, type FakeServer } from './http.js';
 
 export interface FakeGptMarket extends FakeServer {
@@ -6,13 +10,22 @@ export interface FakeGptMarket extends FakeServer {
   replies: Array<{ status: number; body?: unknown; raw?: string; headers?: Record<string, string>; delayMs?: number }>;
 }
 
+/** The body of a successful search: pins at `data.data.pins`, metadata at `data.metadata`. */
+export const scraperAnswer = (pins: readonly unknown[], searchQuery: string, totalPins = pins.length) => ({
+  success: true,
+  data: { data: { pins }, metadata: { total_pins: totalPins, search_query: searchQuery } },
+});
+
 export const SAMPLE_PINS = [
   { id: 'p1', title: 'Cozy room', description: 'warm light', image_url: 'https://i.pinimg.com/736x/aa/bb/cc/one.jpg', aspect_ratio: '9:16', image_width: 736, image_height: 1308 },
   { id: 'p2', title: null, description: '', image_url: 'https://i.pinimg.com/736x/aa/bb/cc/two.jpg', aspect_ratio: '2:3', image_width: 736, image_height: 1104 },
   { id: 'p3', image_url: 'https://i.pinimg.com/736x/aa/bb/cc/three.jpg', aspect_ratio: '9:16' },
   { id: 'p4', title: 'no url', aspect_ratio: '9:16' },
-  { id: 5, title: 'numeric id', image_url: 'https://i.pinimg.com/x/five.jpg', aspect_ratio: '9:16', image_width: 720.4, image_height: '1280' },
-  { title: 'no id', image_url: 'https://i.pinimg.com/x/six.jpg', aspect_ratio: '9:16' },
+  { id: 5, title: 'numeric id', image_url: 'https://i.pinimg.com/x/five.jpg', aspect_ratio: '9:16', image_width: 720, image_height: '1280' },
+  { title: 'no id', description: '', image_url: 'https://i.pinimg.com/x/six.jpg', aspect_ratio: '9:16' },
+  { id: 'p7', title: 'fractional width', image_url: 'https://i.pinimg.com/x/seven.jpg', aspect_ratio: '9:16', image_width: 720.4, image_height: 1280 },
+  { id: 'p8', title: 42, image_url: 'https://i.pinimg.com/x/eight.jpg', aspect_ratio: '9:16' },
+  { id: 'p9', title: 'not http', image_url: 'local://pin/9', aspect_ratio: '9:16' },
   'garbage',
 ];
 
@@ -29,8 +42,7 @@ export async function startFakeGptMarket(key = 'gm-test-key-0123456789'): Promis
       return;
     }
     if (r) return sendJson(res, r.status, r.body ?? { error: `fake ${r.status}` }, r.headers);
-    const q = (req.json as { search_query: string }).search_query;
-    return sendJson(res, 200, { metadata: { total_pins: SAMPLE_PINS.length, search_query: q }, data: { pins: SAMPLE_PINS } });
+    return sendJson(res, 200, scraperAnswer(SAMPLE_PINS, (req.json as { search_query: string }).search_query));
   });
   return Object.assign(server, { baseUrl: `${server.url}/api`, replies });
 }
