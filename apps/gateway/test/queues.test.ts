@@ -7,9 +7,9 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GENERATION_QUEUE, MEDIA_QUEUE, type Generation } from '@gptmarket/contracts';
+import { GENERATION_QUEUE, MEDIA_QUEUE } from '@gptmarket/contracts';
 import { startFakeReplicate, FAKE_REPLICATE_KEY, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
-import { api, startStack, type Stack } from './helpers.js';
+import { api, startStack, waitForStatus, type Stack } from './helpers.js';
 
 const GEN_QUEUE = `gen-renamed-${process.pid}`;
 const MEDIA_RENAMED = `media-renamed-${process.pid}`;
@@ -57,21 +57,11 @@ afterAll(async () => {
   if (hooks) await new Promise<void>((r) => hooks.close(() => r()));
 });
 
-async function waitForStatus(id: string, statuses: string[], timeoutMs = 90_000): Promise<Generation> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { json } = await api(stack, 'GET', `/v1/generations/${id}`);
-    if (statuses.includes(json.status)) return json;
-    if (Date.now() > deadline) throw new Error(`${id} is ${json.status}, wanted ${statuses}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 describe('renamed task queues', () => {
   it('runs a generation with a media step and delivers its webhook on the renamed queues', async () => {
     const { status, json: gen } = await api(stack, 'POST', '/v1/generations', { type: 'ruby', input: { text_overlay: 'renamed queues' }, webhook_url: hookUrl });
     expect(status).toBe(202);
-    const done = await waitForStatus(gen.id, ['completed', 'failed', 'cancelled']);
+    const done = await waitForStatus(stack, gen.id, ['completed', 'failed', 'cancelled'], 90_000);
     expect(done.status, JSON.stringify(done.error)).toBe('completed');
     expect(done.output?.final_video_url).toMatch(/\/media\/ruby\/videos\//);
     expect(done.output?.providers).toMatchObject({ image: 'replicate', video: 'replicate' });
