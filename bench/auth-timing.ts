@@ -22,7 +22,6 @@ const { app, keys } = await buildApp({
   temporal: new TemporalGateway({ address: '127.0.0.1:1', namespace: 'default' }),
   storage: new LocalStorage({ dir: join(dir, 'media'), publicBaseUrl: 'http://127.0.0.1/media' }),
   log: createLogger('bench', 'error'),
-  providers: {},
   track: false,
 });
 const { key } = await keys.create('bench');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { providersEnvShape } from '@gptmarket/providers';
 import { APPS, exists, read } from './repo.js';
 
 /** Static checks of docker-compose.prod.yml (no Docker engine runs here): the rules docs/DEPLOYMENT.md relies on. */
@@ -138,6 +139,28 @@ describe('docker-compose.prod.yml', () => {
     }
     expect(text).not.toMatch(/changethis/);
     expect(services['generation-worker']!.environment?.WORKFLOW_SECRET_ENABLED).toBe('${WORKFLOW_SECRET_ENABLED:-true}');
+  });
+
+  it('hands provider keys to the generation worker only: the Internet-facing gateway holds none', () => {
+    const providerVariables = Object.keys(providersEnvShape);
+    expect(providerVariables).toContain('REPLICATE_API_KEY');
+    for (const v of providerVariables) expect(services['generation-worker']!.environment, v).toHaveProperty(v);
+    for (const [name, s] of Object.entries(services)) {
+      if (name === 'generation-worker') continue;
+      const env = Object.keys(s.environment ?? {});
+      expect(env.filter((k) => providerVariables.includes(k) || /_API_(KEY|TOKEN)$/.test(k)), name).toEqual([]);
+    }
+    // A production worker refuses to start without keys unless the operator lists what may run offline.
+    expect(services['generation-worker']!.environment?.NODE_ENV).toBe('production');
+    expect(services['generation-worker']!.environment?.ALLOW_OFFLINE_PROVIDERS).toBe('${ALLOW_OFFLINE_PROVIDERS:-}');
+  });
+
+  it('gives every app the same name for each task queue', () => {
+    for (const app of ['gateway', 'generation-worker', 'media-worker']) {
+      const env = services[app]!.environment ?? {};
+      expect(env.TEMPORAL_TASK_QUEUE, app).toBe('${TEMPORAL_TASK_QUEUE:-generation-queue}');
+      expect(env.MEDIA_TASK_QUEUE, app).toBe('${MEDIA_TASK_QUEUE:-media-queue}');
+    }
   });
 
   it('keeps data in named volumes', () => {

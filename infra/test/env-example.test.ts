@@ -135,6 +135,19 @@ describe('.env.example', () => {
     }
   });
 
+  it('allows no offline provider by default, so a production worker without a key stops instead of faking', () => {
+    expect(example.get('ALLOW_OFFLINE_PROVIDERS')?.value).toBe('');
+    expect(generationWorkerEnv.shape.ALLOW_OFFLINE_PROVIDERS.parse(undefined)).toEqual([]);
+  });
+
+  it('names each task queue once, with the same default in every process that reads it', () => {
+    expect(example.get('TEMPORAL_TASK_QUEUE')?.value).toBe(gatewayEnv.shape.TEMPORAL_TASK_QUEUE.parse(undefined));
+    expect(generationWorkerEnv.shape.TEMPORAL_TASK_QUEUE.parse(undefined)).toBe(example.get('TEMPORAL_TASK_QUEUE')?.value);
+    for (const schema of [gatewayEnv, generationWorkerEnv, mediaWorkerEnv]) {
+      expect(schema.shape.MEDIA_TASK_QUEUE.parse(undefined)).toBe(example.get('MEDIA_TASK_QUEUE')?.value);
+    }
+  });
+
   it('keeps WORKFLOW_SECRET_ENABLED on by default, as the deployment guide says', () => {
     expect(example.get('WORKFLOW_SECRET_ENABLED')?.value).toBe('true');
     expect(generationWorkerEnv.shape.WORKFLOW_SECRET_ENABLED.parse(undefined)).toBe(true);

@@ -34,6 +34,7 @@ import { GenerationService, type Caller } from './services/generations.js';
 import type { TemporalGateway } from './services/temporal.js';
 import { GenerationTracker } from './services/tracker.js';
 import { assertDeliverableUrl, dispatchPendingWebhooks, type WebhookDeps } from './services/webhooks.js';
+import { WorkerDirectory } from './services/workers.js';
 
 export interface AppDeps {
   env: GatewayEnv;
@@ -41,8 +42,6 @@ export interface AppDeps {
   temporal: TemporalGateway;
   storage: Storage;
   log: Logger;
-  /** Which providers have keys configured (never the keys). */
-  providers: Record<string, boolean>;
   /** Start the background tracker (tests may drive it by hand). */
   track?: boolean;
 }
@@ -110,7 +109,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   const webhookPolicy = { allowHosts: hostList(env.WEBHOOK_ALLOWED_HOSTS) };
   const webhookDeps: WebhookDeps | null = env.WEBHOOK_SIGNING_SECRET
-    ? { db: deps.database.db, temporal: deps.temporal, generations, secret: env.WEBHOOK_SIGNING_SECRET, policy: webhookPolicy, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, log }
+    ? { db: deps.database.db, temporal: deps.temporal, generations, taskQueue: env.TEMPORAL_TASK_QUEUE, secret: env.WEBHOOK_SIGNING_SECRET, policy: webhookPolicy, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, log }
     : null;
   const tracker = new GenerationTracker(generations, {
     intervalMs: env.TRACKER_INTERVAL_MS,
@@ -218,17 +217,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
 
   // --- health ------------------------------------------------------------------------------------------
   app.get('/health', { schema: { hide: true } }, async () => ({ status: 'ok' }));
+  const workerDirectory = new WorkerDirectory(deps.temporal, { generation: env.TEMPORAL_TASK_QUEUE, media: env.MEDIA_TASK_QUEUE });
   app.get('/ready', { schema: { hide: true } }, async (_req, reply) => {
-    const probe = async (fn: () => Promise<void>) =>
-      Promise.race([fn().then(() => 'ok' as const), new Promise<'down'>((r) => setTimeout(() => r('down'), 3_000).unref())]).catch(() => 'down' as const);
-    const [temporal, database, storage] = await Promise.all([
+    const within3s = <T>(p: Promise<T>, late: T) => Promise.race([p, new Promise<T>((r) => setTimeout(() => r(late), 3_000).unref())]);
+    const probe = (fn: () => Promise<void>) => within3s(fn().then(() => 'ok' as const), 'down' as const).catch(() => 'down' as const);
+    const [temporal, database, storage, workers] = await Promise.all([
       probe(() => deps.temporal.check()),
       probe(() => deps.database.ping()),
       probe(() => deps.storage.check()),
+      // What the workers report through Temporal (null when it cannot be read); not part of readiness.
+      within3s(workerDirectory.report(), null).catch(() => null),
     ]);
     const checks = { temporal, database, storage };
     const ok = Object.values(checks).every((c) => c === 'ok');
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks, providers: deps.providers });
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks, workers: workers?.workers ?? null, providers: workers?.providers ?? null });
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 

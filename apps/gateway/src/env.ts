@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { deploymentEnvShape, booleanFlag, integer, loadEnv, optionalString, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
-import { GENERATION_QUEUE } from '@gptmarket/contracts';
+import { GENERATION_QUEUE, MEDIA_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the gateway reads. */
 export const gatewayEnv = z.object({
@@ -17,7 +17,10 @@ export const gatewayEnv = z.object({
   DATABASE_URL: optionalString(),
   PGLITE_DIR: stringWithDefault('.data/pglite'),
   ...temporalEnvShape,
+  /** The generation workers' task queue: generations and webhook deliveries start there. */
   TEMPORAL_TASK_QUEUE: stringWithDefault(GENERATION_QUEUE),
+  /** The media workers' task queue (only read to count its workers in /ready). */
+  MEDIA_TASK_QUEUE: stringWithDefault(MEDIA_QUEUE),
   /** The workflow secret; the gateway sends per-workflow tokens derived from it, never the secret itself. */
   WORKFLOW_SECRET_KEY: secretString(),
   /** Optional HTTP basic auth for small installs (both or neither). */

@@ -18,23 +18,7 @@ const pidFile = env.DATABASE_URL ? null : join(env.PGLITE_DIR, 'gateway.pid');
 if (pidFile) writeFileSync(pidFile, String(process.pid));
 const temporal = new TemporalGateway({ address: temporalAddress(env), namespace: env.TEMPORAL_NAMESPACE });
 const storage = createStorage(env, { localPublicBaseUrl: `${publicUrlOf(env)}/media` });
-const has = (name: string) => Boolean(process.env[name]?.trim());
-const { app, keys, webhookDeps } = await buildApp({
-  env,
-  database,
-  temporal,
-  storage,
-  log,
-  providers: {
-    openai: has('OPENAI_API_KEY'),
-    replicate: has('REPLICATE_API_KEY') || has('REPLICATE_API_TOKEN'),
-    gemini: has('GEMINI_API_KEY'),
-    elevenlabs: has('ELEVENLABS_API_KEY'),
-    cartesia: has('CARTESIA_API_KEY'),
-    gptmarket: has('GPTMARKET_API_KEY'),
-    assemblyai: has('ASSEMBLYAI_API_KEY'),
-  },
-});
+const { app, keys, webhookDeps } = await buildApp({ env, database, temporal, storage, log });
 
 // The production rule: never run open in production.
 const activeKeys = await keys.countActive();

@@ -7,7 +7,7 @@ import type { Generation } from '@gptmarket/contracts';
 import { startFakeReplicate, FAKE_REPLICATE_KEY, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 import { join, resolve } from 'node:path';
 import { spawnService } from '@gptmarket/testkit';
-import { api, startStack, type Stack } from './helpers.js';
+import { api, startStack, waitForStatus as waitForGeneration, type Stack } from './helpers.js';
 
 let stack: Stack;
 let replicate: FakeReplicate;
@@ -39,15 +39,7 @@ const create = async (body: unknown, headers: Record<string, string> = {}) => {
   const res = await api(stack, 'POST', '/v1/generations', body, headers);
   return res;
 };
-async function waitForStatus(id: string, statuses: string[], timeoutMs = 60_000): Promise<Generation> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { json } = await api(stack, 'GET', `/v1/generations/${id}`);
-    if (statuses.includes(json.status)) return json;
-    if (Date.now() > deadline) throw new Error(`${id} is ${json.status}, wanted ${statuses}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const waitForStatus = (id: string, statuses: string[], timeoutMs?: number) => waitForGeneration(stack, id, statuses, timeoutMs);
 const dbRow = async (id: string) => {
   const client = new pg.Client({ connectionString: stack.databaseUrl });
   await client.connect();

@@ -32,7 +32,7 @@ interface Harness extends App {
 async function harness(
   name: string,
   env: Record<string, string> = {},
-  opts: { cluster?: PostgresCluster; temporalAddress?: string; providers?: Record<string, boolean> } = {},
+  opts: { cluster?: PostgresCluster; temporalAddress?: string } = {},
 ): Promise<Harness> {
   const url = await (opts.cluster ?? pg).createDatabase(name);
   const temporalAddress = opts.temporalAddress ?? temporal.address;
@@ -44,7 +44,6 @@ async function harness(
     temporal: new TemporalGateway({ address: temporalAddress, namespace: 'default' }),
     storage: new LocalStorage({ dir: mediaDir, publicBaseUrl: 'http://127.0.0.1/media' }),
     log,
-    providers: opts.providers ?? {},
     track: false,
   });
   return {
@@ -239,12 +238,13 @@ describe('the production rule', () => {
 
 describe('when a dependency is down', () => {
   it('/ready turns 503 naming Temporal, and a start is a 503 that records nothing', async () => {
-    const h = await harness('deps_down', {}, { temporalAddress: '127.0.0.1:1', providers: { openai: false, replicate: true } });
+    const h = await harness('deps_down', {}, { temporalAddress: '127.0.0.1:1' });
     const { app, database } = h;
     try {
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
-      expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { temporal: 'down', database: 'ok', storage: 'ok' }, providers: { openai: false, replicate: true } });
+      // Which workers and providers serve is read through Temporal: unknown while it is down.
+      expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { temporal: 'down', database: 'ok', storage: 'ok' }, workers: null, providers: null });
       expect(JSON.stringify(ready.json())).not.toMatch(/key|secret/i);
       const start = await app.inject({ method: 'POST', url: '/v1/generations', payload: hello });
       expect(start.statusCode).toBe(503);

@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import type { Generation } from '@gptmarket/contracts';
 import type { Stack } from '@gptmarket/testkit';
 
 export { startStack, type Stack } from '@gptmarket/testkit';
@@ -17,6 +18,17 @@ export async function api(stack: Stack, method: string, path: string, body?: unk
     /* not JSON */
   }
   return { status: res.status, headers: res.headers, json, text };
+}
+
+/** Polls `GET /v1/generations/:id` until its status is one of `statuses`. */
+export async function waitForStatus(stack: Stack, id: string, statuses: string[], timeoutMs = 60_000): Promise<Generation> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { json } = await api(stack, 'GET', `/v1/generations/${id}`);
+    if (statuses.includes(json.status)) return json;
+    if (Date.now() > deadline) throw new Error(`${id} is ${json.status}, wanted ${statuses}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 export function ffprobe(path: string): any {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { deploymentEnvShape, booleanFlag, integer, loadEnv, optionalString, providersEnvShape, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
-import { GENERATION_QUEUE } from '@gptmarket/contracts';
+import { deploymentEnvShape, booleanFlag, integer, loadEnv, offlineAllowance, optionalString, providersEnvShape, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { DEFAULT_WORKER_SETTINGS, GENERATION_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the generation worker reads. */
 export const generationWorkerEnv = z.object({
@@ -8,6 +8,10 @@ export const generationWorkerEnv = z.object({
   LOG_LEVEL: stringWithDefault('info'),
   ...temporalEnvShape,
   TEMPORAL_TASK_QUEUE: stringWithDefault(GENERATION_QUEUE),
+  /** The media worker's task queue: the workflows send their FFmpeg steps there (set it like the media worker's). */
+  MEDIA_TASK_QUEUE: stringWithDefault(DEFAULT_WORKER_SETTINGS.media_task_queue),
+  /** How long a media step waits for a media worker to pick it up before it fails (instead of waiting forever). */
+  MEDIA_WORKER_WAIT_SECONDS: integer(DEFAULT_WORKER_SETTINGS.media_wait_seconds, 1, 7 * 24 * 3600),
   /** Check `secret_key` in every workflow input (default on, as the deployment guide says). */
   WORKFLOW_SECRET_ENABLED: booleanFlag(true),
   WORKFLOW_SECRET_KEY: secretString(),
@@ -26,6 +30,11 @@ export const generationWorkerEnv = z.object({
   ...storageEnvShape,
   /** Provider keys and base URLs; a provider without a key is replaced by the offline local provider. */
   ...providersEnvShape,
+  /**
+   * Capabilities that may run on the offline local provider when NODE_ENV=production (true, or names such as
+   * `pinterest,speech`); without it a production worker with a capability lacking its key refuses to start.
+   */
+  ALLOW_OFFLINE_PROVIDERS: offlineAllowance(),
   /**
    * Hosts (host or host:port, comma-separated) that provider outputs may be downloaded from even when they
    * resolve to private addresses (e.g. a self-hosted fake); public hosts are always allowed.

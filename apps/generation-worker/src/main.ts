@@ -1,10 +1,15 @@
 import { createLogger } from '@gptmarket/providers';
 import { startHealthServer } from './health.js';
 import { loadGenerationWorkerEnv } from './env.js';
-import { createGenerationWorker } from './worker.js';
+import { createGenerationWorker, startRefusal } from './worker.js';
 
 const env = loadGenerationWorkerEnv();
 const log = createLogger('generation-worker', env.LOG_LEVEL);
+const refusal = startRefusal(env);
+if (refusal) {
+  log.error(`refusing to start: ${refusal}`);
+  process.exit(78);
+}
 try {
   const { worker, connection } = await createGenerationWorker(env);
   // worker.run() resolves after SIGINT/SIGTERM once running activities finished (or the grace time passed).

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import {
@@ -12,9 +13,12 @@ import {
   createStorage,
   createTranscriber,
   isProduction,
+  offlineRefusal,
+  providerPlan,
   renderTemplate,
   replicateKey,
   temporalAddress,
+  workerIdentity,
 } from '@gptmarket/providers';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
@@ -30,6 +34,15 @@ export const workflowBundlerOptions: WorkerOptions['bundlerOptions'] = {
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url));
 
+/**
+ * Why this worker must not start, or null: in production, a capability whose provider key is missing would quietly
+ * serve placeholder media from the offline provider, unless ALLOW_OFFLINE_PROVIDERS allows it.
+ */
+export function startRefusal(env: GenerationWorkerEnv): string | null {
+  if (!isProduction(env)) return null;
+  return offlineRefusal(providerPlan(env), env.ALLOW_OFFLINE_PROVIDERS);
+}
+
 export async function createGenerationWorker(env: GenerationWorkerEnv, connection?: NativeConnection): Promise<{ worker: Worker; connection: NativeConnection }> {
   const log = createLogger('generation-worker', env.LOG_LEVEL);
   const secrets = [env.WORKFLOW_SECRET_KEY, env.WORKFLOW_SECRET_KEY_PREVIOUS].filter((s): s is string => Boolean(s));
@@ -40,6 +53,9 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     log.warn('WORKFLOW_SECRET_KEY is not set: every workflow will fail with "WORKFLOW_SECRET_KEY not configured on server"');
   }
   const storage = createStorage(env, { localPublicBaseUrl: `${env.GATEWAY_PUBLIC_URL.replace(/\/+$/, '')}/media` });
+  const plan = providerPlan(env);
+  const offline = Object.entries(plan).filter(([, provider]) => provider === 'local').map(([capability]) => capability);
+  if (offline.length > 0) log.warn(`the offline local provider (placeholder output) serves ${offline.join(', ')}: no provider key is set for them`);
   // Provider clients: created once per process, shared by every activity. A missing key → the local provider.
   const replicate = replicateKey(env) ? createReplicate(env) : null;
   const openai = env.OPENAI_API_KEY ? createOpenAi(env) : undefined;
@@ -66,7 +82,14 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     ...(bundlePath && existsSync(bundlePath)
       ? { workflowBundle: { codePath: bundlePath } }
       : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
-    activities: createGenerationActivities({ storage, secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets }, providers: providerClients }),
+    // The identity every poll carries reports this worker's providers; the gateway's /ready reads it from Temporal.
+    identity: workerIdentity(`${process.pid}@${hostname()}`, plan),
+    activities: createGenerationActivities({
+      storage,
+      secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets },
+      providers: providerClients,
+      settings: { media_task_queue: env.MEDIA_TASK_QUEUE, media_wait_seconds: env.MEDIA_WORKER_WAIT_SECONDS },
+    }),
     maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
     shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
     // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
@@ -75,14 +98,10 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
   });
   log.info('worker created', {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
+    mediaTaskQueue: env.MEDIA_TASK_QUEUE,
     namespace: env.TEMPORAL_NAMESPACE,
     storage: storage.kind,
-    media: replicate ? 'replicate' : 'local',
-    prompts: providerClients.promptLlm ? 'openai' : 'local',
-    llm: env.GEMINI_API_KEY ? 'gemini' : openai ? 'openai' : 'local',
-    pinterest: providerClients.gptmarket ? 'gptmarket' : 'local',
-    speech: providerClients.speech ? 'elevenlabs/cartesia' : 'local',
-    transcription: env.ASSEMBLYAI_API_KEY ? 'assemblyai' : openai ? 'openai' : 'local',
+    providers: plan,
   });
   return { worker, connection: conn };
 }

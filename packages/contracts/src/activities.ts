@@ -2,6 +2,7 @@
  * Activity interfaces of both workers. Workflows call them through `proxyActivities<...>()` with these
  * types, so a workflow never imports a worker's code. Types only: nothing here runs.
  */
+import type { WorkerSettings } from './common.js';
 import type { MediaProbe, ProbeRequest, RenderPlanInput, RenderResult, StoredMedia } from './render.js';
 
 /** Which provider produced an artefact: `local` (offline), `openai`, `replicate`, ... */
@@ -59,8 +60,11 @@ export interface SaveJsonRequest {
 export interface GenerationActivities {
   /** Local activity: validates model requests against the model registry (no provider is called). */
   validateModelRequests(requests: { model: string; category: 'image' | 'video'; params: Record<string, unknown> }[]): Promise<void>;
-  /** Local activity: checks `secret_key` (raw secret or this workflow's token) against the worker's configuration. */
-  verifyWorkflowAuth(secretKey: string | null): Promise<void>;
+  /**
+   * Local activity: checks `secret_key` (raw secret or this workflow's token) against the worker's configuration,
+   * and answers the worker's settings the workflow needs (histories from before it answered hold no result).
+   */
+  verifyWorkflowAuth(secretKey: string | null): Promise<WorkerSettings | undefined>;
   generatePersonPrompt(req: PersonPromptRequest): Promise<PersonPromptResult>;
   generateReactionPrompt(req: ReactionPromptRequest): Promise<ReactionPromptResult>;
   generateImage(req: ImageRequest): Promise<GeneratedMedia>;

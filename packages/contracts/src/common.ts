@@ -1,8 +1,23 @@
 import { z } from 'zod';
 
-/** Task queues. The generation queue name is the Python system's (env TEMPORAL_TASK_QUEUE may override it). */
+/**
+ * Default task queues. The generation queue name is the Python system's; TEMPORAL_TASK_QUEUE and MEDIA_TASK_QUEUE
+ * rename them (the gateway, both workers and the workflows' media calls all follow).
+ */
 export const GENERATION_QUEUE = 'generation-queue';
 export const MEDIA_QUEUE = 'media-queue';
+
+/**
+ * What a generation worker tells each workflow at its start (the answer of the auth local activity, recorded in the
+ * history, so a replay sees the same values even if the worker's environment changed since).
+ */
+export interface WorkerSettings {
+  /** Task queue of the media worker (MEDIA_TASK_QUEUE). */
+  media_task_queue: string;
+  /** How long a media step waits for a media worker to pick it up before it fails (MEDIA_WORKER_WAIT_SECONDS). */
+  media_wait_seconds: number;
+}
+export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { media_task_queue: MEDIA_QUEUE, media_wait_seconds: 600 };
 
 /** Query names, as the Python system registers them. */
 export const QUERY_GET_STATUS = 'get_status';

@@ -49,7 +49,13 @@ export type ReadyCheck = 'ok' | 'down';
 export interface ReadyResponse {
   status: string;
   checks: { temporal: ReadyCheck; database: ReadyCheck; storage: ReadyCheck } & Record<string, ReadyCheck>;
-  providers: Record<string, boolean>;
+  /** Generation and media workers seen polling their task queues in the last few minutes; null when Temporal cannot be asked. */
+  workers: { generation: number; media: number } | null;
+  /**
+   * Per capability (`image_video`, `prompts`, `llm`, `pinterest`, `speech`, `transcription`), the providers the live
+   * generation workers serve it with (`local`: the offline placeholder provider); null when Temporal cannot be asked.
+   */
+  providers: Record<string, string[]> | null;
   /** True when the gateway answered 200. */
   ok: boolean;
 }

@@ -94,7 +94,9 @@ describe('service endpoints', () => {
     const ready = await client.ready();
     expect(ready.ok).toBe(true);
     expect(ready.checks).toEqual({ temporal: 'ok', database: 'ok', storage: 'ok' });
-    expect(Object.values(ready.providers).every((v) => typeof v === 'boolean')).toBe(true);
+    expect(ready.workers).toEqual({ generation: expect.any(Number), media: expect.any(Number) });
+    expect(Object.keys(ready.providers!).sort()).toEqual(['image_video', 'llm', 'pinterest', 'prompts', 'speech', 'transcription']);
+    expect(Object.values(ready.providers!).every((v) => Array.isArray(v) && v.every((p) => typeof p === 'string'))).toBe(true);
   });
 
   it('the catalogue lists the types and yields the same forms as the contracts, without secret_key', async () => {

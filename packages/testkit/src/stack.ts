@@ -29,7 +29,15 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
-export async function startStack(name: string, extraEnv: Record<string, string> = {}): Promise<Stack> {
+/**
+ * `extraEnv` goes to every process; `serviceEnv` to one only, e.g. provider keys to the generation worker, as
+ * docker-compose.prod.yml hands them out.
+ */
+export async function startStack(
+  name: string,
+  extraEnv: Record<string, string> = {},
+  serviceEnv: Partial<Record<'generation-worker' | 'media-worker' | 'gateway', Record<string, string>>> = {},
+): Promise<Stack> {
   const [temporal, pg] = await Promise.all([startTemporal(), startPostgres()]);
   const databaseUrl = await pg.createDatabase(name);
   const mediaDir = mkdtempSync(join(tmpdir(), 'gptmarket-media-'));
@@ -51,7 +59,7 @@ export async function startStack(name: string, extraEnv: Record<string, string> 
     ...extraEnv,
   };
   const services = (['generation-worker', 'media-worker', 'gateway'] as const).map((app) =>
-    spawnService(app, process.execPath, tsxNode(appEntry(app)), env, repo),
+    spawnService(app, process.execPath, tsxNode(appEntry(app)), { ...env, ...serviceEnv[app] }, repo),
   );
   const stop = async () => {
     await Promise.all(services.map((s) => s.stop()));

@@ -1,5 +1,10 @@
 import { Client, Connection } from '@temporalio/client';
 
+// Values of temporal.api.enums.v1.TaskQueueKind / TaskQueueType.
+const TASK_QUEUE_KIND_NORMAL = 1;
+const TASK_QUEUE_TYPE_WORKFLOW = 1;
+const TASK_QUEUE_TYPE_ACTIVITY = 2;
+
 /** One lazily connected Temporal client per gateway process. */
 export class TemporalGateway {
   private client: Promise<Client> | null = null;
@@ -27,6 +32,22 @@ export class TemporalGateway {
     await client.connection.withDeadline(Date.now() + timeoutMs, () =>
       client.connection.workflowService.describeNamespace({ namespace: this.opts.namespace }),
     );
+  }
+
+  /**
+   * Identities of the workers that polled `taskQueue` for workflow or activity tasks in the last few minutes
+   * (Temporal keeps a poller about five minutes after its last poll).
+   */
+  async pollers(taskQueue: string, type: 'workflow' | 'activity', timeoutMs = 3_000): Promise<string[]> {
+    const client = await this.get();
+    const res = await client.connection.withDeadline(Date.now() + timeoutMs, () =>
+      client.connection.workflowService.describeTaskQueue({
+        namespace: this.opts.namespace,
+        taskQueue: { name: taskQueue, kind: TASK_QUEUE_KIND_NORMAL },
+        taskQueueType: type === 'workflow' ? TASK_QUEUE_TYPE_WORKFLOW : TASK_QUEUE_TYPE_ACTIVITY,
+      }),
+    );
+    return [...new Set((res.pollers ?? []).map((p) => p.identity ?? '').filter(Boolean))];
   }
 
   async close(): Promise<void> {

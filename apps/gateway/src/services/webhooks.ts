@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
-import { GENERATION_QUEUE, WEBHOOK_DELIVERY_WORKFLOW, type WebhookActivities, type WebhookDeliveryInput } from '@gptmarket/contracts';
+import { WEBHOOK_DELIVERY_WORKFLOW, type WebhookActivities, type WebhookDeliveryInput } from '@gptmarket/contracts';
 import { generations, webhookDeliveries, type Database } from '@gptmarket/db';
 import {
   OutboundRequestError,
@@ -53,6 +53,8 @@ export interface WebhookDeps {
   db: Database;
   temporal: TemporalGateway;
   generations: GenerationService;
+  /** The generation workers' task queue (TEMPORAL_TASK_QUEUE): the delivery workflow runs there. */
+  taskQueue: string;
   secret: string;
   policy: OutboundPolicy;
   maxAttempts: number;
@@ -67,7 +69,7 @@ export async function dispatchPendingWebhooks(deps: WebhookDeps): Promise<number
   for (const d of pending) {
     const input: WebhookDeliveryInput = { delivery_id: d.id, max_attempts: deps.maxAttempts };
     await client.workflow.start(WEBHOOK_DELIVERY_WORKFLOW, {
-      taskQueue: GENERATION_QUEUE,
+      taskQueue: deps.taskQueue,
       workflowId: `webhook-${d.id}`,
       args: [input],
       workflowIdConflictPolicy: 'USE_EXISTING',

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { Context, ApplicationFailure, CancelledFailure } from '@temporalio/activity';
 import {
   AUTH_ERRORS,
+  DEFAULT_WORKER_SETTINGS,
   ERROR_TYPES,
   type GeneratedMedia,
   type GenerationActivities,
@@ -13,6 +14,7 @@ import {
   type ReactionPromptRequest,
   type SaveJsonRequest,
   type VideoRequest,
+  type WorkerSettings,
 } from '@gptmarket/contracts';
 import {
   buildPrediction,
@@ -46,6 +48,8 @@ export interface GenerationActivityDeps {
   secrets: SecretConfig;
   /** Provider clients, created once per process (worker.ts). Absent: everything runs on the offline local provider. */
   providers?: (PaidProviders & ContentProviders) | undefined;
+  /** What workflows learn at their start (media queue, media wait); the defaults when absent. */
+  settings?: WorkerSettings | undefined;
 }
 
 /** What the paid image/video activities need: the Replicate client (null → local provider) and the re-hosting policy. */
@@ -110,7 +114,7 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
       switch (checkWorkflowSecret(deps.secrets, secretKey, workflowId)) {
         case 'ok':
         case 'disabled':
-          return;
+          return deps.settings ?? DEFAULT_WORKER_SETTINGS;
         case 'missing':
           throw nonRetryable(AUTH_ERRORS.missing, ERROR_TYPES.auth);
         case 'invalid':

@@ -1,6 +1,6 @@
 /** Activity option sets shared by the workflows (spec §3.3 policies, plus non-retryable error types). */
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
-import { ERROR_TYPES, MEDIA_QUEUE } from '@gptmarket/contracts';
+import { ERROR_TYPES } from '@gptmarket/contracts';
 
 export const NON_RETRYABLE = [ERROR_TYPES.invalidInput, ERROR_TYPES.auth];
 
@@ -19,12 +19,18 @@ export const paid = (startToCloseTimeout: ActivityOptions['startToCloseTimeout']
 });
 
 /**
- * Activities of the media worker (FFmpeg) on its own queue. The media worker marks bad input (undecodable
- * media, a missing font, a refused URL) non-retryable itself; other media errors (a dropped download) retry.
+ * Activities of the media worker (FFmpeg) on its own queue (the worker's MEDIA_TASK_QUEUE, see `GenerationRun.media`).
+ * The media worker marks bad input (undecodable media, a missing font, a refused URL) non-retryable itself; other
+ * media errors (a dropped download) retry. `scheduleToStartTimeout` bounds how long a task waits for a media worker.
  */
-export const mediaOptions = (startToCloseTimeout: ActivityOptions['startToCloseTimeout'] = '10m'): ActivityOptions => ({
-  taskQueue: MEDIA_QUEUE,
+export const mediaOptions = (
+  startToCloseTimeout: ActivityOptions['startToCloseTimeout'],
+  taskQueue: string,
+  scheduleToStartTimeout: ActivityOptions['scheduleToStartTimeout'],
+): ActivityOptions => ({
+  taskQueue,
   startToCloseTimeout,
+  scheduleToStartTimeout,
   heartbeatTimeout: '30s',
   retry: { initialInterval: '2s', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,

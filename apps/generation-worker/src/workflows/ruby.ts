@@ -9,23 +9,22 @@ import {
   rubyModelRequests,
   rubyVideoRequest,
   type GenerationActivities,
-  type MediaActivities,
   type RenderResult,
   type RubyOutput,
 } from '@gptmarket/contracts';
-import { fast, mediaOptions, paid as paidOptions } from './options.js';
+import { fast, paid as paidOptions } from './options.js';
 import { GenerationRun } from './run.js';
 
 const prompts = proxyActivities<GenerationActivities>(fast('2m'));
 const paid = proxyActivities<GenerationActivities>(paidOptions('15m'));
 const storage = proxyActivities<GenerationActivities>(fast('2m'));
-const media = proxyActivities<MediaActivities>(mediaOptions());
 
 /** `RubyWorkflow`: an AI reaction video — prompts, face, animation, slow motion and caption in one render. */
 export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
   const run = new GenerationRun();
   return run.execute(async () => {
     const input = await run.start(RubyInput, rawInput);
+    const media = run.media();
     // Both models' params are checked before the first paid call (the gateway checks them too).
     await run.validateModels(rubyModelRequests(input));
     const warnings = input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : [];

@@ -7,24 +7,32 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  TimeoutFailure,
   isCancellation,
+  log,
+  proxyActivities,
   proxyLocalActivities,
   setHandler,
   defineQuery,
+  type ActivityOptions,
 } from '@temporalio/workflow';
 import {
   AUTH_ERRORS,
   COMPLETE_STEP,
+  DEFAULT_WORKER_SETTINGS,
   ERROR_TYPES,
   QUERY_GET_CURRENT_STEP,
   QUERY_GET_STATUS,
   formatIssues,
   type GenerationActivities,
+  type MediaActivities,
   type StepDefinition,
   type StepProgress,
+  type WorkerSettings,
   type WorkflowStatus,
 } from '@gptmarket/contracts';
 import type { z } from 'zod';
+import { mediaOptions } from './options.js';
 
 export const getStatusQuery = defineQuery<WorkflowStatus>(QUERY_GET_STATUS);
 export const getCurrentStepQuery = defineQuery<StepProgress | null>(QUERY_GET_CURRENT_STEP);
@@ -56,10 +64,20 @@ function asWorkflowFailure(err: unknown): unknown {
   return err;
 }
 
+/** A media task waits this long in silence (a busy media worker takes it soon); then the step says it is waiting. */
+const MEDIA_NOTICE_SECONDS = 30;
+export const WAITING_FOR_MEDIA_WORKER = 'Waiting for a media worker...';
+
+/** True when an activity failed because no worker picked its task up in time (nothing ran). */
+const notPickedUp = (err: unknown) => err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
+const humanSeconds = (s: number) => (s >= 120 && s % 60 === 0 ? `${s / 60} minutes` : `${s} seconds`);
+
 export class GenerationRun {
   status: WorkflowStatus = 'pending';
   current: StepProgress | null = null;
   readonly completedSteps: string[] = [];
+  /** The worker's settings, as the auth check answered them (the defaults in histories from before it did). */
+  settings: WorkerSettings = DEFAULT_WORKER_SETTINGS;
 
   constructor() {
     setHandler(getStatusQuery, () => this.status);
@@ -74,7 +92,7 @@ export class GenerationRun {
       throw ApplicationFailure.create({ message: AUTH_ERRORS.invalid, type: ERROR_TYPES.auth, nonRetryable: true });
     }
     try {
-      await verifyWorkflowAuth(secretKey ?? null);
+      this.settings = (await verifyWorkflowAuth(secretKey ?? null)) ?? DEFAULT_WORKER_SETTINGS;
     } catch (err) {
       throw asWorkflowFailure(err);
     }
@@ -120,6 +138,41 @@ export class GenerationRun {
       };
       throw failure;
     }
+  }
+
+  /**
+   * The media worker's activities (call after `start`), on the media queue the worker named. A task nobody picks up
+   * within MEDIA_NOTICE_SECONDS is scheduled once more for the rest of the wait, and the running step's message
+   * says it waits for a media worker; when the whole wait passes with no media worker, the step fails with a
+   * MediaError instead of waiting forever. Once a worker has the task, only `startToCloseTimeout` bounds it.
+   */
+  media(startToCloseTimeout: ActivityOptions['startToCloseTimeout'] = '10m'): MediaActivities {
+    const { media_task_queue: queue, media_wait_seconds: wait } = this.settings;
+    const notice = Math.min(MEDIA_NOTICE_SECONDS, wait / 3);
+    const first = proxyActivities<MediaActivities>(mediaOptions(startToCloseTimeout, queue, Math.round(notice * 1000)));
+    const rest = proxyActivities<MediaActivities>(mediaOptions(startToCloseTimeout, queue, Math.round((wait - notice) * 1000)));
+    const call = (proxy: MediaActivities, name: keyof MediaActivities, arg: unknown) => (proxy[name] as (a: unknown) => Promise<unknown>)(arg);
+    const bounded = (name: keyof MediaActivities) => async (arg: unknown) => {
+      try {
+        return await call(first, name, arg);
+      } catch (err) {
+        if (!notPickedUp(err)) throw err;
+      }
+      log.warn('no media worker has taken the task yet', { activity: name, taskQueue: queue, waitedSeconds: notice, giveUpAfterSeconds: wait });
+      if (this.current?.status === 'running') this.current = { ...this.current, message: WAITING_FOR_MEDIA_WORKER };
+      try {
+        return await call(rest, name, arg);
+      } catch (err) {
+        if (!notPickedUp(err)) throw err;
+        log.error('no media worker took the task: is a media worker running on this task queue (MEDIA_TASK_QUEUE)?', { activity: name, taskQueue: queue, waitedSeconds: wait });
+        throw ApplicationFailure.create({
+          message: `No media worker became available within ${humanSeconds(wait)}, so this step could not run. Please try again later.`,
+          type: ERROR_TYPES.media,
+          nonRetryable: true,
+        });
+      }
+    };
+    return { renderVideo: bounded('renderVideo'), probeMedia: bounded('probeMedia'), extractAudio: bounded('extractAudio') } as MediaActivities;
   }
 
   complete(): void {

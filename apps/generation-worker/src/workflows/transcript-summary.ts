@@ -4,22 +4,21 @@ import {
   TRANSCRIPT_SUMMARY_STEPS as STEPS,
   TranscriptSummaryInput,
   type GenerationActivities,
-  type MediaActivities,
   type TranscriptSummaryOutput,
 } from '@gptmarket/contracts';
-import { fast, mediaOptions, paid } from './options.js';
+import { fast, paid } from './options.js';
 import { GenerationRun } from './run.js';
 
 const transcriber = proxyActivities<GenerationActivities>(paid('30m', '60s'));
 const llm = proxyActivities<GenerationActivities>(fast('5m'));
 const storage = proxyActivities<GenerationActivities>(fast('2m'));
-const media = proxyActivities<MediaActivities>(mediaOptions('15m'));
 
 /** `TranscriptSummaryWorkflow` (FocusFlow's pipeline): audio extraction → transcript → summary, all stored. */
 export async function TranscriptSummaryWorkflow(rawInput: unknown): Promise<TranscriptSummaryOutput> {
   const run = new GenerationRun();
   return run.execute(async () => {
     const input = await run.start(TranscriptSummaryInput, rawInput);
+    const media = run.media('15m');
     const warnings = input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : [];
     // Workflow time is deterministic: the date the workflow started, in UTC.
     const meetingDate = input.meeting_date ?? new Date(workflowInfo().startTime).toISOString().slice(0, 10);

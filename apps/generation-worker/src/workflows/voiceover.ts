@@ -4,21 +4,20 @@ import {
   VOICEOVER_STEPS as STEPS,
   VoiceoverInput,
   type GenerationActivities,
-  type MediaActivities,
   type VoiceoverOutput,
 } from '@gptmarket/contracts';
-import { fast, mediaOptions, paid } from './options.js';
+import { fast, paid } from './options.js';
 import { GenerationRun } from './run.js';
 
 const voice = proxyActivities<GenerationActivities>(paid('5m'));
 const storage = proxyActivities<GenerationActivities>(fast('2m'));
-const media = proxyActivities<MediaActivities>(mediaOptions('10m'));
 
 /** `VoiceoverWorkflow`: text → speech (ElevenLabs, Cartesia or offline), optionally put under a video. */
 export async function VoiceoverWorkflow(rawInput: unknown): Promise<VoiceoverOutput> {
   const run = new GenerationRun();
   return run.execute(async () => {
     const input = await run.start(VoiceoverInput, rawInput);
+    const media = run.media('10m');
     const warnings = input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : [];
 
     const speech = await run.step(STEPS.synthesize, () =>
