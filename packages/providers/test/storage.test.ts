@@ -104,6 +104,26 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     expect(storage.keyFromUrl(stored.url)).toBe(key);
   });
 
+  it('hands out the same presigned read URL within a signing window (an eighth of the lifetime), signed at its start', async () => {
+    const key = makeKey('tests/stable', 'txt');
+    const stored = await storage.put(key, Buffer.from('same'), { contentType: 'text/plain' });
+    const again = await storage.url(key);
+    expect(again).toBe(stored.url);
+    const params = new URL(again).searchParams;
+    expect(params.get('X-Amz-Expires')).toBe('3600');
+    const [, y, mo, d, hh, mi, ss] = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(params.get('X-Amz-Date')!)!.map(Number);
+    const signedAt = Date.UTC(y!, mo! - 1, d!, hh, mi, ss);
+    expect(signedAt % 450_000).toBe(0);
+    expect(Date.now() - signedAt).toBeLessThan(450_000);
+    expect(await (await fetch(again)).text()).toBe('same');
+    // Another key signs on its own; a short lifetime (no window) signs afresh on every read.
+    expect(await storage.url(makeKey('tests/stable', 'txt'))).not.toBe(again);
+    const short = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: s3.endpoint, presignSeconds: 5 });
+    const first = await short.url(key);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await short.url(key)).not.toBe(first);
+  });
+
   it('streams a large body as a multipart upload (parts over 5 MB) and reads it back intact', async () => {
     // A recording proxy in front of s3rver shows which S3 calls the upload made.
     const proxy = await recordingProxy(s3);

@@ -43,6 +43,9 @@ export class S3Storage implements Storage {
   readonly urlExpirySeconds: number | null;
   private readonly client: S3Client;
   private readonly acl: { ACL?: 'public-read' };
+  /** Presigned read URLs of the current signing window, by key (see `signedReadUrl`). */
+  private readonly signed = new Map<string, Promise<string>>();
+  private signedWindow = 0;
 
   constructor(private readonly opts: S3StorageOptions) {
     this.kind = opts.kind;
@@ -126,7 +129,30 @@ export class S3Storage implements Storage {
         : `https://${this.opts.bucket}.s3.${this.opts.region}.amazonaws.com`;
       return `${bucketUrl}/${encodeKey(key)}`;
     }
-    return this.presign(key);
+    return this.signedReadUrl(key);
+  }
+
+  /**
+   * A presigned GET for the configured lifetime, signed as of the start of the current window (an eighth of the
+   * lifetime, at most an hour) and reused within it: repeated reads hand out the same URL, so browser and CDN caches
+   * keep working and a busy list signs each key once; every URL handed out still has 7/8 of its lifetime or more.
+   */
+  private signedReadUrl(key: string): Promise<string> {
+    const lifetime = this.urlExpirySeconds!;
+    const windowMs = Math.min(3600, Math.floor(lifetime / 8)) * 1000;
+    if (windowMs === 0) return this.presign(key);
+    const start = Math.floor(Date.now() / windowMs) * windowMs;
+    if (start !== this.signedWindow || this.signed.size >= 10_000) {
+      this.signed.clear();
+      this.signedWindow = start;
+    }
+    let url = this.signed.get(key);
+    if (!url) {
+      url = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.opts.bucket, Key: key }), { expiresIn: lifetime, signingDate: new Date(start) });
+      url.catch(() => this.signed.delete(key));
+      this.signed.set(key, url);
+    }
+    return url;
   }
 
   async presign(key: string, opts: { method?: 'GET' | 'PUT'; expiresInSeconds?: number; contentType?: string } = {}): Promise<string> {
