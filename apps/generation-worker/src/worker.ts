@@ -14,6 +14,7 @@ import {
   renderTemplate,
   replicateKey,
   temporalAddress,
+  warnIfOutputUrlsExpire,
 } from '@gptmarket/providers';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
@@ -39,6 +40,7 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     log.warn('WORKFLOW_SECRET_KEY is not set: every workflow will fail with "WORKFLOW_SECRET_KEY not configured on server"');
   }
   const storage = createStorage(env, { localPublicBaseUrl: `${env.GATEWAY_PUBLIC_URL.replace(/\/+$/, '')}/media` });
+  warnIfOutputUrlsExpire(storage, env, log);
   // Provider clients: created once per process, shared by every activity. A missing key → the local provider.
   const replicate = replicateKey(env) ? createReplicate(env) : null;
   const openai = env.OPENAI_API_KEY ? createOpenAi(env) : undefined;
