@@ -198,7 +198,7 @@ describe('a production start with a private bucket', () => {
     for (const p of [gateway, worker]) {
       const warned = p.output().split('\n').filter((line) => line.includes('media URLs in workflow outputs EXPIRE'));
       expect(warned, p.name).toHaveLength(1);
-      expect(JSON.parse(warned[0]!)).toMatchObject({ level: 'warn', msg: expect.stringContaining('EXPIRE after 3 hour(s)'), presignSeconds: 3 * 3600 });
+      expect(JSON.parse(warned[0]!)).toMatchObject({ level: 'warn', msg: expect.stringContaining('EXPIRE within 3 hour(s)'), presignSeconds: 3 * 3600 });
     }
   }, 180_000);
 });

@@ -277,12 +277,12 @@ describe('warnIfOutputUrlsExpire', () => {
     warnIfOutputUrlsExpire(createStorage(env(s3Env), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'production' }, log);
     expect(lines).toHaveLength(1);
     expect(lines[0]!.level).toBe('warn');
-    expect(lines[0]!.msg).toMatch(/^!!! media URLs in workflow outputs EXPIRE after 7 day\(s\)/);
+    expect(lines[0]!.msg).toMatch(/^!!! media URLs in workflow outputs EXPIRE within 7 day\(s\)/);
     expect(lines[0]!.msg).toContain('S3_PUBLIC_URL_BASE or S3_PUBLIC_READ=true');
     const r2 = collect();
     const r2Storage = createStorage(env({ R2_BUCKET: 'b', R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'c', R2_ENDPOINT_URL: 'http://127.0.0.1:9', STORAGE_PRESIGN_SECONDS: 7200 }), { localPublicBaseUrl: 'x' });
     warnIfOutputUrlsExpire(r2Storage, { NODE_ENV: 'production' }, r2.log);
-    expect(r2.lines.map((l) => l.msg)).toEqual([expect.stringMatching(/EXPIRE after 2 hour\(s\).*Set R2_PUBLIC_BASE_URL for permanent URLs/)]);
+    expect(r2.lines.map((l) => l.msg)).toEqual([expect.stringMatching(/EXPIRE within 2 hour\(s\).*Set R2_PUBLIC_BASE_URL for permanent URLs/)]);
   });
 
   it('stays quiet outside production and when URLs are permanent', () => {

@@ -84,7 +84,7 @@ export function warnIfOutputUrlsExpire(storage: Storage, env: { NODE_ENV: string
   const lifetime = seconds % 86_400 === 0 ? `${seconds / 86_400} day(s)` : seconds % 3600 === 0 ? `${seconds / 3600} hour(s)` : `${seconds} s`;
   const fix = storage.kind === 'r2' ? 'R2_PUBLIC_BASE_URL' : 'S3_PUBLIC_URL_BASE or S3_PUBLIC_READ=true';
   log.warn(
-    `!!! media URLs in workflow outputs EXPIRE after ${lifetime}: the ${storage.kind.toUpperCase()} bucket is private, so they are presigned ` +
+    `!!! media URLs in workflow outputs EXPIRE within ${lifetime}: the ${storage.kind.toUpperCase()} bucket is private, so they are presigned ` +
       `(STORAGE_PRESIGN_SECONDS=${seconds}). The gateway re-signs them on every read of a generation, but direct Temporal clients ` +
       `(Python-era frontends) keep dead links after that. Set ${fix} for permanent URLs.`,
     { storage: storage.kind, presignSeconds: seconds },
