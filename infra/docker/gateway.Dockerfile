@@ -29,7 +29,9 @@ COPY --from=pruner /repo/out/full/ ./
 COPY tsconfig.base.json ./
 RUN turbo run build --filter=@gptmarket/gateway
 # A self-contained folder: dist/, production node_modules, and workspace packages (db ships drizzle/).
-RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm deploy --legacy --filter=@gptmarket/gateway --prod /prod/app
+# Deployed from the lockfile (the versions the tests ran; nothing is re-resolved); workspace packages are copied in
+# (injected) for this command only.
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm deploy --config.inject-workspace-packages=true --filter=@gptmarket/gateway --prod /prod/app
 
 FROM ${NODE_IMAGE} AS runner
 # tini as PID 1: forwards SIGTERM to node and reaps children.

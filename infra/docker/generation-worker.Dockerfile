@@ -29,7 +29,9 @@ COPY infra/scripts/bundle-workflows.mjs ./infra/scripts/bundle-workflows.mjs
 RUN turbo run build --filter=@gptmarket/generation-worker
 # The workflow bundle is made once here, so the worker starts without webpack (WORKFLOW_BUNDLE_PATH).
 RUN node infra/scripts/bundle-workflows.mjs --out /repo/apps/generation-worker/dist/workflow-bundle.js
-RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm deploy --legacy --filter=@gptmarket/generation-worker --prod /prod/app
+# Deployed from the lockfile (the versions the tests ran; nothing is re-resolved); workspace packages are copied in
+# (injected) for this command only.
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm deploy --config.inject-workspace-packages=true --filter=@gptmarket/generation-worker --prod /prod/app
 
 FROM ${NODE_IMAGE} AS runner
 RUN apt-get update \

@@ -26,7 +26,9 @@ RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm install --frozen-lo
 COPY --from=pruner /repo/out/full/ ./
 COPY tsconfig.base.json ./
 RUN turbo run build --filter=@gptmarket/media-worker
-RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm deploy --legacy --filter=@gptmarket/media-worker --prod /prod/app
+# Deployed from the lockfile (the versions the tests ran; nothing is re-resolved); workspace packages are copied in
+# (injected) for this command only.
+RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm deploy --config.inject-workspace-packages=true --filter=@gptmarket/media-worker --prod /prod/app
 
 FROM ${NODE_IMAGE} AS runner
 # FFmpeg (Debian 12's 5.1 with libx264, drawtext, libass) and the font files the caption options name

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnService, startTemporal, waitFor, type ServiceProcess } from '@gptmarket/testkit';
-import { APPS, repo } from './repo.js';
+import { APPS, deployArgs, repo } from './repo.js';
 
 /**
  * What the images run, built here the way the Dockerfiles build it: `turbo run build`, the workflow bundle
@@ -14,7 +14,9 @@ import { APPS, repo } from './repo.js';
  */
 const work = mkdtempSync(join(tmpdir(), 'infra-build-'));
 const bundle = join(work, 'workflow-bundle.js');
-const cleanEnv = { PATH: process.env.PATH, HOME: process.env.HOME, TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
+// pnpm finds its store (and cache) through HOME and the XDG directories: keep those, drop everything else.
+const kept = ['PATH', 'HOME', 'XDG_DATA_HOME', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'PNPM_HOME'].filter((k) => process.env[k] !== undefined);
+const cleanEnv = { ...Object.fromEntries(kept.map((k) => [k, process.env[k]])), TURBO_TELEMETRY_DISABLED: '1', DO_NOT_TRACK: '1' };
 
 beforeAll(() => {
   execFileSync('turbo', ['run', 'build', ...APPS.map((a) => `--filter=${a.pkg}`), '--output-logs=errors-only'], {
@@ -55,7 +57,7 @@ describe('production build', () => {
 
 const gatewayDir = join(work, 'gateway');
 const deploy = (pkg: string, dir: string) =>
-  promisify(execFile)('pnpm', ['deploy', '--legacy', `--filter=${pkg}`, '--prod', '--offline', dir], { cwd: repo, env: cleanEnv, timeout: 180_000 });
+  promisify(execFile)('pnpm', [...deployArgs(pkg), '--offline', dir], { cwd: repo, env: cleanEnv, timeout: 180_000 });
 
 describe('the generation worker as the image runs it', () => {
   let temporal: Awaited<ReturnType<typeof startTemporal>> | undefined;

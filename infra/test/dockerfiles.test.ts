@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FONT_FILES } from '../../apps/media-worker/src/ffmpeg/fonts.js';
-import { APPS, exists, read, repo } from './repo.js';
+import { APPS, deployArgs, exists, read, repo } from './repo.js';
 
 /** Static checks of the Dockerfiles (no Docker engine here): stages, COPY sources, the runner's shape. */
 interface Instruction { op: string; args: string; line: number }
@@ -92,7 +92,7 @@ describe.each(APPS)('$dockerfile', (app) => {
     const builder = runs(byName.get('builder')!);
     expect(builder).toContain('pnpm install --frozen-lockfile');
     expect(builder).toContain(`turbo run build --filter=${app.pkg}`);
-    expect(builder).toContain(`pnpm deploy --legacy --filter=${app.pkg} --prod /prod/app`);
+    expect(builder).toContain(`pnpm ${deployArgs(app.pkg).join(' ')} /prod/app`);
   });
 
   it('copies only paths that exist: stages defined earlier, repo files not excluded by .dockerignore', () => {

@@ -26,3 +26,10 @@ export const APPS = [
   { dir: 'apps/generation-worker', pkg: '@gptmarket/generation-worker', dockerfile: 'infra/docker/generation-worker.Dockerfile', service: 'generation-worker' },
   { dir: 'apps/media-worker', pkg: '@gptmarket/media-worker', dockerfile: 'infra/docker/media-worker.Dockerfile', service: 'media-worker' },
 ] as const;
+
+/**
+ * `pnpm` arguments that make an app's production folder, as the Dockerfiles run them (build.test.ts too): a
+ * dedicated lockfile cut from the workspace's, so nothing is re-resolved and `--offline` works from the store
+ * alone; workspace packages are copied in (injected) for this command only.
+ */
+export const deployArgs = (pkg: string): string[] => ['deploy', '--config.inject-workspace-packages=true', `--filter=${pkg}`, '--prod'];

@@ -105,6 +105,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     temporal: deps.temporal,
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     workflowSecret: env.WORKFLOW_SECRET_KEY,
+    storage: deps.storage,
     log,
   });
   const webhookPolicy = { allowHosts: hostList(env.WEBHOOK_ALLOWED_HOSTS) };
@@ -266,7 +267,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       }
       const key = req.headers['idempotency-key'];
       const { row } = await generations.create(body, caller(req), key ? { idempotencyKey: key } : {});
-      return reply.code(202).send(generations.toApi(row));
+      return reply.code(202).send(await generations.toApi(row));
     },
   );
 
@@ -286,7 +287,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     },
     async (req) => {
       const { rows, nextCursor } = await generations.list(req.query, caller(req));
-      return { data: rows.map((r) => generations.toApi(r)), next_cursor: nextCursor };
+      return { data: await Promise.all(rows.map((r) => generations.toApi(r))), next_cursor: nextCursor };
     },
   );
 
@@ -299,13 +300,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.post(
     '/v1/generations/:id/cancel',
     { schema: { summary: 'Cancel a generation (it becomes cancelled once its provider jobs and FFmpeg have stopped)', params: GenerationIdParams, response: { 202: Generation, ...errorResponses, 404: ErrorBody, 409: ErrorBody } } },
-    async (req, reply) => reply.code(202).send(generations.toApi(await generations.cancel(await visible(req, req.params.id)))),
+    async (req, reply) => reply.code(202).send(await generations.toApi(await generations.cancel(await visible(req, req.params.id)))),
   );
 
   app.post(
     '/v1/generations/:id/retry',
     { schema: { summary: 'Start a new generation with the same request (failed or cancelled only)', params: GenerationIdParams, response: { 201: Generation, ...errorResponses, 404: ErrorBody, 409: ErrorBody } } },
-    async (req, reply) => reply.code(201).send(generations.toApi(await generations.retry(await visible(req, req.params.id), caller(req)))),
+    async (req, reply) => reply.code(201).send(await generations.toApi(await generations.retry(await visible(req, req.params.id), caller(req)))),
   );
 
   app.get(
@@ -334,15 +335,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         clearInterval(heartbeat);
         raw.end();
       };
+      let finishing = false;
       const send = (next: GenerationRow) => {
-        if (closed) return;
+        if (closed || finishing) return;
         const terminal = isTerminalStatus(WorkflowStatus.parse(next.status));
         if (!terminal && next.revision <= sent) return;
         sent = Math.max(sent, next.revision);
-        const event = terminal ? next.status : 'progress';
-        const data = terminal ? generations.toApi(next) : { status: next.status, current_step: next.currentStep ?? null };
-        raw.write(`id: ${next.revision}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
-        if (terminal) close();
+        if (!terminal) {
+          raw.write(`id: ${next.revision}\nevent: progress\ndata: ${JSON.stringify({ status: next.status, current_step: next.currentStep ?? null })}\n\n`);
+          return;
+        }
+        // The final event carries the whole record (media URLs made now); nothing is sent after it.
+        finishing = true;
+        generations.toApi(next).then(
+          (data) => {
+            if (!closed) raw.write(`id: ${next.revision}\nevent: ${next.status}\ndata: ${JSON.stringify(data)}\n\n`);
+            close();
+          },
+          (err: Error) => {
+            log.warn('final event failed', { requestId: req.id, error: err.message });
+            close();
+          },
+        );
       };
       const unsubscribe = tracker.subscribe(row.id, send);
       const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), env.SSE_HEARTBEAT_MS);

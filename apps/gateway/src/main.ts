@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { WEBHOOK_QUEUE } from '@gptmarket/contracts';
 import { openDatabase } from '@gptmarket/db';
-import { createLogger, createStorage, isProduction, temporalAddress } from '@gptmarket/providers';
+import { createLogger, createStorage, isProduction, temporalAddress, warnIfOutputUrlsExpire } from '@gptmarket/providers';
 import { buildApp } from './app.js';
 import { loadGatewayEnv, publicUrlOf } from './env.js';
 import { TemporalGateway } from './services/temporal.js';
@@ -30,6 +30,7 @@ if (activeKeys === 0 && !basic) {
   }
   log.warn('!!! the API is OPEN: no API keys and no basic auth. Fine on your machine; never in production (NODE_ENV=production or ENVIRONMENT=production refuses to start like this).');
 }
+warnIfOutputUrlsExpire(storage, env, log);
 if (!env.WORKFLOW_SECRET_KEY) log.warn('WORKFLOW_SECRET_KEY is not set: workers with auth enabled will refuse every workflow');
 
 // Webhook deliveries run as activities here (this process owns the signing secret and the records).

@@ -19,6 +19,7 @@ import {
   replicateKey,
   temporalAddress,
   workerIdentity,
+  warnIfOutputUrlsExpire,
 } from '@gptmarket/providers';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
@@ -56,6 +57,7 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
   const plan = providerPlan(env);
   const offline = Object.entries(plan).filter(([, provider]) => provider === 'local').map(([capability]) => capability);
   if (offline.length > 0) log.warn(`the offline local provider (placeholder output) serves ${offline.join(', ')}: no provider key is set for them`);
+  warnIfOutputUrlsExpire(storage, env, log);
   // Provider clients: created once per process, shared by every activity. A missing key → the local provider.
   const replicate = replicateKey(env) ? createReplicate(env) : null;
   const openai = env.OPENAI_API_KEY ? createOpenAi(env) : undefined;

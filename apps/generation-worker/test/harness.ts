@@ -1,6 +1,6 @@
 /**
  * In-process workers on a real Temporal dev server (testkit): one generation worker (our workflows bundle and
- * activities) and one media worker (real FFmpeg), both on LocalStorage in a temp dir.
+ * activities) and one media worker (real FFmpeg), both on LocalStorage in a temp dir unless a storage is given.
  */
 import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { DefaultLogger, Runtime, Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { WorkflowClient } from '@temporalio/client';
 import { GENERATION_QUEUE, MEDIA_QUEUE, QUERY_GET_CURRENT_STEP, QUERY_GET_STATUS, type StepProgress } from '@gptmarket/contracts';
-import { LocalStorage, type OutboundPolicy } from '@gptmarket/providers';
+import { LocalStorage, type OutboundPolicy, type Storage } from '@gptmarket/providers';
 import { createMediaActivities } from '@gptmarket/media-worker';
 import { startTemporal } from '@gptmarket/testkit';
 import { createGenerationActivities, type GenerationActivityDeps } from '../src/activities/index.js';
@@ -28,7 +28,8 @@ const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: n
 export interface Harness {
   temporal: Temporal;
   client: WorkflowClient;
-  storage: LocalStorage;
+  storage: Storage;
+  /** The LocalStorage directory (unused when another storage was given). */
   storageDir: string;
   /** Workers running now (stopped by `stop`). */
   running: Promise<void>[];
@@ -43,7 +44,7 @@ export interface Harness {
 
 export const PUBLIC_BASE = 'http://media.test.invalid/media';
 
-export async function startHarness(opts: { mediaPolicy?: OutboundPolicy; generation?: Partial<GenerationActivityDeps> } = {}): Promise<Harness> {
+export async function startHarness(opts: { mediaPolicy?: OutboundPolicy; generation?: Partial<GenerationActivityDeps>; storage?: Storage } = {}): Promise<Harness> {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -51,7 +52,7 @@ export async function startHarness(opts: { mediaPolicy?: OutboundPolicy; generat
   }
   const temporal = await startTemporal();
   const storageDir = mkdtempSync(join(tmpdir(), 'gptmarket-genworker-test-'));
-  const storage = new LocalStorage({ dir: storageDir, publicBaseUrl: PUBLIC_BASE });
+  const storage = opts.storage ?? new LocalStorage({ dir: storageDir, publicBaseUrl: PUBLIC_BASE });
   const workers: Worker[] = [];
   const running: Promise<void>[] = [];
   const h: Harness = {

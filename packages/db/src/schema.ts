@@ -12,7 +12,13 @@ export const generations = pgTable(
     currentStep: jsonb('current_step'),
     /** The validated input, without `secret_key`. */
     input: jsonb('input').notNull(),
+    /** The workflow's output as it returned it (its media URLs may be presigned and expire). */
     output: jsonb('output'),
+    /**
+     * The storage key behind each media URL of `output`, by JSON Pointer (RFC 6901), e.g. `{"/final_video_url": "ruby/videos/…"}`:
+     * reads hand out fresh URLs for these keys.
+     */
+    outputKeys: jsonb('output_keys').$type<Record<string, string>>(),
     error: jsonb('error'),
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     retryOf: text('retry_of'),

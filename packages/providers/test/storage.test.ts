@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // testkit is imported by path: it is a workspace sibling that providers does not list as a dependency.
 import { startS3, type S3Server } from '../../testkit/src/index.js';
-import { contentTypeForKey, createStorage, extensionForContentType, LocalStorage, makeKey, S3Storage, StorageError } from '../src/storage/index.js';
+import { contentTypeForKey, createStorage, extensionForContentType, LocalStorage, makeKey, S3Storage, StorageError, warnIfOutputUrlsExpire } from '../src/storage/index.js';
 import type { StorageEnv } from '../src/storage/config.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -28,6 +28,7 @@ function env(over: Partial<StorageEnv>): StorageEnv {
     S3_SECRET_KEY: undefined,
     S3_ENDPOINT_URL: undefined,
     S3_PUBLIC_URL_BASE: undefined,
+    S3_PUBLIC_READ: false,
     S3_FORCE_PATH_STYLE: false,
     R2_BUCKET: undefined,
     R2_ENDPOINT_URL: undefined,
@@ -37,6 +38,25 @@ function env(over: Partial<StorageEnv>): StorageEnv {
     STORAGE_PRESIGN_SECONDS: 3600,
     ...over,
   } as StorageEnv;
+}
+
+/** A proxy in front of s3rver that records each request (`METHOD path?query`, and its headers) and passes it on. */
+async function recordingProxy(s3: S3Server): Promise<{ endpoint: string; calls: string[]; headers: IncomingHttpHeaders[]; close(): void }> {
+  const calls: string[] = [];
+  const headers: IncomingHttpHeaders[] = [];
+  const target = new URL(s3.endpoint);
+  const proxy = createServer((req, res) => {
+    calls.push(`${req.method} ${req.url}`);
+    headers.push(req.headers);
+    const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  return { endpoint: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, calls, headers, close: () => proxy.close() };
 }
 
 describe('keys and content types', () => {
@@ -84,23 +104,32 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     expect(storage.keyFromUrl(stored.url)).toBe(key);
   });
 
+  it('hands out the same presigned read URL within a signing window (an eighth of the lifetime), signed at its start', async () => {
+    const key = makeKey('tests/stable', 'txt');
+    const stored = await storage.put(key, Buffer.from('same'), { contentType: 'text/plain' });
+    const again = await storage.url(key);
+    expect(again).toBe(stored.url);
+    const params = new URL(again).searchParams;
+    expect(params.get('X-Amz-Expires')).toBe('3600');
+    const [, y, mo, d, hh, mi, ss] = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(params.get('X-Amz-Date')!)!.map(Number);
+    const signedAt = Date.UTC(y!, mo! - 1, d!, hh, mi, ss);
+    expect(signedAt % 450_000).toBe(0);
+    expect(Date.now() - signedAt).toBeLessThan(450_000);
+    expect(await (await fetch(again)).text()).toBe('same');
+    // Another key signs on its own; a short lifetime (no window) signs afresh on every read.
+    expect(await storage.url(makeKey('tests/stable', 'txt'))).not.toBe(again);
+    const short = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: s3.endpoint, presignSeconds: 5 });
+    const first = await short.url(key);
+    await new Promise((r) => setTimeout(r, 1100));
+    expect(await short.url(key)).not.toBe(first);
+  });
+
   it('streams a large body as a multipart upload (parts over 5 MB) and reads it back intact', async () => {
     // A recording proxy in front of s3rver shows which S3 calls the upload made.
-    const calls: string[] = [];
-    const target = new URL(s3.endpoint);
-    const proxy = createServer((req, res) => {
-      calls.push(`${req.method} ${req.url}`);
-      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    const port = (proxy.address() as AddressInfo).port;
+    const proxy = await recordingProxy(s3);
+    const calls = proxy.calls;
     try {
-      const viaProxy = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: `http://127.0.0.1:${port}`, presignSeconds: 60 });
+      const viaProxy = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: proxy.endpoint, presignSeconds: 60 });
       const size = 17 * 1024 * 1024 + 123;
       const data = randomBytes(size);
       const key = makeKey('tests/large', 'mp4');
@@ -161,6 +190,55 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     expect((await fetch(signed)).status).toBe(200);
   });
 
+  it('with S3_PUBLIC_READ uploads public-read objects and hands out the standard bucket URL, readable without credentials', async () => {
+    const proxy = await recordingProxy(s3);
+    try {
+      const pub = createStorage(
+        env({ S3_BUCKET: s3.bucket, S3_ACCESS_KEY: s3.accessKeyId, S3_SECRET_KEY: s3.secretAccessKey, S3_ENDPOINT_URL: `${proxy.endpoint}/`, S3_PUBLIC_READ: true }),
+        { localPublicBaseUrl: 'http://unused' },
+      );
+      expect(pub.urlExpirySeconds).toBeNull();
+      const key = makeKey('tests/public-read', 'png');
+      const stored = await pub.put(key, Buffer.from('png-bytes'), { contentType: 'image/png' });
+      // As the Python system built it: {S3_ENDPOINT_URL}/{bucket}/{key}, unsigned.
+      expect(stored.url).toBe(`${proxy.endpoint}/${s3.bucket}/${key}`);
+      const copied = await pub.copy(key, makeKey('tests/public-read', 'png'));
+      const writes = proxy.calls.map((c, i) => ({ c, acl: proxy.headers[i]!['x-amz-acl'] })).filter(({ c }) => c.startsWith('PUT '));
+      expect(writes).toHaveLength(2); // the upload and the copy
+      for (const w of writes) expect(w.acl, w.c).toBe('public-read');
+      const res = await fetch(copied.url);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toBe('png-bytes');
+      expect(pub.keyFromUrl(copied.url)).toBe(copied.key);
+      // Private storage sends no ACL at all.
+      const before = proxy.calls.length;
+      const priv = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: proxy.endpoint, presignSeconds: 60 });
+      await priv.put(makeKey('tests/private', 'png'), Buffer.from('x'), { contentType: 'image/png' });
+      const privateWrite = proxy.calls.findIndex((c, i) => i >= before && c.startsWith('PUT '));
+      expect(proxy.headers[privateWrite]!['x-amz-acl']).toBeUndefined();
+    } finally {
+      proxy.close();
+    }
+    // On AWS (no endpoint): the virtual-hosted bucket URL, which the storage also recognises as its own.
+    const aws = new S3Storage({ kind: 's3', bucket: 'media-bucket', region: 'eu-west-3', accessKeyId: 'a', secretAccessKey: 'b', publicRead: true, presignSeconds: 60 });
+    const key = makeKey('ruby/videos', 'mp4');
+    expect(await aws.url(key)).toBe(`https://media-bucket.s3.eu-west-3.amazonaws.com/${key}`);
+    expect(aws.keyFromUrl(await aws.url(key))).toBe(key);
+  });
+
+  it('says how long its URLs live: the presign lifetime when private, null when public', () => {
+    const s3Env = { S3_BUCKET: 'b', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'c', S3_ENDPOINT_URL: s3.endpoint, STORAGE_PRESIGN_SECONDS: 120 };
+    expect(createStorage(env(s3Env), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBe(120);
+    expect(createStorage(env({ ...s3Env, S3_PUBLIC_URL_BASE: 'https://cdn.example.com' }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
+    expect(createStorage(env({ ...s3Env, S3_PUBLIC_READ: true }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
+    const r2Env = { R2_BUCKET: 'b', R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'c', R2_ENDPOINT_URL: s3.endpoint };
+    expect(createStorage(env(r2Env), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBe(3600);
+    // S3_PUBLIC_READ is an S3 setting: R2 has no object ACLs, its public URLs come from R2_PUBLIC_BASE_URL.
+    expect(createStorage(env({ ...r2Env, S3_PUBLIC_READ: true }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBe(3600);
+    expect(createStorage(env({ ...r2Env, R2_PUBLIC_BASE_URL: 'https://media.example.com' }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
+    expect(createStorage(env({ LOCAL_STORAGE_DIR: tmpdir() }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
+  });
+
   it('R2 without a public base hands out presigned URLs, not the unreadable API endpoint (spec §11 fixed)', async () => {
     const r2 = createStorage(
       env({ R2_BUCKET: s3.bucket, R2_ACCESS_KEY_ID: s3.accessKeyId, R2_SECRET_ACCESS_KEY: s3.secretAccessKey, R2_ENDPOINT_URL: s3.endpoint }),
@@ -183,6 +261,37 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
   it('reports an unreachable bucket', async () => {
     const missing = new S3Storage({ kind: 's3', bucket: 'no-such-bucket', region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', endpoint: s3.endpoint, presignSeconds: 60 });
     await expect(missing.check()).rejects.toMatchObject({ code: 'unavailable' });
+  });
+});
+
+describe('warnIfOutputUrlsExpire', () => {
+  const collect = () => {
+    const lines: { level: string; msg: string }[] = [];
+    const at = (level: string) => (msg: string) => void lines.push({ level, msg });
+    return { lines, log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
+  };
+  const s3Env = { S3_BUCKET: 'b', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'c', S3_ENDPOINT_URL: 'http://127.0.0.1:9', STORAGE_PRESIGN_SECONDS: 604800 };
+
+  it('warns once in production when a private bucket makes workflow outputs expire, naming the lifetime and the fix', () => {
+    const { lines, log } = collect();
+    warnIfOutputUrlsExpire(createStorage(env(s3Env), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'production' }, log);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]!.level).toBe('warn');
+    expect(lines[0]!.msg).toMatch(/^!!! media URLs in workflow outputs EXPIRE within 7 day\(s\)/);
+    expect(lines[0]!.msg).toContain('S3_PUBLIC_URL_BASE or S3_PUBLIC_READ=true');
+    const r2 = collect();
+    const r2Storage = createStorage(env({ R2_BUCKET: 'b', R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'c', R2_ENDPOINT_URL: 'http://127.0.0.1:9', STORAGE_PRESIGN_SECONDS: 7200 }), { localPublicBaseUrl: 'x' });
+    warnIfOutputUrlsExpire(r2Storage, { NODE_ENV: 'production' }, r2.log);
+    expect(r2.lines.map((l) => l.msg)).toEqual([expect.stringMatching(/EXPIRE within 2 hour\(s\).*Set R2_PUBLIC_BASE_URL for permanent URLs/)]);
+  });
+
+  it('stays quiet outside production and when URLs are permanent', () => {
+    const { lines, log } = collect();
+    warnIfOutputUrlsExpire(createStorage(env(s3Env), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'development' }, log);
+    warnIfOutputUrlsExpire(createStorage(env({ ...s3Env, S3_PUBLIC_URL_BASE: 'https://cdn.example.com' }), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'production' }, log);
+    warnIfOutputUrlsExpire(createStorage(env({ ...s3Env, S3_PUBLIC_READ: true }), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'production' }, log);
+    warnIfOutputUrlsExpire(createStorage(env({ LOCAL_STORAGE_DIR: tmpdir() }), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'production' }, log);
+    expect(lines).toEqual([]);
   });
 });
 

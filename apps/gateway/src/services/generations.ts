@@ -16,9 +16,10 @@ import {
   type GenerationError,
 } from '@gptmarket/contracts';
 import { generations, idempotencyKeys, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
-import { ModelInputError, buildPrediction, workflowToken, type Logger } from '@gptmarket/providers';
+import { ModelInputError, buildPrediction, workflowToken, type Logger, type Storage } from '@gptmarket/providers';
 import { ApiError } from '../errors.js';
 import { newGenerationId, newWorkflowId } from './ids.js';
+import { storageKeysIn, withFreshUrls } from './media-urls.js';
 import { isUnavailable, type TemporalGateway } from './temporal.js';
 
 /** Who is asking: an API key sees its own generations; basic auth and open mode see all. */
@@ -32,6 +33,8 @@ export interface GenerationServiceDeps {
   taskQueue: string;
   /** The workflow secret; only tokens derived from it leave the gateway. */
   workflowSecret: string | undefined;
+  /** Where the outputs' media lives: records keep its keys and get fresh URLs from it on every read. */
+  storage: Storage;
   log: Logger;
 }
 
@@ -100,7 +103,9 @@ export class GenerationService {
 
   constructor(private readonly deps: GenerationServiceDeps) {}
 
-  toApi(row: GenerationRow): Generation {
+  /** The API object of a record; its media URLs are made now from the stored keys, so they have not expired. */
+  async toApi(row: GenerationRow): Promise<Generation> {
+    const output = row.output as Record<string, unknown> | null;
     return {
       id: row.id,
       type: row.type,
@@ -109,7 +114,8 @@ export class GenerationService {
       status: WorkflowStatus.parse(row.status),
       current_step: (row.currentStep as Generation['current_step']) ?? null,
       input: row.input as Record<string, unknown>,
-      output: (row.output as Record<string, unknown> | null) ?? null,
+      // Records completed before keys were kept have none: their keys are read off their URLs (ours only).
+      output: output ? await withFreshUrls(output, row.outputKeys ?? storageKeysIn(output, this.deps.storage), this.deps.storage) : null,
       error: (row.error as GenerationError | null) ?? null,
       warnings: row.warnings,
       retry_of: row.retryOf,
@@ -359,7 +365,8 @@ export class GenerationService {
       case 'COMPLETED': {
         const output = (await handle.result()) as Record<string, unknown>;
         const warnings = [...new Set([...row.warnings, ...((output?.warnings as string[] | undefined) ?? [])])];
-        return { status: 'completed', output, warnings, error: null, currentStep: await this.currentStep(handle), completedAt: new Date() };
+        const outputKeys = storageKeysIn(output, this.deps.storage);
+        return { status: 'completed', output, outputKeys, warnings, error: null, currentStep: await this.currentStep(handle), completedAt: new Date() };
       }
       case 'CANCELLED':
         return { status: 'cancelled', currentStep: await this.currentStep(handle), completedAt: new Date() };

@@ -88,7 +88,7 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
       if (delivery.status === 'delivered') return { status_code: delivery.lastStatusCode ?? 200 };
       const [row] = await deps.db.select().from(generations).where(eq(generations.id, delivery.generationId));
       if (!row) throw ApplicationFailure.nonRetryable(`generation ${delivery.generationId} is gone`, 'WebhookNotFound');
-      const body = JSON.stringify(deps.generations.toApi(row));
+      const body = JSON.stringify(await deps.generations.toApi(row));
       const timestamp = Math.floor(Date.now() / 1000);
       const record = (patch: Partial<typeof webhookDeliveries.$inferInsert>) =>
         deps.db

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { integer, optionalString, secretString, stringWithDefault, urlString, booleanFlag } from '../env.js';
+import { integer, optionalString, secretString, stringWithDefault, urlString, booleanFlag, type Logger } from '../env.js';
 import { LocalStorage } from './local.js';
 import { S3Storage } from './s3.js';
 import type { Storage } from './types.js';
@@ -16,13 +16,18 @@ export const storageEnvShape = {
   S3_SECRET_KEY: secretString(),
   S3_ENDPOINT_URL: urlString(),
   S3_PUBLIC_URL_BASE: urlString(),
+  /**
+   * Upload S3 objects with the `public-read` ACL and hand out the standard bucket URL (`{S3_ENDPOINT_URL}/{bucket}/{key}`,
+   * or `https://{bucket}.s3.{region}.amazonaws.com/{key}`), as the Python system did. Needs a bucket that allows ACLs.
+   */
+  S3_PUBLIC_READ: booleanFlag(false),
   S3_FORCE_PATH_STYLE: booleanFlag(false),
   R2_BUCKET: optionalString(),
   R2_ENDPOINT_URL: urlString(),
   R2_ACCESS_KEY_ID: secretString(),
   R2_SECRET_ACCESS_KEY: secretString(),
   R2_PUBLIC_BASE_URL: urlString(),
-  /** Lifetime of presigned URLs handed out when no public base URL is configured (max 7 days). */
+  /** Lifetime of the presigned URLs a private bucket hands out (max 7 days; the gateway re-signs on every read). */
   STORAGE_PRESIGN_SECONDS: integer(7 * 24 * 3600, 60, 7 * 24 * 3600),
 };
 const storageEnv = z.object(storageEnvShape);
@@ -34,7 +39,7 @@ export function selectedStorageKind(env: StorageEnv): 'r2' | 's3' | 'local' {
   return 'local';
 }
 
-/** R2 if its three variables are set, else S3 if its three are set, else the local directory (spec §11). */
+/** R2 if its three variables are set, else S3 if its three are set, else the local directory (as the Python system chose). */
 export function createStorage(env: StorageEnv, defaults: { localPublicBaseUrl: string }): Storage {
   const kind = selectedStorageKind(env);
   if (kind === 'r2') {
@@ -61,8 +66,27 @@ export function createStorage(env: StorageEnv, defaults: { localPublicBaseUrl: s
       endpoint: env.S3_ENDPOINT_URL,
       forcePathStyle: env.S3_FORCE_PATH_STYLE || Boolean(env.S3_ENDPOINT_URL),
       publicBaseUrl: env.S3_PUBLIC_URL_BASE,
+      publicRead: env.S3_PUBLIC_READ,
       presignSeconds: env.STORAGE_PRESIGN_SECONDS,
     });
   }
   return new LocalStorage({ dir: env.LOCAL_STORAGE_DIR, publicBaseUrl: env.PUBLIC_MEDIA_BASE_URL ?? defaults.localPublicBaseUrl });
+}
+
+/**
+ * Says once, at a production start, that the media URLs in workflow outputs will stop working: a private bucket
+ * hands out presigned URLs. The gateway re-signs its records on every read; direct Temporal clients keep the URLs
+ * the workflow returned.
+ */
+export function warnIfOutputUrlsExpire(storage: Storage, env: { NODE_ENV: string }, log: Logger): void {
+  const seconds = storage.urlExpirySeconds;
+  if (env.NODE_ENV !== 'production' || seconds === null) return;
+  const lifetime = seconds % 86_400 === 0 ? `${seconds / 86_400} day(s)` : seconds % 3600 === 0 ? `${seconds / 3600} hour(s)` : `${seconds} s`;
+  const fix = storage.kind === 'r2' ? 'R2_PUBLIC_BASE_URL' : 'S3_PUBLIC_URL_BASE or S3_PUBLIC_READ=true';
+  log.warn(
+    `!!! media URLs in workflow outputs EXPIRE within ${lifetime}: the ${storage.kind.toUpperCase()} bucket is private, so they are presigned ` +
+      `(STORAGE_PRESIGN_SECONDS=${seconds}). The gateway re-signs them on every read of a generation, but direct Temporal clients ` +
+      `(Python-era frontends) keep dead links after that. Set ${fix} for permanent URLs.`,
+    { storage: storage.kind, presignSeconds: seconds },
+  );
 }

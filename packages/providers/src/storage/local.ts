@@ -10,6 +10,8 @@ import { StorageError, type ObjectInfo, type PutOptions, type Storage, type Stor
 /** Files in a local directory, served by the gateway under `/media/` (the embedded default). */
 export class LocalStorage implements Storage {
   readonly kind = 'local' as const;
+  /** The gateway serves the files under /media for as long as they exist. */
+  readonly urlExpirySeconds = null;
   readonly root: string;
   private readonly base: string;
 

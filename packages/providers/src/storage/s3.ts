@@ -22,21 +22,35 @@ export interface S3StorageOptions {
   secretAccessKey: string;
   endpoint?: string | undefined;
   forcePathStyle?: boolean | undefined;
-  /** Public base URL (CDN or public bucket domain); without it, callers get presigned URLs. */
+  /** Public base URL (CDN or public bucket domain); without it (and without `publicRead`), callers get presigned URLs. */
   publicBaseUrl?: string | undefined;
+  /** Upload with the `public-read` ACL and hand out the standard bucket URL (S3 only: R2 has no object ACLs). */
+  publicRead?: boolean | undefined;
   presignSeconds: number;
 }
+
+/** SigV4 caps presigned URLs at 7 days. */
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+const encodeKey = (key: string) => key.split('/').map(encodeURIComponent).join('/');
 
 const isNotFound = (err: unknown) =>
   err instanceof S3ServiceException && (err.$metadata.httpStatusCode === 404 || err.name === 'NotFound' || err.name === 'NoSuchKey');
 
-/** S3 and Cloudflare R2 (S3 protocol). One client per process; uploads stream in parts; no ACL is forced. */
+/** S3 and Cloudflare R2 (S3 protocol). One client per process; uploads stream in parts; an ACL only with `publicRead`. */
 export class S3Storage implements Storage {
   readonly kind: 's3' | 'r2';
+  readonly urlExpirySeconds: number | null;
   private readonly client: S3Client;
+  private readonly acl: { ACL?: 'public-read' };
+  /** Presigned read URLs of the current signing window, by key (see `signedReadUrl`). */
+  private readonly signed = new Map<string, Promise<string>>();
+  private signedWindow = 0;
 
   constructor(private readonly opts: S3StorageOptions) {
     this.kind = opts.kind;
+    this.acl = opts.publicRead ? { ACL: 'public-read' } : {};
+    this.urlExpirySeconds = opts.publicBaseUrl || opts.publicRead ? null : Math.min(opts.presignSeconds, MAX_PRESIGN_SECONDS);
     this.client = new S3Client({
       region: opts.region,
       endpoint: opts.endpoint,
@@ -49,7 +63,7 @@ export class S3Storage implements Storage {
     assertSafeKey(key);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.opts.bucket, Key: key, Body: body, ContentType: opts.contentType, ContentLength: opts.contentLength },
+      params: { Bucket: this.opts.bucket, Key: key, Body: body, ContentType: opts.contentType, ContentLength: opts.contentLength, ...this.acl },
       queueSize: 2,
       partSize: 8 * 1024 * 1024,
       leavePartsOnError: false,
@@ -91,6 +105,7 @@ export class S3Storage implements Storage {
         Bucket: this.opts.bucket,
         Key: assertSafeKey(destKey),
         CopySource: `${this.opts.bucket}/${encodeURIComponent(sourceKey).replace(/%2F/g, '/')}`,
+        ...this.acl,
       }),
     );
     return { key: destKey, url: await this.url(destKey), content_type: info.contentType, size_bytes: info.size };
@@ -100,17 +115,49 @@ export class S3Storage implements Storage {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.opts.bucket, Key: assertSafeKey(key) }));
   }
 
-  /** Public URL when a public base is configured (R2 custom domain / CDN / public bucket); otherwise presigned GET. */
+  /**
+   * The public base URL + key when one is configured (R2 custom domain / CDN / public bucket); with `publicRead` the
+   * standard bucket URL, as the Python system built it: `{endpoint}/{bucket}/{key}`, else
+   * `https://{bucket}.s3.{region}.amazonaws.com/{key}`; otherwise a presigned GET (local signing, no request).
+   */
   async url(key: string): Promise<string> {
     assertSafeKey(key);
-    if (this.opts.publicBaseUrl) return `${this.opts.publicBaseUrl.replace(/\/+$/, '')}/${key.split('/').map(encodeURIComponent).join('/')}`;
-    return this.presign(key);
+    if (this.opts.publicBaseUrl) return `${this.opts.publicBaseUrl.replace(/\/+$/, '')}/${encodeKey(key)}`;
+    if (this.opts.publicRead) {
+      const bucketUrl = this.opts.endpoint
+        ? `${this.opts.endpoint.replace(/\/+$/, '')}/${this.opts.bucket}`
+        : `https://${this.opts.bucket}.s3.${this.opts.region}.amazonaws.com`;
+      return `${bucketUrl}/${encodeKey(key)}`;
+    }
+    return this.signedReadUrl(key);
+  }
+
+  /**
+   * A presigned GET for the configured lifetime, signed as of the start of the current window (an eighth of the
+   * lifetime, at most an hour) and reused within it: repeated reads hand out the same URL, so browser and CDN caches
+   * keep working and a busy list signs each key once; every URL handed out still has 7/8 of its lifetime or more.
+   */
+  private signedReadUrl(key: string): Promise<string> {
+    const lifetime = this.urlExpirySeconds!;
+    const windowMs = Math.min(3600, Math.floor(lifetime / 8)) * 1000;
+    if (windowMs === 0) return this.presign(key);
+    const start = Math.floor(Date.now() / windowMs) * windowMs;
+    if (start !== this.signedWindow || this.signed.size >= 10_000) {
+      this.signed.clear();
+      this.signedWindow = start;
+    }
+    let url = this.signed.get(key);
+    if (!url) {
+      url = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.opts.bucket, Key: key }), { expiresIn: lifetime, signingDate: new Date(start) });
+      url.catch(() => this.signed.delete(key));
+      this.signed.set(key, url);
+    }
+    return url;
   }
 
   async presign(key: string, opts: { method?: 'GET' | 'PUT'; expiresInSeconds?: number; contentType?: string } = {}): Promise<string> {
     assertSafeKey(key);
-    // SigV4 caps presigned URLs at 7 days.
-    const expiresIn = Math.max(1, Math.min(opts.expiresInSeconds ?? this.opts.presignSeconds, 7 * 24 * 3600));
+    const expiresIn = Math.max(1, Math.min(opts.expiresInSeconds ?? this.opts.presignSeconds, MAX_PRESIGN_SECONDS));
     const command =
       opts.method === 'PUT'
         ? new PutObjectCommand({ Bucket: this.opts.bucket, Key: key, ...(opts.contentType ? { ContentType: opts.contentType } : {}) })

@@ -21,12 +21,14 @@ export interface PutOptions {
 /** One interface over local disk, S3 and R2. Keys look like `{folder}/{YYYY}/{MM}/{DD}/{id}.{ext}`. */
 export interface Storage {
   readonly kind: 'local' | 's3' | 'r2';
+  /** How long the URLs `url()` hands out stay valid, in seconds; null when they do not expire. */
+  readonly urlExpirySeconds: number | null;
   put(key: string, body: Readable | Buffer | Uint8Array | string, opts: PutOptions): Promise<StoredObject>;
   get(key: string): Promise<{ body: Readable } & ObjectInfo>;
   head(key: string): Promise<ObjectInfo | null>;
   copy(sourceKey: string, destKey: string): Promise<StoredObject>;
   delete(key: string): Promise<void>;
-  /** The URL handed to callers: public when a public base is configured, otherwise presigned. */
+  /** The URL handed to callers: public when the objects are public (a public base, or public-read), otherwise presigned. */
   url(key: string): Promise<string>;
   /**
    * A time-limited URL for reading (GET) or writing (PUT) the object without credentials. Local storage has no
