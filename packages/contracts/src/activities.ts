@@ -2,6 +2,7 @@
  * Activity interfaces of both workers. Workflows call them through `proxyActivities<...>()` with these
  * types, so a workflow never imports a worker's code. Types only: nothing here runs.
  */
+import type { ModelRequest } from './models.js';
 import type { MediaProbe, ProbeRequest, RenderPlanInput, RenderResult, StoredMedia } from './render.js';
 
 /** Which provider produced an artefact: `local` (offline), `openai`, `replicate`, ... */
@@ -57,8 +58,11 @@ export interface SaveJsonRequest {
 }
 
 export interface GenerationActivities {
-  /** Local activity: validates model requests against the model registry (no provider is called). */
-  validateModelRequests(requests: { model: string; category: 'image' | 'video'; params: Record<string, unknown> }[]): Promise<void>;
+  /**
+   * Local activity: validates model requests against the model registry (no provider is called). Returns a
+   * warning for each parameter a model does not know (it is dropped); an invalid known parameter fails.
+   */
+  validateModelRequests(requests: ModelRequest[]): Promise<string[]>;
   /** Local activity: checks `secret_key` (raw secret or this workflow's token) against the worker's configuration. */
   verifyWorkflowAuth(secretKey: string | null): Promise<void>;
   generatePersonPrompt(req: PersonPromptRequest): Promise<PersonPromptResult>;

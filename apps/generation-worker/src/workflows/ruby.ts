@@ -26,9 +26,10 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
   const run = new GenerationRun();
   return run.execute(async () => {
     const input = await run.start(RubyInput, rawInput);
-    // Both models' params are checked before the first paid call (the gateway checks them too).
-    await run.validateModels(rubyModelRequests(input));
-    const warnings = input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : [];
+    // Both models' params are checked before the first paid call (the gateway checks them too); keys a model
+    // does not know are dropped with a warning, as the Python system dropped them (silently).
+    const modelWarnings = await run.validateModels(rubyModelRequests(input));
+    const warnings = [...(input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : []), ...modelWarnings];
 
     // The two prompt calls are independent: run them in parallel.
     const [person, reaction] = await run.step(RUBY_STEPS.prompts, () =>

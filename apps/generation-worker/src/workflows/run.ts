@@ -92,10 +92,14 @@ export class GenerationRun {
     return parsed.data;
   }
 
-  /** Checks every model request the workflow will make before the first paid call (InvalidInputError if not). */
-  async validateModels(requests: Parameters<GenerationActivities['validateModelRequests']>[0]): Promise<void> {
+  /**
+   * Checks every model request the workflow will make before the first paid call (InvalidInputError if not);
+   * returns the warnings for parameters a model does not know (they are dropped).
+   */
+  async validateModels(requests: Parameters<GenerationActivities['validateModelRequests']>[0]): Promise<string[]> {
     try {
-      await validateModelRequests(requests);
+      // Histories recorded before the activity returned warnings replay with no result.
+      return (await validateModelRequests(requests)) ?? [];
     } catch (err) {
       this.status = 'failed';
       throw asWorkflowFailure(err);
