@@ -57,13 +57,15 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
 
     // Every final video goes through the media engine once: slow motion and the caption in one filter graph and
     // one encode (the Python system did two), yuv420p + faststart, AI-provenance metadata, poster and preview.
-    // With neither slow motion nor a caption it is a plain re-encode, done as part of the upload step.
+    // With neither slow motion nor a caption it is a plain re-encode, done as part of the upload step. The
+    // model's sound (Kling/Seedance `generate_audio`) is kept, slowed with the video at the same pitch; a
+    // silent clip stays silent.
     const caption = input.text_overlay?.trim() ? input.text_overlay : null;
     const render = () =>
       media.renderVideo({
         input_url: raw.url,
         speed: input.slowed_video ? RUBY_SLOWMO_SPEED : 1,
-        preserve_audio: false,
+        preserve_audio: true,
         caption: caption ? { text: caption, ...RUBY_CAPTION_STYLE } : null,
         output: { folder: 'ruby/videos' },
       });
