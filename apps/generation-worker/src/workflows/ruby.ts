@@ -1,5 +1,6 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
+  RENDER_PROGRESS_SIGNAL,
   REWRITE_IGNORED_WARNING,
   RUBY_CAPTION_STYLE,
   RUBY_SLOWMO_SPEED,
@@ -10,6 +11,7 @@ import {
   rubyVideoRequest,
   type GenerationActivities,
   type MediaActivities,
+  type RenderProgress,
   type RenderResult,
   type RubyOutput,
 } from '@gptmarket/contracts';
@@ -20,6 +22,10 @@ const prompts = proxyActivities<GenerationActivities>(fast('2m'));
 const paid = proxyActivities<GenerationActivities>(paidOptions('15m'));
 const storage = proxyActivities<GenerationActivities>(fast('2m'));
 const media = proxyActivities<MediaActivities>(mediaOptions());
+const renderProgress = defineSignal<[RenderProgress]>(RENDER_PROGRESS_SIGNAL);
+
+/** With slow motion and a caption in one render, the step moves from `slowmo` to `text` when the encode is this far. */
+const TEXT_STEP_AT_PCT = 50;
 
 /** `RubyWorkflow`: an AI reaction video — prompts, face, animation, slow motion and caption in one render. */
 export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
@@ -30,6 +36,10 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
     // does not know are dropped with a warning, as the Python system dropped them (silently).
     const modelWarnings = await run.validateModels(rubyModelRequests(input));
     const warnings = [...(input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : []), ...modelWarnings];
+    let renderedPct = 0;
+    setHandler(renderProgress, (p) => {
+      if (typeof p?.pct === 'number') renderedPct = Math.max(renderedPct, p.pct);
+    });
 
     // The two prompt calls are independent: run them in parallel.
     const [person, reaction] = await run.step(RUBY_STEPS.prompts, () =>
@@ -61,12 +71,13 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
     // model's sound (Kling/Seedance `generate_audio`) is kept, slowed with the video at the same pitch; a
     // silent clip stays silent.
     const caption = input.text_overlay?.trim() ? input.text_overlay : null;
-    const render = () =>
+    const render = (signalProgressAt: number[] = []) =>
       media.renderVideo({
         input_url: raw.url,
         speed: input.slowed_video ? RUBY_SLOWMO_SPEED : 1,
         preserve_audio: true,
         caption: caption ? { text: caption, ...RUBY_CAPTION_STYLE } : null,
+        signal_progress_at: signalProgressAt,
         output: { folder: 'ruby/videos' },
       });
     const finalize = async (rendered: RenderResult): Promise<RubyOutput> => {
@@ -93,10 +104,15 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
     };
 
     let output: RubyOutput;
-    if (input.slowed_video || caption) {
-      const def = input.slowed_video ? RUBY_STEPS.slowmo : RUBY_STEPS.text;
-      const message = input.slowed_video && caption ? 'Applying slow motion and caption...' : undefined;
-      const rendered = await run.step(def, render, message);
+    if (input.slowed_video && caption) {
+      // One render does both, but the Python system's clients expect `slowmo` (60) then `text` (80): the step
+      // moves on when the render reports it is halfway through the encode (or done, whichever comes first).
+      const rendering = render([TEXT_STEP_AT_PCT]);
+      await run.step(RUBY_STEPS.slowmo, () => Promise.race([rendering, condition(() => renderedPct >= TEXT_STEP_AT_PCT)]));
+      const rendered = await run.step(RUBY_STEPS.text, () => rendering);
+      output = await run.step(RUBY_STEPS.upload, () => finalize(rendered));
+    } else if (input.slowed_video || caption) {
+      const rendered = await run.step(input.slowed_video ? RUBY_STEPS.slowmo : RUBY_STEPS.text, () => render());
       output = await run.step(RUBY_STEPS.upload, () => finalize(rendered));
     } else {
       output = await run.step(RUBY_STEPS.upload, async () => finalize(await render()));

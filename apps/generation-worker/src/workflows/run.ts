@@ -107,8 +107,8 @@ export class GenerationRun {
   }
 
   /** Runs one step: the current step is `running` at the step's start percentage, then `completed` or `failed`. */
-  async step<T>(def: StepDefinition, fn: () => Promise<T>, message?: string): Promise<T> {
-    this.current = { step_id: def.id, step_name: def.name, status: 'running', progress_pct: def.pct, message: message || `${def.name}...` };
+  async step<T>(def: StepDefinition, fn: () => Promise<T>): Promise<T> {
+    this.current = { step_id: def.id, step_name: def.name, status: 'running', progress_pct: def.pct, message: `${def.name}...` };
     try {
       const result = await fn();
       this.current = { ...this.current, status: 'completed' };
