@@ -157,6 +157,23 @@ describe('a Ruby request through the gateway', () => {
     expect(Math.abs(Number(final.format.duration) - Number(raw.format.duration))).toBeLessThan(0.1);
   }, 120_000);
 
+  it("takes the Python docs' model-param examples with the default models: unknown keys dropped, with warnings", async () => {
+    const created = await api(stack, 'POST', '/v1/generations', {
+      type: 'ruby',
+      input: { slowed_video: false, image_model_params: { speed_mode: 'Extra Juiced 🚀' }, video_model_params: { camera_fixed: false } },
+    });
+    expect(created.status).toBe(202);
+    const warnings = [
+      'image_model_params.speed_mode was ignored: nano-banana has no such parameter',
+      'video_model_params.camera_fixed was ignored: kling-v2.6 has no such parameter',
+    ];
+    expect(created.json.warnings).toEqual(warnings);
+    const done = await waitForTerminal(created.json.id);
+    expect(done.status, JSON.stringify(done.error)).toBe('completed');
+    expect((done.output as Record<string, unknown>).warnings).toEqual(warnings);
+    expect(done.warnings).toEqual(warnings);
+  }, 120_000);
+
   it('HelloWorldWorkflow works through the same path', async () => {
     const created = await api(stack, 'POST', '/v1/generations', { type: 'hello_world', input: { name: 'Ruby' } });
     expect(created.status).toBe(202);
@@ -199,7 +216,7 @@ describe('bad input gets the contract answer and starts nothing', () => {
     ['a 5000-character caption', { type: 'ruby', input: { text_overlay: 'x'.repeat(5000) } }, 'validation_failed', 'input.text_overlay'],
     ['a missing type', { input: {} }, 'validation_failed', 'type'],
     ['a frame rate seedance cannot make', { type: 'ruby', input: { video_model: 'seedance-1.5-pro', video_model_params: { fps: 30 } } }, 'validation_failed', 'input.video_model_params.fps'],
-    ['a parameter the image model does not have', { type: 'ruby', input: { image_model_params: { steps: 50 } } }, 'validation_failed', 'input.image_model_params.steps'],
+    ['a speed mode HiDream does not have', { type: 'ruby', input: { image_model: 'hidream-fast', image_model_params: { speed_mode: 'Extra Juiced 🚀' } } }, 'validation_failed', 'input.image_model_params.speed_mode'],
   ])('%s → 400', async (_label, body, code, path) => {
     const before = await countWorkflows();
     const res = await api(stack, 'POST', '/v1/generations', body);

@@ -37,7 +37,6 @@ beforeAll(async () => {
     temporal: new TemporalGateway({ address: h.temporal.address, namespace: 'default' }),
     storage,
     log: createLogger('test', 'error'),
-    providers: {},
     track: false,
   });
 }, 180_000);

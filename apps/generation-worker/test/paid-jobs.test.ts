@@ -242,7 +242,7 @@ describe('paid jobs on a real Temporal server', () => {
       for (const [wf, model, params, re] of [
         ['PaidVideoWorkflow', 'kling-v2.6', { prompt: 'p', duration: 7 }, /duration: must be 5 or 10/],
         ['PaidVideoWorkflow', 'nano-banana', { prompt: 'p' }, /image model and cannot be used for video/],
-        ['PaidImageWorkflow', 'hidream-fast', { prompt: 'p', steps: 50 }, /unknown parameter steps/],
+        ['PaidImageWorkflow', 'hidream-fast', { prompt: 'p', steps: 50, output_quality: 0 }, /output_quality/],
       ] as const) {
         const err = await env.client.workflow
           .execute(wf, { taskQueue, workflowId: `paid-invalid-${Date.now()}-${model}`, args: [{ model, params, folder: 'x' }] })

@@ -7,7 +7,7 @@ import { RUBY_WORKFLOW, type RubyOutput } from '@gptmarket/contracts';
 import { createOpenAiLlm, createProviderLimiter, createReplicate } from '@gptmarket/providers';
 import { FAKE_REPLICATE_KEY, startFakeReplicate, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 import { startFakeOpenAi, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';
-import { ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness } from './harness.js';
+import { decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type Probe } from './harness.js';
 
 let h: Harness;
 let replicate: FakeReplicate;
@@ -83,5 +83,70 @@ describe('RubyWorkflow with OpenAI and Replicate', () => {
     const final = ffprobe(storedPath(h, out.final_video_url));
     expect(raw.streams[0]!.codec_name).toBe('h264');
     expect(Number(final.format.duration) / Number(raw.format.duration)).toBeCloseTo(1 / 0.7, 1);
+    // The model made no sound (generate_audio false): the final video has none either.
+    expect(raw.streams.some((st) => st.codec_type === 'audio')).toBe(false);
+    expect(final.streams.some((st) => st.codec_type === 'audio')).toBe(false);
+  }, 180_000);
+});
+
+const audioOf = (p: Probe) => p.streams.find((st) => st.codec_type === 'audio');
+
+/** The tone's frequency from zero crossings of decoded mono 16 kHz samples (the fake's clips carry 440 Hz). */
+function toneHz(samples: Int16Array): number {
+  let crossings = 0;
+  for (let i = 1; i < samples.length; i++) if ((samples[i - 1]! < 0) !== (samples[i]! < 0)) crossings++;
+  return crossings / 2 / (samples.length / 16_000);
+}
+
+describe('RubyWorkflow keeps the video model\'s sound', () => {
+  it('slowed with the video at the same pitch; keys the models do not know are dropped with warnings', async () => {
+    const before = replicate.requests.length;
+    const run = await runWorkflow<RubyOutput>(h, RUBY_WORKFLOW, {
+      text_overlay: 'listen',
+      // The Python docs' own examples, with the default models (nano-banana, kling-v2.6).
+      image_model_params: { speed_mode: 'Extra Juiced 🚀' },
+      video_model_params: { camera_fixed: false, generate_audio: true },
+    }, { timeoutMs: 150_000 });
+    expect(run.error).toBeUndefined();
+    const out = run.result!;
+    expect(out.warnings).toEqual([
+      'image_model_params.speed_mode was ignored: nano-banana has no such parameter',
+      'video_model_params.camera_fixed was ignored: kling-v2.6 has no such parameter',
+    ]);
+    const creates = replicate.requests.slice(before).filter((r) => r.method === 'POST' && r.path.endsWith('/predictions'));
+    const inputs = creates.map((c) => (c.json as { input: Record<string, unknown> }).input);
+    expect(inputs).toHaveLength(2);
+    expect(inputs[0]).not.toHaveProperty('speed_mode');
+    expect(inputs[1]).not.toHaveProperty('camera_fixed');
+    expect(inputs[1]).toMatchObject({ generate_audio: true, duration: 5 });
+
+    const raw = ffprobe(storedPath(h, out.raw_video_url));
+    const final = ffprobe(storedPath(h, out.final_video_url));
+    expect(Number(raw.format.duration)).toBeCloseTo(5, 1);
+    const finalSeconds = Number(final.format.duration);
+    expect(finalSeconds).toBeCloseTo(5 / 0.7, 1);
+    const audio = audioOf(final);
+    expect(audio?.codec_name).toBe('aac');
+    expect(Number(audio!.duration)).toBeCloseTo(finalSeconds, 1);
+    // atempo keeps the pitch: still 440 Hz, not 440 × 0.7 = 308 Hz as a resampled slow-down would sound.
+    expect(toneHz(decodeAudio(storedPath(h, out.raw_video_url)))).toBeCloseTo(440, -1);
+    expect(toneHz(decodeAudio(storedPath(h, out.final_video_url)))).toBeCloseTo(440, -1);
+  }, 180_000);
+
+  it('unchanged in length when there is no slow motion (seedance, caption only)', async () => {
+    const run = await runWorkflow<RubyOutput>(h, RUBY_WORKFLOW, {
+      text_overlay: 'no slow-mo',
+      slowed_video: false,
+      aspect_ratio: '3:4',
+      video_model: 'seedance-1.5-pro',
+      video_duration: 6,
+      video_model_params: { generate_audio: true, camera_fixed: true },
+    }, { timeoutMs: 150_000 });
+    expect(run.error).toBeUndefined();
+    const out = run.result!;
+    expect(out.warnings).toEqual([]);
+    const final = ffprobe(storedPath(h, out.final_video_url));
+    expect(Number(final.format.duration)).toBeCloseTo(6, 1);
+    expect(Number(audioOf(final)?.duration)).toBeCloseTo(6, 1);
   }, 180_000);
 });

@@ -16,6 +16,7 @@ import {
   ERROR_TYPES,
   HELLO_WORLD_WORKFLOW,
   PINTEREST_MAX_IMAGES,
+  RENDER_PROGRESS_SIGNAL,
   REWRITE_IGNORED_WARNING,
   RUBY_STEPS,
   RUBY_WORKFLOW,
@@ -272,8 +273,16 @@ describe('RubyWorkflow (offline)', () => {
     const final = ffprobe(storedPath(h, out.final_video_url));
     // Slow motion at 0.7: the final clip is about 1/0.7 times as long.
     expect(Number(final.format.duration) / Number(raw.format.duration)).toBeCloseTo(1 / 0.7, 1);
-    // Slow motion and the caption are one render, reported as the slowmo step.
-    expectSteps(run, RUBY_STEPS, ['prompts', 'face', 'video', 'slowmo', 'upload', 'complete']);
+    // Slow motion and the caption are one render, reported as the Python system's two steps while it runs.
+    expectSteps(run, RUBY_STEPS, ['prompts', 'face', 'video', 'slowmo', 'text', 'upload', 'complete']);
+    // The switch is driven by the render itself: its halfway signal reached the workflow while it still ran.
+    const events = (await h.client.getHandle(run.workflowId).fetchHistory()).events ?? [];
+    const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'renderVideo');
+    const signaled = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === RENDER_PROGRESS_SIGNAL);
+    const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId));
+    expect([scheduled, signaled, completed].every(Boolean)).toBe(true);
+    expect(Number(scheduled!.eventId)).toBeLessThan(Number(signaled!.eventId));
+    expect(Number(signaled!.eventId)).toBeLessThan(Number(completed!.eventId));
   }, 180_000);
 });
 

@@ -9,11 +9,13 @@ import { ApplicationFailure, Context } from '@temporalio/activity';
 import {
   ERROR_TYPES,
   ProbeRequest,
+  RENDER_PROGRESS_SIGNAL,
   RenderPlan,
   formatIssues,
   type ExtractAudioRequest,
   type MediaActivities,
   type MediaProbe,
+  type RenderProgress,
   type RenderResult,
   type StoredMedia,
 } from '@gptmarket/contracts';
@@ -49,6 +51,31 @@ const UNDECODABLE = /Invalid data found when processing input|moov atom not foun
 function keepAlive(ctx: Context, every: number, details: () => unknown): () => void {
   const timer = setInterval(() => ctx.heartbeat(details()), every);
   return () => clearInterval(timer);
+}
+
+/**
+ * Signals the workflow that asked for a render (`RENDER_PROGRESS_SIGNAL`) once as the encode passes each mark.
+ * Best effort: the signal only moves a progress display, so a failed one is logged, never fatal.
+ */
+function progressSignals(ctx: Context, marks: readonly number[]) {
+  const pending = [...new Set(marks)].sort((a, b) => a - b);
+  const sent: Promise<unknown>[] = [];
+  return {
+    progress(pct: number): void {
+      if (pending.length === 0 || pct < pending[0]!) return;
+      while (pending.length > 0 && pct >= pending[0]!) pending.shift();
+      const run = ctx.info.workflowExecution;
+      if (!run) return;
+      const payload: RenderProgress = { pct };
+      sent.push(
+        Promise.resolve()
+          .then(() => ctx.client.workflow.getHandle(run.workflowId, run.runId).signal(RENDER_PROGRESS_SIGNAL, payload))
+          .catch((err: unknown) => ctx.log.warn('could not signal render progress', { error: err instanceof Error ? err.message : String(err) })),
+      );
+    },
+    /** Resolves once every signal sent has been delivered (or has failed): they reach the workflow before the result. */
+    settled: () => Promise.all(sent),
+  };
 }
 
 export function createMediaActivities(deps: MediaActivityDeps): MediaActivities {
@@ -156,6 +183,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
           for (const f of compiled.textFiles) await writeFile(f.path, f.content, { encoding: 'utf8', mode: 0o600 });
           phase = 'render';
           ctx.heartbeat({ phase, pct: 0 });
+          const signals = progressSignals(ctx, plan.signal_progress_at);
           await runFfmpeg(compiled.args, {
             signal: ctx.cancellationSignal,
             expectedSeconds: compiled.expectedSeconds,
@@ -164,8 +192,10 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
               if (pct === progress) return;
               progress = pct;
               ctx.heartbeat({ phase, pct });
+              signals.progress(pct);
             },
           });
+          await signals.settled();
           phase = 'upload';
           const out = await probeMedia(compiled.outputPath, ctx.cancellationSignal);
           const id = randomBytes(6).toString('hex');

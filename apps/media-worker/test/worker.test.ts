@@ -5,6 +5,7 @@ import { CancelledFailure } from '@temporalio/common';
 import { WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RENDER_PROGRESS_SIGNAL } from '@gptmarket/contracts';
 import { makeKey, S3Storage } from '@gptmarket/providers';
 import { startS3, startTemporal, type S3Server } from '@gptmarket/testkit';
 import { loadMediaWorkerEnv } from '../src/env.js';
@@ -68,6 +69,28 @@ describe('media worker on a real Temporal server', () => {
     expect(result).toMatchObject({ content_type: 'video/mp4', width: 320, height: 568 });
     expect((await fetch(result.url)).status).toBe(200);
     expect(readdirSync(tempRoot)).toEqual([]);
+  }, 60_000);
+
+  it('signals the calling workflow as the encode passes the marks the plan asks for, before the result', async () => {
+    const { result, signals } = await temporal.client.workflow.execute('renderRecordingProgress', {
+      taskQueue: WF_QUEUE,
+      workflowId: `render-progress-${Date.now()}`,
+      args: [{ input_url: slowUrl, speed: 0.7, signal_progress_at: [50, 20], output: { folder: 'ruby/videos' } }, MEDIA_QUEUE, RENDER_PROGRESS_SIGNAL],
+    });
+    expect(result.content_type).toBe('video/mp4');
+    // One signal per mark passed (a report may pass both at once), each carrying how far the encode was.
+    expect(signals.length).toBeGreaterThanOrEqual(1);
+    expect(signals.length).toBeLessThanOrEqual(2);
+    expect(signals.at(-1)).toBeGreaterThanOrEqual(50);
+    expect(signals).toEqual([...signals].sort((a, b) => a - b));
+    expect(signals[0]).toBeGreaterThanOrEqual(20);
+    // Without marks, nothing is signalled.
+    const quiet = await temporal.client.workflow.execute('renderRecordingProgress', {
+      taskQueue: WF_QUEUE,
+      workflowId: `render-quiet-${Date.now()}`,
+      args: [{ input_url: clipUrl, output: { folder: 'ruby/videos' } }, MEDIA_QUEUE, RENDER_PROGRESS_SIGNAL],
+    });
+    expect(quiet.signals).toEqual([]);
   }, 60_000);
 
   it('cancelling the workflow kills ffmpeg and removes the temp files', async () => {

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { StepDefinition } from './common.js';
 import { HELLO_WORLD_STEPS, HELLO_WORLD_WORKFLOW, HelloWorldInput, HelloWorldOutput } from './workflows/hello-world.js';
-import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyOutput, rubyModelRequests, type ModelRequest } from './workflows/ruby.js';
+import type { ModelRequest } from './models.js';
+import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyOutput, rubyModelRequests } from './workflows/ruby.js';
 import {
   SLIDESHOWS_PINTEREST_STEPS,
   SLIDESHOWS_PINTEREST_WORKFLOW,

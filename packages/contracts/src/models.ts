@@ -72,3 +72,12 @@ export const modelIdOf = (category: ModelCategory) => {
     message: `must be one of the ${category} models: ${ids.join(', ')}`,
   });
 };
+
+/** A model request a workflow will make: validated up front, before anything is paid for. */
+export interface ModelRequest {
+  model: string;
+  category: 'image' | 'video';
+  params: Record<string, unknown>;
+  /** The input field holding the caller's params for this model (for error paths and warnings). */
+  params_field?: string;
+}

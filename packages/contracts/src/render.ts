@@ -103,6 +103,11 @@ export const RenderPlan = z.object({
   audio: AudioTrack.nullable().default(null),
   /** Set when `input_url` is a still image: the clip's duration and camera motion. */
   image: ImageClip.nullable().default(null),
+  /**
+   * Encode percentages at which the media worker signals the calling workflow (`RENDER_PROGRESS_SIGNAL`), so a
+   * workflow can report the steps one render covers (Ruby's slow motion, then its caption) as the render runs.
+   */
+  signal_progress_at: z.array(z.number().int().min(1).max(99)).max(4).default([]),
   output: z.object({
     /** Storage folder for the result, e.g. `ruby/videos`. */
     folder: z.string().regex(/^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/).max(128),
@@ -123,6 +128,13 @@ export const RenderPlan = z.object({
 });
 export type RenderPlan = z.infer<typeof RenderPlan>;
 export type RenderPlanInput = z.input<typeof RenderPlan>;
+
+/** The signal a render sends its workflow as the encode passes each of the plan's `signal_progress_at`. */
+export const RENDER_PROGRESS_SIGNAL = 'render_progress';
+export interface RenderProgress {
+  /** Percentage of the encode done. */
+  pct: number;
+}
 
 export const StoredMedia = z.object({
   url: z.string(),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildPrediction, ModelInputError, ProviderError } from '../src/index.js';
+import { buildPrediction, checkModelRequest, ModelInputError, ProviderError } from '../src/index.js';
 
 const img = 'https://cdn.example.com/a.png';
 
@@ -53,6 +53,14 @@ describe('model registry payloads (spec §7.1)', () => {
     });
   });
 
+  it('keys a model does not know are left out of the payload (the Python input models ignored them)', () => {
+    expect(buildPrediction('nano-banana', { prompt: 'p', negative_prompt: 'x', speed_mode: 'Extra Juiced 🚀' }, 'image')).toEqual(buildPrediction('nano-banana', { prompt: 'p' }, 'image'));
+    expect(buildPrediction('hidream-fast', { prompt: 'x', steps: 30, resolution: '1024 × 1024 (Square)', model_type: 'fast' }, 'image').input).toEqual(
+      buildPrediction('hidream-fast', { prompt: 'x' }, 'image').input,
+    );
+    expect(buildPrediction('kling-v2.6', { prompt: 'p', camera_fixed: false }, 'video').input).not.toHaveProperty('camera_fixed');
+  });
+
   it('null params count as unset', () => {
     expect(buildPrediction('kling-v2.6', { prompt: 'p', negative_prompt: null, duration: null }, 'video').input.duration).toBe(5);
   });
@@ -65,8 +73,9 @@ describe('model registry payloads (spec §7.1)', () => {
     ['kling-v2.6', { prompt: 'p', duration: '5' }, 'video', /duration/],
     ['kling-v2.6', { prompt: 'p', aspect_ratio: '4:3' }, 'video', /aspect_ratio: must be one of 16:9, 9:16, 1:1/],
     ['nano-banana', { prompt: 'p', aspect_ratio: '5:4' }, 'image', /aspect_ratio/],
-    ['nano-banana', { prompt: 'p', negative_prompt: 'x' }, 'image', /unknown parameter negative_prompt/],
-    ['hidream-fast', { prompt: 'p', steps: 30 }, 'image', /unknown parameter steps/],
+    ['hidream-fast', { prompt: 'p', model_type: 'full' }, 'image', /model_type: must be "fast"/],
+    ['hidream-fast', { prompt: 'p', speed_mode: 'Extra Juiced 🚀' }, 'image', /speed_mode/],
+    ['seedance-1.5-pro', { prompt: 'p', camera_fixed: 'no' }, 'video', /camera_fixed/],
     ['hidream-fast', { prompt: 'p', output_quality: 0 }, 'image', /output_quality/],
     ['nano-banana', { prompt: '' }, 'image', /prompt/],
     ['nano-banana', { prompt: 'p' }, 'video', /image model and cannot be used for video/],
@@ -86,5 +95,25 @@ describe('model registry payloads (spec §7.1)', () => {
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).retryable).toBe(false);
     expect((err as Error).message).toMatch(re);
+  });
+});
+
+describe('checkModelRequest: the check the gateway and the workflow share', () => {
+  it("accepts the Python docs' own examples with the default models, with one warning per dropped key", () => {
+    expect(checkModelRequest({ model: 'nano-banana', category: 'image', params: { prompt: 'p', aspect_ratio: '9:16', speed_mode: 'Extra Juiced 🚀' }, params_field: 'image_model_params' })).toEqual([
+      'image_model_params.speed_mode was ignored: nano-banana has no such parameter',
+    ]);
+    expect(checkModelRequest({ model: 'kling-v2.6', category: 'video', params: { prompt: 'p', duration: 5, camera_fixed: false, cfg_scale: 0.5 }, params_field: 'video_model_params' })).toEqual([
+      'video_model_params.camera_fixed was ignored: kling-v2.6 has no such parameter',
+      'video_model_params.cfg_scale was ignored: kling-v2.6 has no such parameter',
+    ]);
+  });
+
+  it('has no warning for known or unset keys, and the same errors as buildPrediction for the rest', () => {
+    expect(checkModelRequest({ model: 'seedance-1.5-pro', category: 'video', params: { prompt: 'p', camera_fixed: false, generate_audio: true, foo: null } })).toEqual([]);
+    expect(() => checkModelRequest({ model: 'hidream-fast', category: 'image', params: { prompt: 'p', speed_mode: 'Extra Juiced 🚀' }, params_field: 'image_model_params' })).toThrow(
+      expect.objectContaining({ name: 'ModelInputError', field: 'speed_mode' }),
+    );
+    expect(() => checkModelRequest({ model: 'kling-v2.6', category: 'video', params: { prompt: 'p', duration: 7, foo: 1 } })).toThrow(/kling-v2\.6: duration: must be 5 or 10/);
   });
 });

@@ -16,7 +16,7 @@ import {
   type GenerationError,
 } from '@gptmarket/contracts';
 import { generations, idempotencyKeys, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
-import { ModelInputError, buildPrediction, workflowToken, type Logger, type Storage } from '@gptmarket/providers';
+import { ModelInputError, checkModelRequest, workflowToken, type Logger, type Storage } from '@gptmarket/providers';
 import { ApiError } from '../errors.js';
 import { newGenerationId, newWorkflowId } from './ids.js';
 import { storageKeysIn, withFreshUrls } from './media-urls.js';
@@ -137,10 +137,12 @@ export class GenerationService {
     if (!parsed.success) {
       throw new ApiError(400, 'validation_failed', 'the input does not match the contract', formatIssues(parsed.error, ['input']));
     }
-    // Model params are checked against each model's schema now, before anything is started or paid for.
+    // Model params are checked against each model's schema now, before anything is started or paid for; keys a
+    // model does not know are dropped with a warning (the workflow reports the same warnings in its result).
+    const modelWarnings: string[] = [];
     for (const request of def.modelRequests?.(parsed.data as never) ?? []) {
       try {
-        buildPrediction(request.model, request.params, request.category);
+        modelWarnings.push(...checkModelRequest(request));
       } catch (err) {
         if (!(err instanceof ModelInputError)) throw err;
         const path = ['input', request.params_field ?? request.model, ...(err.field ? [err.field] : [])].join('.');
@@ -148,7 +150,7 @@ export class GenerationService {
       }
     }
     const { secret_key: _ignored, ...input } = parsed.data as Record<string, unknown>;
-    const warnings = input.rewrite_enabled === true ? [REWRITE_IGNORED_WARNING] : [];
+    const warnings = [...(input.rewrite_enabled === true ? [REWRITE_IGNORED_WARNING] : []), ...modelWarnings];
     const scope = caller.apiKeyId ?? 'anonymous';
 
     let id = newGenerationId();

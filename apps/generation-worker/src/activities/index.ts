@@ -18,6 +18,7 @@ import {
 } from '@gptmarket/contracts';
 import {
   buildPrediction,
+  checkModelRequest,
   checkWorkflowSecret,
   downloadToFile,
   extensionForContentType,
@@ -99,13 +100,11 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
     ...createVoiceActivities(deps),
     ...createTranscriptActivities(deps),
     async validateModelRequests(requests) {
-      for (const r of requests) {
-        try {
-          buildPrediction(r.model, r.params, r.category);
-        } catch (err) {
-          if (err instanceof ModelInputError) throw nonRetryable(`Invalid input: ${err.message}`, ERROR_TYPES.invalidInput);
-          throw err;
-        }
+      try {
+        return requests.flatMap(checkModelRequest);
+      } catch (err) {
+        if (err instanceof ModelInputError) throw nonRetryable(`Invalid input: ${err.message}`, ERROR_TYPES.invalidInput);
+        throw err;
       }
     },
 

@@ -1,5 +1,6 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import {
+  RENDER_PROGRESS_SIGNAL,
   REWRITE_IGNORED_WARNING,
   RUBY_CAPTION_STYLE,
   RUBY_SLOWMO_SPEED,
@@ -9,6 +10,7 @@ import {
   rubyModelRequests,
   rubyVideoRequest,
   type GenerationActivities,
+  type RenderProgress,
   type RenderResult,
   type RubyOutput,
 } from '@gptmarket/contracts';
@@ -18,6 +20,10 @@ import { GenerationRun } from './run.js';
 const prompts = proxyActivities<GenerationActivities>(fast('2m'));
 const paid = proxyActivities<GenerationActivities>(paidOptions('15m'));
 const storage = proxyActivities<GenerationActivities>(fast('2m'));
+const renderProgress = defineSignal<[RenderProgress]>(RENDER_PROGRESS_SIGNAL);
+
+/** With slow motion and a caption in one render, the step moves from `slowmo` to `text` when the encode is this far. */
+const TEXT_STEP_AT_PCT = 50;
 
 /** `RubyWorkflow`: an AI reaction video — prompts, face, animation, slow motion and caption in one render. */
 export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
@@ -25,9 +31,14 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
   return run.execute(async () => {
     const input = await run.start(RubyInput, rawInput);
     const media = run.media();
-    // Both models' params are checked before the first paid call (the gateway checks them too).
-    await run.validateModels(rubyModelRequests(input));
-    const warnings = input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : [];
+    // Both models' params are checked before the first paid call (the gateway checks them too); keys a model
+    // does not know are dropped with a warning, as the Python system dropped them (silently).
+    const modelWarnings = await run.validateModels(rubyModelRequests(input));
+    const warnings = [...(input.rewrite_enabled ? [REWRITE_IGNORED_WARNING] : []), ...modelWarnings];
+    let renderedPct = 0;
+    setHandler(renderProgress, (p) => {
+      if (typeof p?.pct === 'number') renderedPct = Math.max(renderedPct, p.pct);
+    });
 
     // The two prompt calls are independent: run them in parallel.
     const [person, reaction] = await run.step(RUBY_STEPS.prompts, () =>
@@ -55,14 +66,17 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
 
     // Every final video goes through the media engine once: slow motion and the caption in one filter graph and
     // one encode (the Python system did two), yuv420p + faststart, AI-provenance metadata, poster and preview.
-    // With neither slow motion nor a caption it is a plain re-encode, done as part of the upload step.
+    // With neither slow motion nor a caption it is a plain re-encode, done as part of the upload step. The
+    // model's sound (Kling/Seedance `generate_audio`) is kept, slowed with the video at the same pitch; a
+    // silent clip stays silent.
     const caption = input.text_overlay?.trim() ? input.text_overlay : null;
-    const render = () =>
+    const render = (signalProgressAt: number[] = []) =>
       media.renderVideo({
         input_url: raw.url,
         speed: input.slowed_video ? RUBY_SLOWMO_SPEED : 1,
-        preserve_audio: false,
+        preserve_audio: true,
         caption: caption ? { text: caption, ...RUBY_CAPTION_STYLE } : null,
+        signal_progress_at: signalProgressAt,
         output: { folder: 'ruby/videos' },
       });
     const finalize = async (rendered: RenderResult): Promise<RubyOutput> => {
@@ -89,10 +103,15 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
     };
 
     let output: RubyOutput;
-    if (input.slowed_video || caption) {
-      const def = input.slowed_video ? RUBY_STEPS.slowmo : RUBY_STEPS.text;
-      const message = input.slowed_video && caption ? 'Applying slow motion and caption...' : undefined;
-      const rendered = await run.step(def, render, message);
+    if (input.slowed_video && caption) {
+      // One render does both, but the Python system's clients expect `slowmo` (60) then `text` (80): the step
+      // moves on when the render reports it is halfway through the encode (or done, whichever comes first).
+      const rendering = render([TEXT_STEP_AT_PCT]);
+      await run.step(RUBY_STEPS.slowmo, () => Promise.race([rendering, condition(() => renderedPct >= TEXT_STEP_AT_PCT)]));
+      const rendered = await run.step(RUBY_STEPS.text, () => rendering);
+      output = await run.step(RUBY_STEPS.upload, () => finalize(rendered));
+    } else if (input.slowed_video || caption) {
+      const rendered = await run.step(input.slowed_video ? RUBY_STEPS.slowmo : RUBY_STEPS.text, () => render());
       output = await run.step(RUBY_STEPS.upload, () => finalize(rendered));
     } else {
       output = await run.step(RUBY_STEPS.upload, async () => finalize(await render()));

@@ -110,10 +110,14 @@ export class GenerationRun {
     return parsed.data;
   }
 
-  /** Checks every model request the workflow will make before the first paid call (InvalidInputError if not). */
-  async validateModels(requests: Parameters<GenerationActivities['validateModelRequests']>[0]): Promise<void> {
+  /**
+   * Checks every model request the workflow will make before the first paid call (InvalidInputError if not);
+   * returns the warnings for parameters a model does not know (they are dropped).
+   */
+  async validateModels(requests: Parameters<GenerationActivities['validateModelRequests']>[0]): Promise<string[]> {
     try {
-      await validateModelRequests(requests);
+      // Histories recorded before the activity returned warnings replay with no result.
+      return (await validateModelRequests(requests)) ?? [];
     } catch (err) {
       this.status = 'failed';
       throw asWorkflowFailure(err);
@@ -121,8 +125,8 @@ export class GenerationRun {
   }
 
   /** Runs one step: the current step is `running` at the step's start percentage, then `completed` or `failed`. */
-  async step<T>(def: StepDefinition, fn: () => Promise<T>, message?: string): Promise<T> {
-    this.current = { step_id: def.id, step_name: def.name, status: 'running', progress_pct: def.pct, message: message || `${def.name}...` };
+  async step<T>(def: StepDefinition, fn: () => Promise<T>): Promise<T> {
+    this.current = { step_id: def.id, step_name: def.name, status: 'running', progress_pct: def.pct, message: `${def.name}...` };
     try {
       const result = await fn();
       this.current = { ...this.current, status: 'completed' };

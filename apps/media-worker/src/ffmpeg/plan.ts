@@ -231,7 +231,8 @@ export function compileRender(plan: RenderPlan, info: MediaInfo, paths: CompileP
   const posterPath = thumbs ? join(paths.dir, 'poster.jpg') : null;
   const previewPath = thumbs ? join(paths.dir, 'preview.gif') : null;
   const args = [
-    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats',
+    // Progress every 0.1 s (not the default 0.5 s): heartbeats and progress signals follow the encode closely.
+    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-stats_period', '0.1', '-nostats',
     ...inputArgs,
     '-filter_complex', graph.join(';'),
     '-map', '[v]',

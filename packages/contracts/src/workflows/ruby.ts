@@ -7,7 +7,7 @@ import {
   label,
   type StepDefinition,
 } from '../common.js';
-import { getModel, modelIdOf } from '../models.js';
+import { getModel, modelIdOf, type ModelRequest } from '../models.js';
 
 export const RUBY_WORKFLOW = 'RubyWorkflow';
 
@@ -107,15 +107,6 @@ export const RUBY_CAPTION_STYLE = {
   max_chars_per_line: 24,
   line_spacing: 12,
 } as const;
-
-/** A model request the workflow will make: validated up front, before anything is paid for. */
-export interface ModelRequest {
-  model: string;
-  category: 'image' | 'video';
-  params: Record<string, unknown>;
-  /** The input field holding the caller's params for this model (for error paths). */
-  params_field?: string;
-}
 
 /** The face image request. Caller params tune the model; they cannot replace the generated prompt. */
 export const rubyImageRequest = (input: RubyInput, prompt: string): ModelRequest => ({

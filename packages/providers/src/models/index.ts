@@ -1,9 +1,11 @@
 /**
  * The model registry: each model's input schema (validated before any paid call) and its mapping to the
- * Replicate payload (spec §7.1). Unknown keys are errors, not silently dropped; `null` means "unset".
+ * Replicate payload. The keys of each schema are the model's Replicate inputs (plus Kling's `image` alias).
+ * As in the Python system, a key the model does not know is dropped — here with a warning for the caller —
+ * while a known key with a wrong type or value is an error naming it; `null` means "unset".
  */
 import { z } from 'zod';
-import { ASPECT_RATIOS, getModel, MODELS, type ModelCategory } from '@gptmarket/contracts';
+import { ASPECT_RATIOS, getModel, MODELS, type ModelCategory, type ModelRequest } from '@gptmarket/contracts';
 import { ModelInputError } from '../errors.js';
 
 export interface PredictionRequest {
@@ -12,14 +14,15 @@ export interface PredictionRequest {
   input: Record<string, unknown>;
 }
 
-interface ModelSpec<S extends z.ZodType> {
+interface ModelSpec<S extends z.ZodObject> {
   id: string;
   replicate: string;
   category: ModelCategory;
+  /** A strict object: its keys are the parameters the model knows. */
   schema: S;
   toInput(v: z.infer<S>): Record<string, unknown>;
 }
-const spec = <S extends z.ZodType>(s: ModelSpec<S>) => s as unknown as ModelSpec<z.ZodType>;
+const spec = <S extends z.ZodObject>(s: ModelSpec<S>) => s as unknown as ModelSpec<z.ZodObject>;
 
 const prompt = z.string().trim().min(1, 'is required').max(10_000);
 const mediaUrl = z
@@ -90,6 +93,7 @@ const hidream = spec({
   category: 'image',
   schema: z.strictObject({
     prompt,
+    model_type: z.literal('fast', { message: 'must be "fast"' }).default('fast'),
     speed_mode: z.enum(HIDREAM_SPEED_MODES).default('Extra Juiced 🚀 (even more speed)'),
     aspect_ratio: aspect(Object.keys(HIDREAM_RESOLUTIONS), '1:1'),
     seed: z.number().int().min(-1).max(2 ** 32 - 1).default(-1),
@@ -97,9 +101,9 @@ const hidream = spec({
     output_quality: z.number().int().min(1).max(100).default(100),
     negative_prompt: z.string().max(10_000).default(''),
   }),
-  toInput: (v: { prompt: string; speed_mode: string; aspect_ratio: string; seed: number; output_format: string; output_quality: number; negative_prompt: string }) => ({
+  toInput: (v: { prompt: string; model_type: string; speed_mode: string; aspect_ratio: string; seed: number; output_format: string; output_quality: number; negative_prompt: string }) => ({
     prompt: v.prompt,
-    model_type: 'fast',
+    model_type: v.model_type,
     speed_mode: v.speed_mode,
     resolution: HIDREAM_RESOLUTIONS[v.aspect_ratio],
     seed: v.seed,
@@ -169,7 +173,7 @@ const seedance = spec({
   }),
 });
 
-const REGISTRY: Record<string, ModelSpec<z.ZodType>> = {
+const REGISTRY: Record<string, ModelSpec<z.ZodObject>> = {
   [nanoBanana.id]: nanoBanana,
   [hidream.id]: hidream,
   [kling.id]: kling,
@@ -182,29 +186,49 @@ export const REGISTERED_MODELS = Object.keys(REGISTRY);
 export const replicateSlug = (modelId: string): string | undefined => (Object.hasOwn(REGISTRY, modelId) ? REGISTRY[modelId]?.replicate : undefined);
 
 /**
- * Validates `params` against the model's schema and maps them to the provider payload. Throws
- * `ModelInputError` (non-retryable, naming the field) for an unknown model, a model of the wrong category,
- * unknown keys or invalid values. `null` values count as unset.
+ * The one check every call site shares: the model exists and is of the expected category, keys it does not
+ * know are set aside (returned in `ignored`, never sent), the known ones are validated and defaulted.
  */
-export function buildPrediction(modelId: string, params: Record<string, unknown>, expectCategory: 'image' | 'video'): PredictionRequest {
+function parseParams(modelId: string, params: Record<string, unknown>, expectCategory: 'image' | 'video') {
   const model = Object.hasOwn(REGISTRY, modelId) ? REGISTRY[modelId] : undefined;
   if (!model) throw new ModelInputError(modelId, undefined, `unknown model (known: ${REGISTERED_MODELS.join(', ')})`);
-  const info = getModel(modelId);
-  const category = info?.category ?? model.category;
+  const category = getModel(modelId)?.category ?? model.category;
   if (category !== expectCategory) {
     throw new ModelInputError(modelId, undefined, `is a ${category} model and cannot be used for ${expectCategory}`);
   }
+  const known = model.schema.shape;
   const cleaned: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(params ?? {})) if (v !== null && v !== undefined) cleaned[k] = v;
+  const ignored: string[] = [];
+  for (const [k, v] of Object.entries(params ?? {})) {
+    if (v === null || v === undefined) continue;
+    if (Object.hasOwn(known, k)) cleaned[k] = v;
+    else ignored.push(k);
+  }
   const parsed = model.schema.safeParse(cleaned);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    if (issue.code === 'unrecognized_keys') {
-      const keys = (issue as { keys: string[] }).keys;
-      throw new ModelInputError(modelId, keys[0], `unknown parameter${keys.length > 1 ? 's' : ''} ${keys.join(', ')}`);
-    }
     const field = issue.path.map(String).join('.') || undefined;
     throw new ModelInputError(modelId, field, issue.message);
   }
-  return { model: model.replicate, input: model.toInput(parsed.data) };
+  return { model, data: parsed.data, ignored };
+}
+
+/**
+ * Validates `params` against the model's schema and maps them to the provider payload; keys the model does
+ * not know are left out. Throws `ModelInputError` (non-retryable, naming the field) for an unknown model, a
+ * model of the wrong category or an invalid value.
+ */
+export function buildPrediction(modelId: string, params: Record<string, unknown>, expectCategory: 'image' | 'video'): PredictionRequest {
+  const { model, data } = parseParams(modelId, params, expectCategory);
+  return { model: model.replicate, input: model.toInput(data) };
+}
+
+/**
+ * Checks a request a workflow will make, as `buildPrediction` will: throws `ModelInputError` when it would
+ * fail, and returns one warning per parameter the model does not know (the Python system dropped those silently).
+ */
+export function checkModelRequest(request: ModelRequest): string[] {
+  const { ignored } = parseParams(request.model, request.params, request.category);
+  const field = request.params_field ?? 'params';
+  return ignored.map((key) => `${field}.${key} was ignored: ${request.model} has no such parameter`);
 }

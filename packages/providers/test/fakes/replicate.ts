@@ -3,6 +3,10 @@
  * GET /v1/predictions/{id}, POST /v1/predictions/{id}/cancel, plus /files/{id}.{ext} serving the outputs.
  * Every request is recorded. Behaviour per test through `script`.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodePng, renderClip, renderPortrait } from '../../src/local/media/index.js';
 import { sendBytes, sendJson, startFake, type FakeServer } from './http.js';
 
@@ -45,6 +49,32 @@ function samples() {
   return sample;
 }
 
+const withSound = new Map<number, Buffer>();
+/**
+ * What Kling and Seedance return with `generate_audio: true`: an MP4 of the requested duration whose
+ * H.264 video carries an AAC soundtrack (here a 440 Hz tone under a test pattern), made by FFmpeg.
+ */
+function clipWithSound(seconds: number): Buffer {
+  let clip = withSound.get(seconds);
+  if (!clip) {
+    const dir = mkdtempSync(join(tmpdir(), 'fake-replicate-'));
+    try {
+      const file = join(dir, 'clip.mp4');
+      execFileSync('ffmpeg', [
+        '-v', 'error', '-y',
+        '-f', 'lavfi', '-i', `testsrc=size=64x96:rate=24:duration=${seconds}`,
+        '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+        '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file,
+      ]);
+      clip = readFileSync(file);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    withSound.set(seconds, clip);
+  }
+  return clip;
+}
+
 export async function startFakeReplicate(partial: Partial<ReplicateScript> = {}): Promise<FakeReplicate> {
   const script: ReplicateScript = { pollsToFinish: 1, outcome: 'succeeded', failReason: 'NSFW content detected', createFailures: [], getFailures: [], outputShape: 'string', ...partial };
   const predictions = new Map<string, FakePrediction>();
@@ -59,7 +89,10 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
   self = await startFake((req, res) => {
     if (req.path.startsWith('/files/')) {
       const s = samples();
-      return req.path.endsWith('.mp4') ? sendBytes(res, 200, s.mp4, 'video/mp4') : sendBytes(res, 200, s.png, 'image/png');
+      if (!req.path.endsWith('.mp4')) return sendBytes(res, 200, s.png, 'image/png');
+      const input = predictions.get(req.path.slice('/files/'.length, -'.mp4'.length))?.input;
+      const sound = input?.generate_audio === true;
+      return sendBytes(res, 200, sound ? clipWithSound(typeof input.duration === 'number' ? input.duration : 5) : s.mp4, 'video/mp4');
     }
     if (req.headers.authorization !== 'Bearer r8_test_key_0123456789') return sendJson(res, 401, { detail: 'Unauthenticated' });
     const create = /^\/v1\/models\/([^/]+)\/([^/]+)\/predictions$/.exec(req.path);
