@@ -143,7 +143,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keys,
     basic: env.BASIC_AUTH_USER && env.BASIC_AUTH_PASSWORD ? { user: env.BASIC_AUTH_USER, password: env.BASIC_AUTH_PASSWORD } : null,
     production,
-    failuresMax: env.RATE_LIMIT_AUTH_FAILURES_MAX,
+    failuresMax: env.RATE_LIMIT_ENABLED ? env.RATE_LIMIT_AUTH_FAILURES_MAX : null,
     windowMs: env.RATE_LIMIT_WINDOW_MS,
     isPublic,
   });

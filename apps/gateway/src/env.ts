@@ -29,7 +29,10 @@ export const gatewayEnv = z.object({
   BASIC_AUTH_PASSWORD: secretString(),
   /** Browser origins allowed to call the API (comma separated); none when unset. */
   CORS_ORIGINS: optionalString(),
-  /** Rate limits: requests per window per API key (a key may carry its own), per IP without a key, and failed logins per IP. */
+  /**
+   * Rate limits: requests per window per API key (a key may carry its own) and per IP without a key; failed
+   * authentication attempts per IP and presented credential. RATE_LIMIT_ENABLED=false turns all of them off.
+   */
   RATE_LIMIT_ENABLED: booleanFlag(true),
   RATE_LIMIT_WINDOW_MS: integer(60_000, 1_000, 86_400_000),
   RATE_LIMIT_MAX: integer(120, 1, 1_000_000),

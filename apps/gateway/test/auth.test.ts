@@ -187,15 +187,69 @@ describe('rate limits', () => {
     }
   });
 
-  it('limits failed authentication attempts per IP', async () => {
+  it('locks out a bad credential repeated from one address, and nothing else: valid keys from that address always pass', async () => {
     const h = await harness('rate_failures', { RATE_LIMIT_AUTH_FAILURES_MAX: '3' });
     try {
-      await h.keys.create('exists');
+      const { key } = await h.keys.create('exists');
+      const from = (remoteAddress: string, authorization?: string) =>
+        h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress, headers: authorization ? { authorization } : {} });
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await from('198.51.100.9', 'Bearer gmk_guess')).statusCode);
+      expect(codes).toEqual([401, 401, 401, 429, 429]);
+      const locked = await from('198.51.100.9', 'Bearer gmk_guess');
+      expect(locked.json().error.code).toBe('rate_limited');
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+      // Behind a proxy every client shares this address: a valid key from it passes, every time.
+      for (let i = 0; i < 3; i++) expect((await from('198.51.100.9', `Bearer ${key}`)).statusCode).toBe(200);
+      // Another credential from that address, and that credential from another address, are counted on their own.
+      expect((await from('198.51.100.9', 'Bearer gmk_other')).statusCode).toBe(401);
+      expect((await from('198.51.100.10', 'Bearer gmk_guess')).statusCode).toBe(401);
+      // A caller without credentials is told to authenticate, not locked out.
+      expect((await from('198.51.100.9')).statusCode).toBe(401);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a locked-out address still passes with the correct basic-auth password', async () => {
+    const h = await harness('rate_failures_basic', { BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 'correct horse', RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    try {
+      const basic = (p: string) => `Basic ${Buffer.from(`admin:${p}`).toString('base64')}`;
+      const from = (authorization: string) => h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.20', headers: { authorization } });
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) codes.push((await from(basic('wrong'))).statusCode);
+      expect(codes).toEqual([401, 401, 429, 429]);
+      expect((await from(basic('correct horse'))).statusCode).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("never locks out an open API's anonymous callers", async () => {
+    const h = await harness('rate_failures_open', { RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    try {
       const codes: number[] = [];
       for (let i = 0; i < 5; i++) {
-        codes.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.9', headers: { authorization: `Bearer gmk_guess${i}` } })).statusCode);
+        codes.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.30', headers: { authorization: 'Bearer gmk_stale' } })).statusCode);
       }
-      expect(codes).toEqual([401, 401, 401, 429, 429]);
+      expect(codes).toEqual([401, 401, 429, 429, 429]);
+      expect((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.30' })).statusCode).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('RATE_LIMIT_ENABLED=false turns the lockout off too', async () => {
+    const h = await harness('rate_failures_off', { RATE_LIMIT_ENABLED: 'false', RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    try {
+      const { key } = await h.keys.create('exists');
+      const from = (authorization: string) => h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.40', headers: { authorization } });
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await from('Bearer gmk_guess')).statusCode);
+      expect(codes).toEqual([401, 401, 401, 401, 401, 401]);
+      const ok = await from(`Bearer ${key}`);
+      expect(ok.statusCode).toBe(200);
+      expect(ok.headers['x-ratelimit-limit']).toBeUndefined();
     } finally {
       await h.close();
     }
