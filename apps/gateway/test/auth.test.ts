@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer, get as httpGet, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '@gptmarket/db';
 import { LocalStorage, createLogger } from '@gptmarket/providers';
@@ -250,6 +252,63 @@ describe('rate limits', () => {
       const ok = await from(`Bearer ${key}`);
       expect(ok.statusCode).toBe(200);
       expect(ok.headers['x-ratelimit-limit']).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('client addresses behind a proxy', () => {
+  /** GET /v1/generations from a given local address (127.0.0.x: every one is loopback on Linux), optionally claiming another. */
+  const call = (base: string, localAddress: string, forwardedFor?: string) =>
+    new Promise<number>((done, fail) => {
+      const req = httpGet(`${base}/v1/generations`, { localAddress, agent: false, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} }, (res) => {
+        res.resume();
+        done(res.statusCode!);
+      });
+      req.on('error', fail);
+    });
+
+  it('behind one proxy hop each client has its own per-IP budget, and a forged X-Forwarded-For dodges nothing', async () => {
+    const h = await harness('proxy_one_hop', { TRUST_PROXY_HOPS: '1', RATE_LIMIT_ANON_MAX: '3' });
+    const gateway = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    // A reverse proxy in front, as Dokploy's Traefik is: it adds the address it saw to X-Forwarded-For. (Traefik
+    // drops what an untrusted client sent first; this one keeps it, the harder case.)
+    const proxy = createServer((req, res) => {
+      const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+      const upstream = httpRequest(`${gateway}${req.url}`, { method: req.method, agent: false, headers: { ...req.headers, 'x-forwarded-for': forwarded } }, (r) => {
+        res.writeHead(r.statusCode!, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const viaProxy = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push(await call(viaProxy, '127.0.0.2', `198.51.100.${i}`));
+      expect(codes).toEqual([200, 200, 200, 429, 429]);
+      // Another client behind the same proxy is not throttled with the first: the gateway sees real addresses.
+      expect(await call(viaProxy, '127.0.0.3')).toBe(200);
+      // A client reaching the gateway around the proxy from a public address cannot claim addresses either.
+      const direct: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        direct.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '8.8.4.4', headers: { 'x-forwarded-for': `198.51.100.${i}` } })).statusCode);
+      }
+      expect(direct).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      proxy.close();
+      await h.close();
+    }
+  });
+
+  it('without a proxy (TRUST_PROXY_HOPS=0) X-Forwarded-For is ignored', async () => {
+    const h = await harness('proxy_none', { RATE_LIMIT_ANON_MAX: '3' });
+    const gateway = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push(await call(gateway, '127.0.0.4', `198.51.100.${i}`));
+      expect(codes).toEqual([200, 200, 200, 429, 429]);
     } finally {
       await h.close();
     }
