@@ -386,6 +386,18 @@ describe('webhooks', () => {
       expect(res.status, bad).toBe(400);
     }
   });
+
+  it('answers a name that resolves privately exactly as a name that does not exist', async () => {
+    const refusal = async (url: string) => {
+      const res = await create({ type: 'hello_world', input: {}, webhook_url: url });
+      expect(res.status, url).toBe(400);
+      return res.json.error.details;
+    };
+    const internal = await refusal('http://localhost:9/hook'); // resolves, to loopback
+    const missing = await refusal('http://no-such-host.invalid/hook'); // does not resolve
+    expect(internal).toEqual(missing);
+    expect(JSON.stringify(internal)).not.toMatch(/127\.0\.0\.1|::1|private|loopback/);
+  });
 });
 
 describe('CORS', () => {

@@ -37,16 +37,14 @@ export async function assertDeliverableUrl(raw: string, policy: OutboundPolicy):
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   if (isHostAllowed(policy, host, port)) return;
   const literal = parseHostLiteral(host);
-  let addresses: string[];
-  if (literal) addresses = [literal];
-  else {
-    try {
-      addresses = (await lookup(host, { all: true })).map((a) => a.address);
-    } catch {
-      throw bad('its host does not resolve');
-    }
+  if (literal) {
+    if (!isAddressPermitted(policy, literal)) throw bad('is not a public address');
+    return;
   }
-  if (addresses.length === 0 || addresses.some((a) => !isAddressPermitted(policy, a))) throw bad('resolves to a private or reserved address');
+  // A name that resolves privately and a name that does not resolve get the same answer: the API must not
+  // tell callers which internal names exist.
+  const addresses = await lookup(host, { all: true }).then((answers) => answers.map((a) => a.address), () => []);
+  if (addresses.length === 0 || addresses.some((a) => !isAddressPermitted(policy, a))) throw bad('its host does not resolve to a public address');
 }
 
 export interface WebhookDeps {

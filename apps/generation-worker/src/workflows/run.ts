@@ -56,6 +56,15 @@ function asWorkflowFailure(err: unknown): unknown {
   return err;
 }
 
+/** Failure types whose messages are written for the caller; anything else may carry internals (paths, stacks). */
+const USER_FACING_TYPES: ReadonlySet<string> = new Set(Object.values(ERROR_TYPES));
+
+/** What a failed step tells whoever watches it (`get_current_step`, the generation's `current_step`). */
+function stepFailureMessage(failure: unknown): string {
+  if (failure instanceof ApplicationFailure && failure.type && USER_FACING_TYPES.has(failure.type)) return failure.message;
+  return 'The step failed unexpectedly.';
+}
+
 export class GenerationRun {
   status: WorkflowStatus = 'pending';
   current: StepProgress | null = null;
@@ -116,7 +125,7 @@ export class GenerationRun {
       this.current = {
         ...this.current,
         status: cancelled ? 'cancelled' : 'failed',
-        message: cancelled ? 'Cancelled' : failure instanceof Error ? failure.message : String(failure),
+        message: cancelled ? 'Cancelled' : stepFailureMessage(failure),
       };
       throw failure;
     }
