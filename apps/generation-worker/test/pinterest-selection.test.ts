@@ -31,7 +31,7 @@ describe('md5 (pure JS, for the workflow sandbox)', () => {
   });
 });
 
-describe('Pinterest scoring (spec §4.2)', () => {
+describe('Pinterest scoring (the Python system\'s rules)', () => {
   it('has 51 distinct lower-case keywords', () => {
     expect(TEXT_PENALTY_KEYWORDS).toHaveLength(51);
     expect(new Set(TEXT_PENALTY_KEYWORDS).size).toBe(51);

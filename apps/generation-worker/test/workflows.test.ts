@@ -294,7 +294,7 @@ describe('TranscriptSummaryWorkflow (offline)', () => {
 });
 
 describe('RubyWorkflow (offline)', () => {
-  it('produces all outputs in our storage with the spec step table', async () => {
+  it('produces all outputs in our storage with its step table', async () => {
     const run = await runWorkflow<RubyOutput>(h, RUBY_WORKFLOW, { text_overlay: 'wait for it', hair_color: 'pink', ethnicity: 'latino', clothing: 'athletic' }, { ...observed, timeoutMs: 150_000 });
     expect(run.error).toBeUndefined();
     const out = run.result!;

@@ -13,7 +13,7 @@ const client = (timeoutMs?: number) =>
   createGptMarket({ GPTMARKET_API_URL: fake.baseUrl, GPTMARKET_API_KEY: 'gm-test-key-0123456789' }, { limiter: createProviderLimiter('gptmarket', 4), ...(timeoutMs ? { timeoutMs } : {}) });
 const fail = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e as ProviderError);
 
-describe('GPTMarket Pinterest scraper (spec §10.3)', () => {
+describe('GPTMarket Pinterest scraper', () => {
   it('sends the documented request and keeps only well-formed 9:16 pins', async () => {
     const r = await client().scrapePins({ search_query: '  cozy bedroom aesthetic ', pages: 2 });
     const req = fake.requests.at(-1)!;

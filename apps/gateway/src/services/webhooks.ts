@@ -17,7 +17,7 @@ import { ApiError } from '../errors.js';
 import type { GenerationService } from './generations.js';
 import type { TemporalGateway } from './temporal.js';
 
-/** `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` (api.md, "Webhooks"). */
+/** `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` (docs/api.md, "Webhooks"). */
 export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
   return `v1,${createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64')}`;
 }

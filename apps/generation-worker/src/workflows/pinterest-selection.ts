@@ -1,5 +1,5 @@
 /**
- * Scoring and selection of scraped pins (spec §4.2), as pure code: it runs inside the workflow, so the
+ * Scoring and selection of scraped pins (the Python system's rules), as pure code: it runs inside the workflow, so the
  * same history always selects the same images.
  */
 import { PINTEREST_MAX_IMAGES, type PinterestPin } from '@gptmarket/contracts';
@@ -33,7 +33,7 @@ export function textPenalty(pin: Pick<PinterestPin, 'title' | 'description'>): n
   return Math.min(MAX_KEYWORD_PENALTY, FIRST_KEYWORD_PENALTY + FURTHER_KEYWORD_PENALTY * (hits - 1));
 }
 
-/** A pin's quality score (spec §4.2 `_score_pin`). */
+/** A pin's quality score (the Python system's `_score_pin`). */
 export function scorePin(pin: PinterestPin): number {
   let score = 0;
   const w = pin.image_width ?? 0;

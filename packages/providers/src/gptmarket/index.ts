@@ -1,5 +1,5 @@
 /**
- * The GPTMarket.io API's Pinterest scraper (spec §10.3): `POST {GPTMARKET_API_URL}/v1/scraping/pins` with
+ * The GPTMarket.io API's Pinterest scraper: `POST {GPTMARKET_API_URL}/v1/scraping/pins` with
  * `X-API-Key`, body `{search_query, search_type, pages}`; pins at `data.pins`, metadata at `metadata`.
  * Like the Python tool, only pins whose `aspect_ratio` is exactly "9:16" are kept and malformed pins are
  * dropped. Unlike it, failures are typed ProviderErrors (retryable for 5xx/429/timeouts/network), never a

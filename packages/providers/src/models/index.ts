@@ -1,6 +1,6 @@
 /**
  * The model registry: each model's input schema (validated before any paid call) and its mapping to the
- * Replicate payload (spec §7.1). Unknown keys are errors, not silently dropped; `null` means "unset".
+ * Replicate payload (as the Python system built it). Unknown keys are errors, not silently dropped; `null` means "unset".
  */
 import { z } from 'zod';
 import { ASPECT_RATIOS, getModel, MODELS, type ModelCategory } from '@gptmarket/contracts';

@@ -34,7 +34,7 @@ export function selectedStorageKind(env: StorageEnv): 'r2' | 's3' | 'local' {
   return 'local';
 }
 
-/** R2 if its three variables are set, else S3 if its three are set, else the local directory (spec §11). */
+/** R2 if its three variables are set, else S3 if its three are set, else the local directory. */
 export function createStorage(env: StorageEnv, defaults: { localPublicBaseUrl: string }): Storage {
   const kind = selectedStorageKind(env);
   if (kind === 'r2') {
