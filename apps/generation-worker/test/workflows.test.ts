@@ -34,6 +34,7 @@ import {
   type VoiceoverOutput,
 } from '@gptmarket/contracts';
 import { LocalStorage } from '@gptmarket/providers';
+import { noisyFrames } from '../../media-worker/test/helpers.js';
 import { OBSERVED_QUEUE, bestCorrelation, decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type RunResult } from './harness.js';
 
 const observed = { taskQueue: OBSERVED_QUEUE };
@@ -212,16 +213,7 @@ describe('VoiceoverWorkflow (offline)', () => {
 
   it("a failure shows only words meant for the caller: no FFmpeg output, no temp paths", async () => {
     // A clip whose index is intact (it probes fine) but whose frames are noise: FFmpeg refuses it mid-render.
-    const noisy = Buffer.from(readFileSync(makeClip('noisy.mp4', 1, false)));
-    for (let at = 0; at + 8 <= noisy.length; ) {
-      const size = noisy.readUInt32BE(at);
-      if (noisy.toString('latin1', at + 4, at + 8) === 'mdat') {
-        for (let i = at + 8; i < at + size; i++) noisy[i] = (i * 7919) & 0xff;
-        break;
-      }
-      at += size;
-    }
-    served.set('/clips/noisy.mp4', { body: noisy, type: 'video/mp4' });
+    served.set('/clips/noisy.mp4', { body: noisyFrames(makeClip('noisy.mp4', 1, false)), type: 'video/mp4' });
     const run = await runWorkflow(h, VOICEOVER_WORKFLOW, { text: 'hi', video_url: `${httpBase}/clips/noisy.mp4` });
     const failure = failureOf(run);
     expect(failure.type).toBe(ERROR_TYPES.invalidInput);

@@ -12,7 +12,7 @@ import { makeKey, S3Storage } from '@gptmarket/providers';
 import { startS3, type S3Server } from '@gptmarket/testkit';
 import { createMediaActivities, type MediaActivityDeps } from '../src/activities.js';
 import { FfmpegError, runFfmpeg } from '../src/ffmpeg/run.js';
-import { audioStream, ffmpegPids, ffprobe, makeClip, makeTone, tempDir, videoStream } from './helpers.js';
+import { audioStream, ffmpegPids, ffprobe, makeClip, makeTone, noisyFrames, tempDir, videoStream } from './helpers.js';
 
 let s3: S3Server;
 let storage: S3Storage;
@@ -196,15 +196,7 @@ describe('bad inputs fail clearly and without retries', () => {
     const { call, tempRoot } = setup({}, new DefaultLogger('WARN', (e) => logs.push(`${e.message} ${JSON.stringify(e.meta ?? {})}`)));
     // ffprobe refuses the first bytes of a clip; FFmpeg refuses a clip whose index is intact but whose frames are noise.
     const truncated = readFileSync(files.clip!).subarray(0, 4000);
-    const noisy = Buffer.from(readFileSync(makeClip(join(dir, 'noisy.mp4'), { audio: false })));
-    for (let at = 0; at + 8 <= noisy.length; ) {
-      const size = noisy.readUInt32BE(at);
-      if (noisy.toString('latin1', at + 4, at + 8) === 'mdat') {
-        for (let i = at + 8; i < at + size; i++) noisy[i] = (i * 7919) & 0xff;
-        break;
-      }
-      at += size;
-    }
+    const noisy = noisyFrames(makeClip(join(dir, 'noisy.mp4'), { audio: false }));
     const cases = [
       ['truncated', truncated, /not a media file FFmpeg can decode/], // refused by ffprobe
       ['noisy', noisy, /cannot be decoded as audio or video/], // probed fine, refused by FFmpeg
