@@ -8,9 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
+import { dataDir } from '../packages/providers/src/paths.js';
 
 const root = resolve(import.meta.dirname, '..');
-const data = resolve(root, process.env.GPTMARKET_DATA_DIR ?? '.data');
+// The same data directory the gateway and its `keys` command use (GPTMARKET_DATA_DIR, default .data here).
+const data = dataDir();
 mkdirSync(data, { recursive: true });
 
 const port = Number(process.env.PORT ?? 3000);
@@ -115,7 +117,8 @@ async function main() {
     WORKFLOW_SECRET_KEY: workflowSecret,
     GATEWAY_PUBLIC_URL: publicUrl,
     LOCAL_STORAGE_DIR: process.env.LOCAL_STORAGE_DIR ?? join(data, 'media'),
-    PGLITE_DIR: process.env.PGLITE_DIR ?? join(data, 'pglite'),
+    // The gateway keeps its embedded database in the data directory (or PGLITE_DIR), where `keys` looks too.
+    GPTMARKET_DATA_DIR: data,
     PORT: String(port),
   };
   const node = (app: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', `apps/${app}/src/main.ts`];

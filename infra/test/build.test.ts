@@ -86,6 +86,7 @@ describe('the generation worker as the image runs it', () => {
       TEMPORAL_TASK_QUEUE: `deployed-${process.pid}`,
       WORKFLOW_SECRET_KEY: 'deployed-test-secret-0123456789abcdef',
       WORKFLOW_BUNDLE_PATH: join(deployed, 'dist/workflow-bundle.js'),
+      ALLOW_OFFLINE_PROVIDERS: 'true', // no provider keys here: the offline provider serves, on purpose
       LOCAL_STORAGE_DIR: join(work, 'media'),
       HEALTH_PORT: String(port),
       LOG_LEVEL: 'info',

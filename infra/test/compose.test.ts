@@ -54,12 +54,16 @@ describe('docker-compose.prod.yml', () => {
     }
   });
 
-  it('publishes only the gateway (HOST_PORT) and the Temporal UI on loopback', () => {
+  it('publishes only the gateway (HOST_PORT, on loopback unless set) and the Temporal UI on loopback', () => {
     const published = Object.entries(services).filter(([, s]) => s.ports?.length).map(([n]) => n).sort();
     expect(published).toEqual(['gateway', 'temporal-ui']);
-    expect(services.gateway!.ports).toEqual(['${HOST_PORT:-8000}:3000']);
+    expect(services.gateway!.ports).toEqual(['${HOST_PORT:-127.0.0.1:8000}:3000']);
     for (const p of services['temporal-ui']!.ports!) expect(p.startsWith('127.0.0.1:'), p).toBe(true);
     expect(services.temporal!.ports).toBeUndefined();
+  });
+
+  it("trusts one proxy hop by default (Dokploy's Traefik), so per-IP limits see client addresses", () => {
+    expect(services.gateway!.environment?.TRUST_PROXY_HOPS).toBe('${TRUST_PROXY_HOPS:-1}');
   });
 
   it('publishes Temporal gRPC only through the opt-in override', () => {

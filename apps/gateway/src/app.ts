@@ -23,7 +23,7 @@ import {
   isTerminalStatus,
 } from '@gptmarket/contracts';
 import type { DatabaseHandle, GenerationRow } from '@gptmarket/db';
-import { isProduction, LocalStorage, type Logger, type Storage } from '@gptmarket/providers';
+import { isProduction, isPublicAddress, LocalStorage, type Logger, type Storage } from '@gptmarket/providers';
 import { ApiError } from './errors.js';
 import type { GatewayEnv } from './env.js';
 import { hostList } from './env.js';
@@ -74,6 +74,15 @@ function databaseUnreachable(err: unknown): boolean {
   return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|the database system is|PGlite is closed|Cannot use a pool after calling end|57P0[1-3]/i.test(text);
 }
 
+/**
+ * Which addresses the client address is taken from (Fastify walks from the socket's peer back through
+ * X-Forwarded-For while this says yes): TRUST_PROXY_HOPS proxies, the nearest of which must be on a private
+ * network (Traefik on Docker's network). A client that reaches the gateway directly from a public address
+ * cannot pick its own address with a forged X-Forwarded-For, even when the port is published by mistake.
+ */
+const trustedProxyHops = (hops: number) =>
+  hops > 0 ? (address: string, hop: number) => hop < hops && (hop > 0 || !isPublicAddress(address)) : false;
+
 const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*)$/;
 
 /** Builds the gateway: plugins → services → routes. `main.ts` listens; tests use `inject()` or listen on a port. */
@@ -83,7 +92,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     logger: false,
     bodyLimit: env.BODY_LIMIT_BYTES,
-    trustProxy: env.TRUST_PROXY_HOPS > 0 ? (_address: string, hop: number) => hop < env.TRUST_PROXY_HOPS : false,
+    trustProxy: trustedProxyHops(env.TRUST_PROXY_HOPS),
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && /^[A-Za-z0-9_-]{8,64}$/.test(given) ? given : newRequestId();
@@ -143,7 +152,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     keys,
     basic: env.BASIC_AUTH_USER && env.BASIC_AUTH_PASSWORD ? { user: env.BASIC_AUTH_USER, password: env.BASIC_AUTH_PASSWORD } : null,
     production,
-    failuresMax: env.RATE_LIMIT_AUTH_FAILURES_MAX,
+    failuresMax: env.RATE_LIMIT_ENABLED ? env.RATE_LIMIT_AUTH_FAILURES_MAX : null,
     windowMs: env.RATE_LIMIT_WINDOW_MS,
     isPublic,
   });

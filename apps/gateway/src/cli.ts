@@ -8,7 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDatabase } from '@gptmarket/db';
-import { loadGatewayEnv } from './env.js';
+import { databaseLabel, databaseOptions, loadGatewayEnv, pgliteDir } from './env.js';
 import { ApiKeyService } from './services/api-keys.js';
 
 const USAGE = `usage:
@@ -31,7 +31,7 @@ function assertPgliteFree(dir: string): void {
   } catch {
     return; // stale
   }
-  throw new Error(`the gateway (pid ${pid}) has the embedded database open: stop it first, or use DATABASE_URL`);
+  throw new Error(`the gateway (pid ${pid}) has the embedded database in ${dir} open: stop it first (Ctrl-C stops ./scripts/dev.sh), then run this command again`);
 }
 
 export async function runCli(argv: string[], out: (line: string) => void = console.log): Promise<number> {
@@ -41,8 +41,9 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
     return 64;
   }
   const env = loadGatewayEnv();
-  if (!env.DATABASE_URL) assertPgliteFree(env.PGLITE_DIR);
-  const database = await openDatabase({ url: env.DATABASE_URL, pgliteDir: env.DATABASE_URL ? undefined : env.PGLITE_DIR });
+  if (!env.DATABASE_URL) assertPgliteFree(pgliteDir(env));
+  const database = await openDatabase(databaseOptions(env));
+  out(`database: ${databaseLabel(env)}`);
   try {
     const keys = new ApiKeyService(database.db);
     switch (command) {

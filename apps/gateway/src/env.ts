@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { deploymentEnvShape, booleanFlag, integer, loadEnv, optionalString, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { join } from 'node:path';
+import { deploymentEnvShape, booleanFlag, dataDir, integer, loadEnv, localPath, optionalString, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
 import { GENERATION_QUEUE, MEDIA_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the gateway reads. */
@@ -15,7 +16,10 @@ export const gatewayEnv = z.object({
   TRUST_PROXY_HOPS: integer(0, 0, 10),
   /** PostgreSQL URL; when unset an embedded PGlite database is used (kept in PGLITE_DIR). */
   DATABASE_URL: optionalString(),
-  PGLITE_DIR: stringWithDefault('.data/pglite'),
+  /** The embedded database's directory; default `pglite` in the data directory (see pgliteDir). */
+  PGLITE_DIR: optionalString(),
+  /** The data directory, shared with the dev script (packages/providers/src/paths.ts). */
+  GPTMARKET_DATA_DIR: stringWithDefault('.data'),
   ...temporalEnvShape,
   /** The generation workers' task queue: generations and webhook deliveries start there. */
   TEMPORAL_TASK_QUEUE: stringWithDefault(GENERATION_QUEUE),
@@ -28,7 +32,10 @@ export const gatewayEnv = z.object({
   BASIC_AUTH_PASSWORD: secretString(),
   /** Browser origins allowed to call the API (comma separated); none when unset. */
   CORS_ORIGINS: optionalString(),
-  /** Rate limits: requests per window per API key (a key may carry its own), per IP without a key, and failed logins per IP. */
+  /**
+   * Rate limits: requests per window per API key (a key may carry its own) and per IP without a key; failed
+   * authentication attempts per IP and presented credential. RATE_LIMIT_ENABLED=false turns all of them off.
+   */
   RATE_LIMIT_ENABLED: booleanFlag(true),
   RATE_LIMIT_WINDOW_MS: integer(60_000, 1_000, 86_400_000),
   RATE_LIMIT_MAX: integer(120, 1, 1_000_000),
@@ -62,5 +69,26 @@ export const loadGatewayEnv = (source: NodeJS.ProcessEnv = process.env): Gateway
 
 export const publicUrlOf = (env: GatewayEnv): string =>
   (env.GATEWAY_PUBLIC_URL ?? `http://${env.HOST === '0.0.0.0' ? 'localhost' : env.HOST}:${env.PORT}`).replace(/\/+$/, '');
+
+/**
+ * Where the embedded database lives: PGLITE_DIR, or `pglite` in the data directory. Relative paths count from
+ * the checkout's root, so the gateway and its `keys` command open the same database from any working directory.
+ */
+export const pgliteDir = (env: Pick<GatewayEnv, 'PGLITE_DIR' | 'GPTMARKET_DATA_DIR'>): string =>
+  env.PGLITE_DIR ? localPath(env.PGLITE_DIR) : join(dataDir(env.GPTMARKET_DATA_DIR), 'pglite');
+
+/** The database a process opens: PostgreSQL when DATABASE_URL is set, else the embedded one. */
+export const databaseOptions = (env: GatewayEnv) => (env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: pgliteDir(env) });
+
+/** Which database that is, for people (never the password). */
+export function databaseLabel(env: GatewayEnv): string {
+  if (!env.DATABASE_URL) return `embedded PGlite in ${pgliteDir(env)}`;
+  try {
+    const url = new URL(env.DATABASE_URL);
+    return `PostgreSQL ${url.hostname}${url.port ? `:${url.port}` : ''}${url.pathname}`;
+  } catch {
+    return 'PostgreSQL (DATABASE_URL)';
+  }
+}
 
 export const hostList = (value: string | undefined): string[] => (value ?? '').split(',').map((h) => h.trim()).filter(Boolean);

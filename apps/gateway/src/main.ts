@@ -5,7 +5,7 @@ import { WEBHOOK_QUEUE } from '@gptmarket/contracts';
 import { openDatabase } from '@gptmarket/db';
 import { createLogger, createStorage, isProduction, temporalAddress, warnIfOutputUrlsExpire } from '@gptmarket/providers';
 import { buildApp } from './app.js';
-import { loadGatewayEnv, publicUrlOf } from './env.js';
+import { databaseLabel, databaseOptions, loadGatewayEnv, pgliteDir, publicUrlOf } from './env.js';
 import { TemporalGateway } from './services/temporal.js';
 import { createWebhookActivities } from './services/webhooks.js';
 
@@ -13,8 +13,8 @@ const env = loadGatewayEnv();
 const log = createLogger('gateway', env.LOG_LEVEL);
 const production = isProduction(env);
 
-const database = await openDatabase({ url: env.DATABASE_URL, pgliteDir: env.DATABASE_URL ? undefined : env.PGLITE_DIR });
-const pidFile = env.DATABASE_URL ? null : join(env.PGLITE_DIR, 'gateway.pid');
+const database = await openDatabase(databaseOptions(env));
+const pidFile = env.DATABASE_URL ? null : join(pgliteDir(env), 'gateway.pid');
 if (pidFile) writeFileSync(pidFile, String(process.pid));
 const temporal = new TemporalGateway({ address: temporalAddress(env), namespace: env.TEMPORAL_NAMESPACE });
 const storage = createStorage(env, { localPublicBaseUrl: `${publicUrlOf(env)}/media` });
@@ -48,7 +48,7 @@ if (webhookDeps && env.GATEWAY_WEBHOOK_WORKER) {
 }
 
 const address = await app.listen({ host: env.HOST, port: env.PORT });
-log.info('gateway ready', { address, publicUrl: publicUrlOf(env), database: database.kind, storage: storage.kind, webhooks: Boolean(webhookWorker) });
+log.info('gateway ready', { address, publicUrl: publicUrlOf(env), database: databaseLabel(env), storage: storage.kind, webhooks: Boolean(webhookWorker) });
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

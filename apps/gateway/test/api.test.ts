@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -118,6 +119,40 @@ describe('catalogue and OpenAPI', () => {
     const page = await fetch(`${stack.baseUrl}/docs`, { redirect: 'follow' });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/swagger/i);
+  });
+});
+
+describe('docs/api.md', () => {
+  const doc = readFileSync(resolve(import.meta.dirname, '../../../docs/api.md'), 'utf8');
+  /** `METHOD /path` of each table row in one `## ` section. */
+  const rows = (title: string) => {
+    const start = doc.indexOf(`\n## ${title}\n`);
+    expect(start, `section "${title}"`).toBeGreaterThan(0);
+    const end = doc.indexOf('\n## ', start + 1);
+    return [...doc.slice(start, end < 0 ? undefined : end).matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/[^`]*)`/gm)].map((m) => `${m[1]} ${m[2]}`);
+  };
+
+  it('documents every operation /openapi.json has, and no other', async () => {
+    const { json } = await api(stack, 'GET', '/openapi.json');
+    const served = Object.entries(json.paths as Record<string, Record<string, unknown>>).flatMap(([path, ops]) =>
+      Object.keys(ops).map((method) => `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`),
+    );
+    expect(served.length).toBeGreaterThan(5);
+    expect(rows('Endpoints').sort()).toEqual(served.sort());
+  });
+
+  it('lists operational endpoints the gateway serves outside the OpenAPI document', async () => {
+    const { json } = await api(stack, 'GET', '/openapi.json');
+    const operational = rows('Operational endpoints');
+    expect(operational).toContain('GET /health');
+    for (const op of operational) {
+      const [method, path] = op.split(' ') as [string, string];
+      expect(Object.keys(json.paths), op).not.toContain(path);
+      if (path.includes('<')) continue; // a pattern, e.g. /media/<key>
+      const res = await fetch(stack.baseUrl + path, { method, redirect: 'follow' });
+      await res.body?.cancel();
+      expect(res.status, op).toBeLessThan(400);
+    }
   });
 });
 
@@ -377,6 +412,18 @@ describe('webhooks', () => {
       const res = await create({ type: 'hello_world', input: {}, webhook_url: bad });
       expect(res.status, bad).toBe(400);
     }
+  });
+
+  it('answers a name that resolves privately exactly as a name that does not exist', async () => {
+    const refusal = async (url: string) => {
+      const res = await create({ type: 'hello_world', input: {}, webhook_url: url });
+      expect(res.status, url).toBe(400);
+      return res.json.error.details;
+    };
+    const internal = await refusal('http://localhost:9/hook'); // resolves, to loopback
+    const missing = await refusal('http://no-such-host.invalid/hook'); // does not resolve
+    expect(internal).toEqual(missing);
+    expect(JSON.stringify(internal)).not.toMatch(/127\.0\.0\.1|::1|private|loopback/);
   });
 });
 

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer, get as httpGet, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '@gptmarket/db';
 import { LocalStorage, createLogger } from '@gptmarket/providers';
@@ -186,15 +188,126 @@ describe('rate limits', () => {
     }
   });
 
-  it('limits failed authentication attempts per IP', async () => {
+  it('locks out a bad credential repeated from one address, and nothing else: valid keys from that address always pass', async () => {
     const h = await harness('rate_failures', { RATE_LIMIT_AUTH_FAILURES_MAX: '3' });
     try {
-      await h.keys.create('exists');
+      const { key } = await h.keys.create('exists');
+      const from = (remoteAddress: string, authorization?: string) =>
+        h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress, headers: authorization ? { authorization } : {} });
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push((await from('198.51.100.9', 'Bearer gmk_guess')).statusCode);
+      expect(codes).toEqual([401, 401, 401, 429, 429]);
+      const locked = await from('198.51.100.9', 'Bearer gmk_guess');
+      expect(locked.json().error.code).toBe('rate_limited');
+      expect(Number(locked.headers['retry-after'])).toBeGreaterThan(0);
+      // Behind a proxy every client shares this address: a valid key from it passes, every time.
+      for (let i = 0; i < 3; i++) expect((await from('198.51.100.9', `Bearer ${key}`)).statusCode).toBe(200);
+      // Another credential from that address, and that credential from another address, are counted on their own.
+      expect((await from('198.51.100.9', 'Bearer gmk_other')).statusCode).toBe(401);
+      expect((await from('198.51.100.10', 'Bearer gmk_guess')).statusCode).toBe(401);
+      // A caller without credentials is told to authenticate, not locked out.
+      expect((await from('198.51.100.9')).statusCode).toBe(401);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a locked-out address still passes with the correct basic-auth password', async () => {
+    const h = await harness('rate_failures_basic', { BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 'correct horse', RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    try {
+      const basic = (p: string) => `Basic ${Buffer.from(`admin:${p}`).toString('base64')}`;
+      const from = (authorization: string) => h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.20', headers: { authorization } });
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) codes.push((await from(basic('wrong'))).statusCode);
+      expect(codes).toEqual([401, 401, 429, 429]);
+      expect((await from(basic('correct horse'))).statusCode).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it("never locks out an open API's anonymous callers", async () => {
+    const h = await harness('rate_failures_open', { RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    try {
       const codes: number[] = [];
       for (let i = 0; i < 5; i++) {
-        codes.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.9', headers: { authorization: `Bearer gmk_guess${i}` } })).statusCode);
+        codes.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.30', headers: { authorization: 'Bearer gmk_stale' } })).statusCode);
       }
-      expect(codes).toEqual([401, 401, 401, 429, 429]);
+      expect(codes).toEqual([401, 401, 429, 429, 429]);
+      expect((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.30' })).statusCode).toBe(200);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('RATE_LIMIT_ENABLED=false turns the lockout off too', async () => {
+    const h = await harness('rate_failures_off', { RATE_LIMIT_ENABLED: 'false', RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    try {
+      const { key } = await h.keys.create('exists');
+      const from = (authorization: string) => h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.40', headers: { authorization } });
+      const codes: number[] = [];
+      for (let i = 0; i < 6; i++) codes.push((await from('Bearer gmk_guess')).statusCode);
+      expect(codes).toEqual([401, 401, 401, 401, 401, 401]);
+      const ok = await from(`Bearer ${key}`);
+      expect(ok.statusCode).toBe(200);
+      expect(ok.headers['x-ratelimit-limit']).toBeUndefined();
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('client addresses behind a proxy', () => {
+  /** GET /v1/generations from a given local address (127.0.0.x: every one is loopback on Linux), optionally claiming another. */
+  const call = (base: string, localAddress: string, forwardedFor?: string) =>
+    new Promise<number>((done, fail) => {
+      const req = httpGet(`${base}/v1/generations`, { localAddress, agent: false, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} }, (res) => {
+        res.resume();
+        done(res.statusCode!);
+      });
+      req.on('error', fail);
+    });
+
+  it('behind one proxy hop each client has its own per-IP budget, and a forged X-Forwarded-For dodges nothing', async () => {
+    const h = await harness('proxy_one_hop', { TRUST_PROXY_HOPS: '1', RATE_LIMIT_ANON_MAX: '3' });
+    const gateway = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    // A reverse proxy in front, as Dokploy's Traefik is: it adds the address it saw to X-Forwarded-For. (Traefik
+    // drops what an untrusted client sent first; this one keeps it, the harder case.)
+    const proxy = createServer((req, res) => {
+      const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
+      const upstream = httpRequest(`${gateway}${req.url}`, { method: req.method, agent: false, headers: { ...req.headers, 'x-forwarded-for': forwarded } }, (r) => {
+        res.writeHead(r.statusCode!, r.headers);
+        r.pipe(res);
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const viaProxy = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push(await call(viaProxy, '127.0.0.2', `198.51.100.${i}`));
+      expect(codes).toEqual([200, 200, 200, 429, 429]);
+      // Another client behind the same proxy is not throttled with the first: the gateway sees real addresses.
+      expect(await call(viaProxy, '127.0.0.3')).toBe(200);
+      // A client reaching the gateway around the proxy from a public address cannot claim addresses either.
+      const direct: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        direct.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '8.8.4.4', headers: { 'x-forwarded-for': `198.51.100.${i}` } })).statusCode);
+      }
+      expect(direct).toEqual([200, 200, 200, 429, 429]);
+    } finally {
+      proxy.close();
+      await h.close();
+    }
+  });
+
+  it('without a proxy (TRUST_PROXY_HOPS=0) X-Forwarded-For is ignored', async () => {
+    const h = await harness('proxy_none', { RATE_LIMIT_ANON_MAX: '3' });
+    const gateway = await h.app.listen({ host: '127.0.0.1', port: 0 });
+    try {
+      const codes: number[] = [];
+      for (let i = 0; i < 5; i++) codes.push(await call(gateway, '127.0.0.4', `198.51.100.${i}`));
+      expect(codes).toEqual([200, 200, 200, 429, 429]);
     } finally {
       await h.close();
     }

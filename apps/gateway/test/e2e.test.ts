@@ -71,7 +71,7 @@ describe('a Ruby request through the gateway', () => {
     const done = await waitForTerminal(gen.id, (g) => g.current_step && seenSteps.add(`${g.current_step.step_id}@${g.current_step.progress_pct}`));
     expect(done.status, JSON.stringify(done.error)).toBe('completed');
     expect(done.current_step).toEqual({ step_id: 'complete', step_name: 'Complete', status: 'completed', progress_pct: 100, message: 'Done!' });
-    // Every step seen carried the spec's percentage.
+    // Every step seen carried its step table's percentage (packages/contracts).
     const pctById = Object.fromEntries(Object.values(RUBY_STEPS).map((s) => [s.id, s.pct]));
     for (const s of seenSteps) {
       const [id, pct] = s.split('@');

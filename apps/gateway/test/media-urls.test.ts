@@ -191,7 +191,7 @@ describe('a production start with a private bucket', () => {
     // The bundle the harness built already, as the image ships one: the worker starts without webpack.
     const bundlePath = join(dir, 'workflow-bundle.js');
     writeFileSync(bundlePath, (await workflowBundle()).code);
-    const worker = spawnService('generation-worker', process.execPath, tsx('generation-worker'), { ...env, WORKFLOW_BUNDLE_PATH: bundlePath }, repo);
+    const worker = spawnService('generation-worker', process.execPath, tsx('generation-worker'), { ...env, WORKFLOW_BUNDLE_PATH: bundlePath, ALLOW_OFFLINE_PROVIDERS: 'true' }, repo);
     running.push(gateway, worker);
     await Promise.all([gateway.waitForOutput(/gateway ready/, 90_000), worker.waitForOutput(/generation-worker ready/, 150_000)]);
     for (const p of [gateway, worker]) {

@@ -4,7 +4,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -34,6 +34,8 @@ import {
   type TranscriptSummaryOutput,
   type VoiceoverOutput,
 } from '@gptmarket/contracts';
+import { LocalStorage } from '@gptmarket/providers';
+import { noisyFrames } from '../../media-worker/test/helpers.js';
 import { OBSERVED_QUEUE, bestCorrelation, decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type RunResult } from './harness.js';
 
 const observed = { taskQueue: OBSERVED_QUEUE };
@@ -210,6 +212,30 @@ describe('VoiceoverWorkflow (offline)', () => {
     expect(lastStep(run)).toMatchObject({ step_id: 'mix', status: 'failed', progress_pct: VOICEOVER_STEPS.mix.pct });
   });
 
+  it("a failure shows only words meant for the caller: no FFmpeg output, no temp paths", async () => {
+    // A clip whose index is intact (it probes fine) but whose frames are noise: FFmpeg refuses it mid-render.
+    served.set('/clips/noisy.mp4', { body: noisyFrames(makeClip('noisy.mp4', 1, false)), type: 'video/mp4' });
+    const run = await runWorkflow(h, VOICEOVER_WORKFLOW, { text: 'hi', video_url: `${httpBase}/clips/noisy.mp4` });
+    const failure = failureOf(run);
+    expect(failure.type).toBe(ERROR_TYPES.invalidInput);
+    const step = lastStep(run)!;
+    expect(step).toMatchObject({ step_id: 'mix', status: 'failed' });
+    for (const shown of [failure.message, step.message]) {
+      expect(shown).toMatch(/cannot be decoded/);
+      expect(shown).not.toMatch(/NAL unit|Invalid data found|gptmarket-|\/tmp\//);
+    }
+  });
+
+  it('an unexpected failure (storage on a broken disk) leaves no internals in the step the caller sees', async () => {
+    const notADirectory = join(work, 'not-a-directory');
+    writeFileSync(notADirectory, 'a file where the storage directory should be');
+    const queue = 'broken-storage-queue';
+    await h.addGenerationWorker(queue, { storage: new LocalStorage({ dir: notADirectory, publicBaseUrl: 'http://media.test.invalid/media' }) });
+    const run = await runWorkflow(h, VOICEOVER_WORKFLOW, { text: 'hi' }, { taskQueue: queue });
+    expect(run.error).toBeInstanceOf(WorkflowFailedError);
+    expect(lastStep(run)).toMatchObject({ step_id: 'synthesize', status: 'failed', message: 'The step failed unexpectedly.' });
+  });
+
   it('rejects invalid input with a non-retryable InvalidInputError', async () => {
     for (const input of [{ text: '' }, { text: 'hi', video_url: 'file:///etc/passwd' }, { text: 'hi', provider: 'acme' }, { text: 'x'.repeat(5001) }]) {
       const failure = failureOf(await runWorkflow(h, VOICEOVER_WORKFLOW, input));
@@ -261,7 +287,7 @@ describe('TranscriptSummaryWorkflow (offline)', () => {
 });
 
 describe('RubyWorkflow (offline)', () => {
-  it('produces all outputs in our storage with the spec step table', async () => {
+  it('produces all outputs in our storage with its step table', async () => {
     const run = await runWorkflow<RubyOutput>(h, RUBY_WORKFLOW, { text_overlay: 'wait for it', hair_color: 'pink', ethnicity: 'latino', clothing: 'athletic' }, { ...observed, timeoutMs: 150_000 });
     expect(run.error).toBeUndefined();
     const out = run.result!;

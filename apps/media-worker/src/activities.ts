@@ -131,13 +131,25 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
     }
   }
 
+  /**
+   * Failures as the workflow (and through it the generation's `error`) sees them: words for the person who sent
+   * the input. FFmpeg's stderr, temp paths and font paths go to this worker's log only.
+   */
   function classify(err: unknown, ctx: Context): unknown {
     if (ctx.cancellationSignal.aborted) return err;
-    if (err instanceof UndecodableMediaError) return nonRetryable(err.message, ERROR_TYPES.invalidInput);
-    if (err instanceof MissingFontError) return nonRetryable(err.message);
+    if (err instanceof UndecodableMediaError) {
+      if (err.detail) ctx.log.warn('ffprobe could not read the input', { detail: err.detail });
+      return nonRetryable(err.message, ERROR_TYPES.invalidInput);
+    }
+    if (err instanceof MissingFontError) {
+      ctx.log.error('caption font missing', { path: err.path });
+      return nonRetryable(err.message);
+    }
     if (err instanceof FfmpegError) {
-      if (err.stderrTail.some((l) => UNDECODABLE.test(l))) return nonRetryable(`the input cannot be decoded: ${err.message}`, ERROR_TYPES.invalidInput, [err.stderrTail]);
-      return ApplicationFailure.create({ message: err.message, type: ERROR_TYPES.media, details: [err.stderrTail] });
+      ctx.log.warn('ffmpeg failed', { exitCode: err.exitCode, error: err.message, stderr: err.stderrTail });
+      if (err.stderrTail.some((l) => UNDECODABLE.test(l))) return nonRetryable('the input cannot be decoded as audio or video', ERROR_TYPES.invalidInput);
+      if (err.exitCode === null) return ApplicationFailure.create({ message: 'the media engine could not start', type: ERROR_TYPES.media });
+      return ApplicationFailure.create({ message: `the media engine failed (exit code ${err.exitCode})`, type: ERROR_TYPES.media });
     }
     return err;
   }

@@ -12,7 +12,7 @@ import { makeKey, S3Storage } from '@gptmarket/providers';
 import { startS3, type S3Server } from '@gptmarket/testkit';
 import { createMediaActivities, type MediaActivityDeps } from '../src/activities.js';
 import { FfmpegError, runFfmpeg } from '../src/ffmpeg/run.js';
-import { audioStream, ffmpegPids, ffprobe, makeClip, makeTone, tempDir, videoStream } from './helpers.js';
+import { audioStream, ffmpegPids, ffprobe, makeClip, makeTone, noisyFrames, tempDir, videoStream } from './helpers.js';
 
 let s3: S3Server;
 let storage: S3Storage;
@@ -83,7 +83,7 @@ afterAll(async () => {
   await s3?.stop();
 });
 
-function setup(over: Partial<MediaActivityDeps> = {}) {
+function setup(over: Partial<MediaActivityDeps> = {}, logger = new DefaultLogger('ERROR')) {
   const tempRoot = tempDir('mw-act-tmp-');
   const deps: MediaActivityDeps = {
     storage,
@@ -93,8 +93,8 @@ function setup(over: Partial<MediaActivityDeps> = {}) {
     heartbeatMs: 200,
     ...over,
   };
-  // Quiet logger: the failures below are expected, and asserted.
-  const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
+  // Quiet logger by default: the failures below are expected, and asserted.
+  const env = new MockActivityEnvironment(undefined, { logger });
   const beats: unknown[] = [];
   env.on('heartbeat', (d: unknown) => beats.push(d));
   const activities = createMediaActivities(deps);
@@ -181,10 +181,39 @@ describe('bad inputs fail clearly and without retries', () => {
   });
 
   it('a missing font is a clear non-retryable error, not a fallback', async () => {
-    const { call, env } = setup({ fontDir: tempDir('mw-nofont-') });
+    const fontDir = tempDir('mw-nofont-');
+    const logs: string[] = [];
+    const { call, env } = setup({ fontDir }, new DefaultLogger('WARN', (e) => logs.push(`${e.message} ${JSON.stringify(e.meta ?? {})}`)));
     const f = await failureOf(call.render({ input_url: clipUrl, caption: { text: 'hi', font: 'ARIAL_BLACK' }, output: { folder: 'x' } }));
     expect(f.nonRetryable).toBe(true);
     expect(f.message).toMatch(/ARIAL_BLACK is not installed/);
+    expect(f.message).not.toContain(fontDir); // where the worker looked is for its log
+    expect(logs.join('\n')).toContain(fontDir);
+  });
+
+  it('failures carry no temp paths and no ffprobe/FFmpeg output; the worker log keeps them', async () => {
+    const logs: string[] = [];
+    const { call, tempRoot } = setup({}, new DefaultLogger('WARN', (e) => logs.push(`${e.message} ${JSON.stringify(e.meta ?? {})}`)));
+    // ffprobe refuses the first bytes of a clip; FFmpeg refuses a clip whose index is intact but whose frames are noise.
+    const truncated = readFileSync(files.clip!).subarray(0, 4000);
+    const noisy = noisyFrames(makeClip(join(dir, 'noisy.mp4'), { audio: false }));
+    const cases = [
+      ['truncated', truncated, /not a media file FFmpeg can decode/], // refused by ffprobe
+      ['noisy', noisy, /cannot be decoded as audio or video/], // probed fine, refused by FFmpeg
+    ] as const;
+    for (const [name, bytes, expected] of cases) {
+      const url = (await storage.put(makeKey('inputs', 'mp4'), bytes, { contentType: 'video/mp4' })).url;
+      const f = await failureOf(call.render({ input_url: url, output: { folder: 'x' } }));
+      expect(f, name).toMatchObject({ nonRetryable: true, type: 'InvalidInputError' });
+      expect(f.message, name).toMatch(expected);
+      const shown = `${f.message} ${JSON.stringify(f.details ?? null)}`;
+      expect(shown, name).not.toContain(tempRoot);
+      expect(shown, name).not.toMatch(/gptmarket-|moov atom|NAL unit|Invalid data found|\/tmp\//);
+    }
+    const logged = logs.join('\n');
+    expect(logged).toMatch(/moov atom not found/); // ffprobe's words, for the operator
+    expect(logged).toMatch(/Invalid data found|NAL unit/); // FFmpeg's
+    expect(readdirSync(tempRoot)).toEqual([]);
   });
 
   it('an invalid plan is non-retryable', async () => {

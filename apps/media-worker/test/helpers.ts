@@ -21,6 +21,23 @@ export function makeClip(
   return path;
 }
 
+/**
+ * The clip's bytes with every frame replaced by noise and its index (moov) intact: ffprobe reads it fine, FFmpeg
+ * fails to decode it mid-render.
+ */
+export function noisyFrames(path: string): Buffer {
+  const bytes = Buffer.from(readFileSync(path));
+  for (let at = 0; at + 8 <= bytes.length; ) {
+    const size = bytes.readUInt32BE(at);
+    if (bytes.toString('latin1', at + 4, at + 8) === 'mdat') {
+      for (let i = at + 8; i < at + size; i++) bytes[i] = (i * 7919) & 0xff;
+      break;
+    }
+    at += size;
+  }
+  return bytes;
+}
+
 export function makeTone(path: string, seconds: number, freq: number): string {
   execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${freq}:sample_rate=44100:duration=${seconds}`, '-c:a', 'aac', path]);
   return path;

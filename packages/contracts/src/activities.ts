@@ -119,7 +119,7 @@ export interface ScrapePinterestRequest {
   search_query: string;
   pages: number;
 }
-/** A scraped pin (spec §10.3). */
+/** A scraped pin (packages/providers/src/gptmarket). */
 export interface ScrapedPin {
   id: string;
   title?: string | null;

@@ -78,7 +78,7 @@ export const SECRET_KEY_MAX = 512;
 /**
  * Fields every workflow input carries (Python `WorkflowInput`). Unknown keys are stripped, as pydantic ignored them.
  * `rewrite_*` are accepted for compatibility and ignored: the rewrite step existed to evade platforms'
- * duplicate and AI-content detection, which this project does not do (design.md §4).
+ * duplicate and AI-content detection, which this project does not do (REWRITE_IGNORED_WARNING says so).
  */
 export const BaseWorkflowInput = z.object({
   secret_key: z.string().max(SECRET_KEY_MAX).nullable().default(null),
@@ -86,7 +86,7 @@ export const BaseWorkflowInput = z.object({
   rewrite_device: RewriteDevice.nullable().default(null),
 });
 
-/** Auth failure messages, word for word (design.md §2). */
+/** Auth failure messages, word for word as the Python system's workers said them. */
 export const AUTH_ERRORS = {
   missing: 'Authentication required: secret_key missing from input',
   invalid: 'Authentication failed: invalid secret_key',

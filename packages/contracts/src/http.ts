@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { StepProgress, WorkflowStatus } from './common.js';
 
-/** Error codes of the gateway's error envelope (api.md). */
+/** Error codes of the gateway's error envelope (docs/api.md). */
 export const ERROR_CODES = [
   'validation_failed',
   'unknown_type',

@@ -50,7 +50,7 @@ describe('wire compatibility with the Python system', () => {
     expect(StepProgress.parse(COMPLETE_STEP)).toEqual({ step_id: 'complete', step_name: 'Complete', status: 'completed', progress_pct: 100, message: 'Done!' });
   });
 
-  it('fills every Ruby default as the spec lists them and ignores unknown keys', () => {
+  it('fills every Ruby default as the Python system had them and ignores unknown keys', () => {
     expect(RubyInput.parse({ topic: 'AI news' })).toEqual({
       secret_key: null,
       rewrite_enabled: false,

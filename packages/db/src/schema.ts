@@ -1,6 +1,6 @@
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 
-/** One row per generation request: the job record the gateway serves (api.md "The generation object"). */
+/** One row per generation request: the job record the gateway serves (docs/api.md "The generation object"). */
 export const generations = pgTable(
   'generations',
   {

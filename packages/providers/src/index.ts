@@ -1,4 +1,5 @@
 export * from './env.js';
+export * from './paths.js';
 export * from './storage/index.js';
 export * from './security/workflow-token.js';
 export * from './local/prompts.js';

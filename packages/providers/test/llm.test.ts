@@ -21,7 +21,7 @@ async function setup() {
   return { oa, ge, env, openai, gemini };
 }
 
-describe('LLM: Gemini primary, OpenAI fallback (spec §8.2)', () => {
+describe('LLM: Gemini primary, OpenAI fallback', () => {
   it('Gemini answers JSON; the request carries system, temperature, tokens and the JSON mime type', async () => {
     const { ge, oa, env, openai, gemini } = await setup();
     ge.replies.push({ content: '{"queries":["a","b"]}' });

@@ -3,7 +3,7 @@ import { buildPrediction, checkModelRequest, ModelInputError, ProviderError } fr
 
 const img = 'https://cdn.example.com/a.png';
 
-describe('model registry payloads (spec §7.1)', () => {
+describe('model registry payloads', () => {
   it('nano-banana: defaults, 9:21 → 9:16, match_input_image with reference images', () => {
     expect(buildPrediction('nano-banana', { prompt: 'a cat' }, 'image')).toEqual({
       model: 'google/nano-banana-pro',

@@ -31,7 +31,7 @@ describe('prompt templates', () => {
     }
   });
 
-  it('the Ruby person template uses every input and asks for the §8.1 blocks', async () => {
+  it('the Ruby person template uses every input and asks for the Python system\'s prompt blocks', async () => {
     const r = await renderTemplate('ugc-person', person);
     for (const v of ['female', 'early_20s', 'shocked', 'coquette', 'bedroom', 'copper red', 'south asian', 'oversized hoodie', '(none)']) expect(r.user).toContain(v);
     for (const block of ['"subject"', '"apparel"', '"phone"', '"environment"', '"image_rendering"', 'iPhone_15_Pro_Max', '"ratio": "3:4"']) expect(r.user).toContain(block);

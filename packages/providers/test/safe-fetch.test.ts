@@ -634,6 +634,22 @@ describe('resolution is checked on the address actually used', () => {
     const err = await expectOutbound(safeRequest('http://flaky.test/', { policy: {}, lookupImpl }), 'network');
     expect(err.retryable).toBe(true);
   });
+
+  it('a name that resolves privately and a name that does not exist are refused alike: internal names stay unknown', async () => {
+    const privately: LookupImpl = async () => [{ address: '10.1.2.3', family: 4 }];
+    const nowhere: LookupImpl = async () => {
+      throw Object.assign(new Error('getaddrinfo ENOTFOUND db.internal'), { code: 'ENOTFOUND' });
+    };
+    const empty: LookupImpl = async () => [];
+    const refused = await expectOutbound(safeRequest('http://db.internal/', { policy: {}, lookupImpl: privately }), 'blocked_address');
+    const missing = await expectOutbound(safeRequest('http://db.internal/', { policy: {}, lookupImpl: nowhere }), 'unresolvable');
+    const blank = await expectOutbound(safeRequest('http://db.internal/', { policy: {}, lookupImpl: empty }), 'unresolvable');
+    expect(missing.message).toBe(refused.message);
+    expect(blank.message).toBe(refused.message);
+    expect([refused.retryable, missing.retryable, blank.retryable]).toEqual([false, false, false]);
+    expect(refused.message).not.toContain('10.1.2.3');
+    expect(refused.address).toBe('10.1.2.3'); // for the operator's logs
+  });
 });
 
 // ---------------------------------------------------------------------------------------------

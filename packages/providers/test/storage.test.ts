@@ -239,7 +239,7 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     expect(createStorage(env({ LOCAL_STORAGE_DIR: tmpdir() }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
   });
 
-  it('R2 without a public base hands out presigned URLs, not the unreadable API endpoint (spec §11 fixed)', async () => {
+  it('R2 without a public base hands out presigned URLs, not the unreadable API endpoint (a Python system defect, fixed)', async () => {
     const r2 = createStorage(
       env({ R2_BUCKET: s3.bucket, R2_ACCESS_KEY_ID: s3.accessKeyId, R2_SECRET_ACCESS_KEY: s3.secretAccessKey, R2_ENDPOINT_URL: s3.endpoint }),
       { localPublicBaseUrl: 'http://unused' },

@@ -151,7 +151,7 @@ function base64Utf8(text: string): string {
 const timeoutError = (what: string, ms: number) =>
   new GptMarketError({ status: 0, code: 'timeout', message: `${what} did not finish within ${ms} ms` });
 
-/** The typed client of the GPTMarket gateway (api.md). Browser-safe: it uses only `fetch` and web streams. */
+/** The typed client of the GPTMarket gateway (docs/api.md). Browser-safe: it uses only `fetch` and web streams. */
 export class GptMarketClient {
   readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;

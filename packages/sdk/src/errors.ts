@@ -10,7 +10,7 @@ import type { ErrorCode } from '@gptmarket/contracts';
 export const CLIENT_ERROR_CODES = ['network_error', 'timeout', 'invalid_response', 'stream_unsupported'] as const;
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[number];
 
-/** Every code a {@link GptMarketError} can carry: the API's error codes (api.md) and the SDK's own. */
+/** Every code a {@link GptMarketError} can carry: the API's error codes (docs/api.md) and the SDK's own. */
 export type GptMarketErrorCode = ErrorCode | ClientErrorCode;
 
 export interface GptMarketErrorInit {

@@ -4,7 +4,7 @@ import type { GenerationTypeInfo, GenerationTypeName, JsonSchema } from './types
 
 /**
  * A form-field registry derived from the contracts, for building generation forms (the TypeScript successor of the
- * Python system's generated `registry.ts`, spec §13). Fields come from walking the JSON Schema of a type's input
+ * Python system's generated `registry.ts`). Fields come from walking the JSON Schema of a type's input
  * (`z.toJSONSchema` with `io: 'input'`), so defaults, bounds and enums are the contract's own. `secret_key` is
  * never a field.
  */
@@ -59,7 +59,7 @@ export interface FormDefinition {
   fields: FieldDefinition[];
 }
 
-/** Fields no form ever shows: the workflow credential, and the rewrite options the platform refuses (design.md §4). */
+/** Fields no form ever shows: the workflow credential, and the rewrite options the platform refuses (REWRITE_IGNORED_WARNING in packages/contracts). */
 export const EXCLUDED_FORM_FIELDS: readonly string[] = ['secret_key', 'rewrite_enabled', 'rewrite_device'];
 
 /** Suggested values per type and field (`Literal | str` in the Python system): select options that allow custom values. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { safeEqual } from '@gptmarket/providers';
 import { ApiError } from '../errors.js';
@@ -19,18 +20,30 @@ export interface AuthOptions {
   keys: ApiKeyService;
   basic: { user: string; password: string } | null;
   production: boolean;
-  /** Failed attempts per IP per window before answering 429. */
-  failuresMax: number;
+  /**
+   * Failed attempts per client address and presented credential per window before that pair gets 429s instead
+   * of 401s; null turns the lockout off (RATE_LIMIT_ENABLED=false).
+   */
+  failuresMax: number | null;
   windowMs: number;
   isPublic: (req: FastifyRequest) => boolean;
 }
 
-/** Bearer API keys, optional basic auth, and the production rule (api.md "Authentication"). */
+/** Failure counters kept at once; past this the oldest go first (a flood of distinct guesses cannot grow memory). */
+const MAX_TRACKED_FAILURES = 10_000;
+
+/**
+ * Bearer API keys, optional basic auth, and the production rule (docs/api.md "Authentication").
+ *
+ * Credentials are checked first, so valid ones always pass. Failures are counted per client address and presented
+ * credential: behind a proxy that gives every client one address, someone sending bad keys locks out only those
+ * bad keys from that address, never a valid key, a correct password, or an open API's anonymous callers.
+ */
 export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   const failures = new Map<string, { count: number; resetAt: number }>();
   const sweep = setInterval(() => {
     const now = Date.now();
-    for (const [ip, f] of failures) if (f.resetAt <= now) failures.delete(ip);
+    for (const [pair, f] of failures) if (f.resetAt <= now) failures.delete(pair);
   }, opts.windowMs);
   sweep.unref();
   app.addHook('onClose', async () => clearInterval(sweep));
@@ -38,19 +51,25 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   app.decorateRequest('auth', null);
   app.addHook('onRequest', async (req, reply) => {
     if (opts.isPublic(req)) return;
-    const now = Date.now();
-    const failed = failures.get(req.ip);
-    if (failed && failed.resetAt > now && failed.count >= opts.failuresMax) {
-      const retryAfter = Math.ceil((failed.resetAt - now) / 1000);
-      reply.header('retry-after', String(retryAfter));
-      throw new ApiError(429, 'rate_limited', `too many failed authentication attempts; retry in ${retryAfter} s`);
-    }
     const header = req.headers.authorization ?? '';
     const fail = (message: string): never => {
-      const entry = failed && failed.resetAt > now ? failed : { count: 0, resetAt: now + opts.windowMs };
-      entry.count++;
-      failures.set(req.ip, entry);
       reply.header('www-authenticate', opts.basic ? 'Bearer, Basic realm="gptmarket"' : 'Bearer');
+      if (opts.failuresMax === null || !header) throw new ApiError(401, 'unauthorized', message);
+      const now = Date.now();
+      const pair = `${req.ip} ${createHash('sha256').update(header).digest('base64url')}`;
+      let entry = failures.get(pair);
+      if (!entry || entry.resetAt <= now) {
+        failures.delete(pair);
+        if (failures.size >= MAX_TRACKED_FAILURES) failures.delete(failures.keys().next().value!);
+        entry = { count: 0, resetAt: now + opts.windowMs };
+        failures.set(pair, entry);
+      }
+      entry.count++;
+      if (entry.count > opts.failuresMax) {
+        const retryAfter = Math.ceil((entry.resetAt - now) / 1000);
+        reply.header('retry-after', String(retryAfter));
+        throw new ApiError(429, 'rate_limited', `too many failed attempts with these credentials; retry in ${retryAfter} s`);
+      }
       throw new ApiError(401, 'unauthorized', message);
     };
     const bearer = /^Bearer\s+(\S{1,200})$/i.exec(header);

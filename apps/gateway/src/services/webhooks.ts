@@ -17,7 +17,7 @@ import { ApiError } from '../errors.js';
 import type { GenerationService } from './generations.js';
 import type { TemporalGateway } from './temporal.js';
 
-/** `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` (api.md, "Webhooks"). */
+/** `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` (docs/api.md, "Webhooks"). */
 export function signWebhook(secret: string, id: string, timestamp: number, body: string): string {
   return `v1,${createHmac('sha256', secret).update(`${id}.${timestamp}.${body}`, 'utf8').digest('base64')}`;
 }
@@ -37,16 +37,14 @@ export async function assertDeliverableUrl(raw: string, policy: OutboundPolicy):
   const port = Number(url.port || (url.protocol === 'https:' ? 443 : 80));
   if (isHostAllowed(policy, host, port)) return;
   const literal = parseHostLiteral(host);
-  let addresses: string[];
-  if (literal) addresses = [literal];
-  else {
-    try {
-      addresses = (await lookup(host, { all: true })).map((a) => a.address);
-    } catch {
-      throw bad('its host does not resolve');
-    }
+  if (literal) {
+    if (!isAddressPermitted(policy, literal)) throw bad('is not a public address');
+    return;
   }
-  if (addresses.length === 0 || addresses.some((a) => !isAddressPermitted(policy, a))) throw bad('resolves to a private or reserved address');
+  // A name that resolves privately and a name that does not resolve get the same answer: the API must not
+  // tell callers which internal names exist.
+  const addresses = await lookup(host, { all: true }).then((answers) => answers.map((a) => a.address), () => []);
+  if (addresses.length === 0 || addresses.some((a) => !isAddressPermitted(policy, a))) throw bad('its host does not resolve to a public address');
 }
 
 export interface WebhookDeps {

@@ -64,7 +64,7 @@ export interface PaidProviders {
   maxOutputBytes: number;
   /** Deadline of one output download. */
   downloadTimeoutMs?: number;
-  /** The Ruby prompt LLM (OpenAI direct, spec §8.1); null → the offline local prompt functions. */
+  /** The Ruby prompt LLM (OpenAI direct, as the Python system called it); null → the offline local prompt functions. */
   promptLlm?: LlmClient | null;
   /** Operator's template directory (PROMPT_PATH), read at activity time. */
   promptPath?: string | undefined;

@@ -78,7 +78,7 @@ export async function readSmall(body: AsyncIterable<unknown>, size: number, max:
 export interface ContentProviders {
   /** Outbound policy for remote media (private addresses refused unless allowed). */
   downloadPolicy?: OutboundPolicy | undefined;
-  /** Gemini primary, OpenAI fallback (spec §8.2): Pinterest queries and transcript summaries. */
+  /** Gemini primary, OpenAI fallback (packages/providers/src/llm): Pinterest queries and transcript summaries. */
   llm?: LlmClient | null | undefined;
   /** Operator's template directory (PROMPT_PATH). */
   promptPath?: string | undefined;

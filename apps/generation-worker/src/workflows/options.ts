@@ -1,4 +1,4 @@
-/** Activity option sets shared by the workflows (spec §3.3 policies, plus non-retryable error types). */
+/** Activity option sets shared by the workflows (the Python system's retry policies, plus non-retryable error types). */
 import { ActivityCancellationType, type ActivityOptions } from '@temporalio/workflow';
 import { ERROR_TYPES } from '@gptmarket/contracts';
 

@@ -72,6 +72,15 @@ export const WAITING_FOR_MEDIA_WORKER = 'Waiting for a media worker...';
 const notPickedUp = (err: unknown) => err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
 const humanSeconds = (s: number) => (s >= 120 && s % 60 === 0 ? `${s / 60} minutes` : `${s} seconds`);
 
+/** Failure types whose messages are written for the caller; anything else may carry internals (paths, stacks). */
+const USER_FACING_TYPES: ReadonlySet<string> = new Set(Object.values(ERROR_TYPES));
+
+/** What a failed step tells whoever watches it (`get_current_step`, the generation's `current_step`). */
+function stepFailureMessage(failure: unknown): string {
+  if (failure instanceof ApplicationFailure && failure.type && USER_FACING_TYPES.has(failure.type)) return failure.message;
+  return 'The step failed unexpectedly.';
+}
+
 export class GenerationRun {
   status: WorkflowStatus = 'pending';
   current: StepProgress | null = null;
@@ -138,7 +147,7 @@ export class GenerationRun {
       this.current = {
         ...this.current,
         status: cancelled ? 'cancelled' : 'failed',
-        message: cancelled ? 'Cancelled' : failure instanceof Error ? failure.message : String(failure),
+        message: cancelled ? 'Cancelled' : stepFailureMessage(failure),
       };
       throw failure;
     }

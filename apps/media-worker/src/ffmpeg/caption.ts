@@ -32,7 +32,7 @@ export function wrapCaption(text: string, maxChars: number): string[] {
   return lines.length > 0 ? lines : [''];
 }
 
-/** Pixel font size: explicit, or the video height over the scale factor, clamped to 24–200 (spec §6.3). */
+/** Pixel font size: explicit, or the video height over the scale factor, clamped to 24–200 (as the Python system sized captions). */
 export function captionFontSize(caption: Caption, videoHeight: number): number {
   if (caption.font_size !== null) return caption.font_size;
   return Math.max(24, Math.min(200, Math.floor(videoHeight / caption.font_scale_factor)));

@@ -28,8 +28,12 @@ export const FONT_FILES: Record<CaptionFont, string> = {
 export const FALLBACK_FONT_FILES = ['dejavu/DejaVuSans-Bold.ttf', 'dejavu/DejaVuSans.ttf', 'freefont/FreeSerif.ttf', 'ancient-scripts/Symbola_hint.ttf'];
 
 export class MissingFontError extends Error {
-  constructor(font: string, path: string) {
-    super(`caption font ${font} is not installed (expected ${path}); install the font package or choose another font`);
+  /** The message names the font; where it was looked for is for the worker's log (`path`). */
+  constructor(
+    font: string,
+    readonly path: string,
+  ) {
+    super(`caption font ${font} is not installed on the media worker; choose another font`);
     this.name = 'MissingFontError';
   }
 }

@@ -52,7 +52,7 @@ const num = (n: number): string => {
   return String(+n.toFixed(6));
 };
 
-/** atempo accepts 0.5–100 per instance: chain instances so any speed keeps the audio (spec §16: it was dropped). */
+/** atempo accepts 0.5–100 per instance: chain instances so any speed keeps the audio (the Python system dropped it). */
 export function atempoChain(speed: number): string[] {
   const parts: number[] = [];
   let s = speed;

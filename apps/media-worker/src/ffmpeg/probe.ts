@@ -13,8 +13,15 @@ export interface MediaInfo {
 }
 
 export class UndecodableMediaError extends Error {
-  constructor(detail: string) {
-    super(`the input is not a media file FFmpeg can decode (${detail})`);
+  /**
+   * `reason` is shown to whoever sent the input; `detail` (ffprobe's own words, which name our temp files) is
+   * for the worker's log only.
+   */
+  constructor(
+    reason: string | null,
+    readonly detail: string | null = null,
+  ) {
+    super(`the input is not a media file FFmpeg can decode${reason ? ` (${reason})` : ''}`);
     this.name = 'UndecodableMediaError';
   }
 }
@@ -37,7 +44,7 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').slice(-3).join(' ');
-    throw new UndecodableMediaError(stderr.replace(path, 'input') || 'ffprobe failed');
+    throw new UndecodableMediaError(null, stderr || 'ffprobe failed');
   }
   const data = JSON.parse(stdout) as {
     format?: { duration?: string; size?: string; format_name?: string; tags?: Record<string, string> };

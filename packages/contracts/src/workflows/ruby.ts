@@ -95,7 +95,7 @@ export const RUBY_STEPS = {
   upload: { id: 'upload', name: 'Upload', pct: 90 },
 } as const satisfies Record<string, StepDefinition>;
 
-/** Ruby's slow-motion speed factor and caption style (spec §4.1). */
+/** Ruby's slow-motion speed factor and caption style (the Python system's values). */
 export const RUBY_SLOWMO_SPEED = 0.7;
 export const RUBY_CAPTION_STYLE = {
   position: 'center',

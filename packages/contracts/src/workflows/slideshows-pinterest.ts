@@ -4,11 +4,11 @@ import { BaseWorkflowInput, boundedText, type StepDefinition } from '../common.j
 export const SLIDESHOWS_PINTEREST_WORKFLOW = 'SlideshowsPinterestWorkflow';
 
 export const PINTEREST_PROMPT_MAX = 1000;
-/** Spec §4.2 constants: 5 queries, 2 pages each, at most 25 images. */
+/** The Python system's constants: 5 queries, 2 pages each, at most 25 images. */
 export const PINTEREST_MAX_QUERIES = 5;
 export const PINTEREST_PAGES_PER_QUERY = 2;
 export const PINTEREST_MAX_IMAGES = 25;
-/** The model the Python system asked for query generation (an OpenAI fallback applies, spec §8.2). */
+/** The model the Python system asked for query generation (an OpenAI fallback applies, packages/providers/src/llm). */
 export const PINTEREST_QUERY_MODEL = 'gemini-2.0-flash-lite';
 export const PINTEREST_IMAGE_FOLDER = 'pinterest/images';
 
@@ -17,7 +17,7 @@ export const SlideshowsPinterestInput = BaseWorkflowInput.extend({
 });
 export type SlideshowsPinterestInput = z.infer<typeof SlideshowsPinterestInput>;
 
-/** A pin as the scraper returns it (spec §10.3). */
+/** A pin as the scraper returns it (packages/providers/src/gptmarket). */
 export const PinterestPin = z.object({
   id: z.string(),
   title: z.string().nullable().optional(),

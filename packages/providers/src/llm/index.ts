@@ -1,5 +1,5 @@
 /**
- * The LLM layer (spec §8.2 without its defects): Gemini is the primary model, OpenAI the fallback on
+ * The LLM layer (the Python system's, without its defects): Gemini is the primary model, OpenAI the fallback on
  * transient errors only (rate limit, 5xx, timeout, connection); a 400 is not "transient" and is not
  * retried elsewhere. OpenAI alone when there is no Gemini key; the deterministic local LLM when there is
  * no key at all. Clients are created once (createLlm at process start).
@@ -142,7 +142,7 @@ export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemin
         return result(r.content, r.model, first.name, req.json, false);
       } catch (err) {
         const e = err instanceof ProviderError ? err : new ProviderError(first.name, 'unavailable', sanitizeReason(err), { retryable: false });
-        // Only transient failures move to the fallback (spec §8.2); a bad request would fail there too.
+        // Only transient failures move to the fallback; a bad request would fail there too.
         if (!second || !e.retryable || signal?.aborted) throw e;
         try {
           const r = await second.chat(call(fallback.model), signal);
@@ -161,7 +161,7 @@ export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemin
   };
 }
 
-/** OpenAI direct (spec §8.1: the Ruby prompt calls), model OPENAI_PROMPT_MODEL; null when no OpenAI key. */
+/** OpenAI direct (the Ruby prompt calls), model OPENAI_PROMPT_MODEL; null when no OpenAI key. */
 export function createOpenAiLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient } = {}): LlmClient | null {
   const openai = opts.openai ?? (env.OPENAI_API_KEY ? createOpenAi(env) : undefined);
   if (!openai) return null;

@@ -10,7 +10,9 @@
  *   under another.
  * - Redirects are followed by hand and every hop is checked again.
  * - Errors are `OutboundRequestError`s whose messages name the host only (never path, query
- *   string or response body).
+ *   string or response body). A name that resolves to a private address and a name that does not
+ *   exist get the same message and the same (non-retryable) error, so a refusal cannot be used to
+ *   learn which internal names exist; the code and the refused address are for logs only.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as dnsPromises, type LookupAddress, type LookupOptions } from 'node:dns';
@@ -31,6 +33,7 @@ import {
 
 export type OutboundErrorCode =
   | 'blocked_address'
+  | 'unresolvable'
   | 'bad_url'
   | 'too_many_redirects'
   | 'timeout'
@@ -141,6 +144,12 @@ function blocked(host: string, address: string): OutboundRequestError {
   });
 }
 
+/** What a user hears about a host name that resolves privately or not at all: the same words for both. */
+const nameRefused = (label: string) => `refusing to connect to ${label}: its address is not public, or it does not resolve`;
+
+/** DNS answers that mean "no such name" (as opposed to a resolver that is down or slow). */
+const NO_SUCH_NAME = new Set(['ENOTFOUND', 'ENODATA', 'EAI_NONAME', 'EAI_NODATA']);
+
 /**
  * The `lookup` hook handed to `http.request`: resolve once, vet every answer, return only what
  * was vetted. `allowed` is true when `allowHosts` opens this host, which skips the vetting.
@@ -159,13 +168,13 @@ export function createGuardedLookup(
           (a) => isIP(a.address) !== 0 && (family === 0 || isIP(a.address) === family),
         );
         if (usable.length === 0) {
-          callback(new OutboundRequestError('network', `could not resolve ${label}`, { host: label }), []);
+          callback(new OutboundRequestError('unresolvable', nameRefused(label), { host: label }), []);
           return;
         }
         if (!allowed) {
           const bad = answers.find((a) => !isAddressPermitted(policy, a.address));
           if (bad) {
-            callback(blocked(label, bad.address), []);
+            callback(new OutboundRequestError('blocked_address', nameRefused(label), { host: label, address: bad.address }), []);
             return;
           }
         }
@@ -176,6 +185,10 @@ export function createGuardedLookup(
       },
       (err: unknown) => {
         const code = (err as { code?: unknown } | null)?.code;
+        if (typeof code === 'string' && NO_SUCH_NAME.has(code)) {
+          callback(new OutboundRequestError('unresolvable', nameRefused(label), { host: label, cause: err }), []);
+          return;
+        }
         callback(
           new OutboundRequestError('network', `could not resolve ${label}${typeof code === 'string' ? ` (${code})` : ''}`, {
             host: label,

@@ -23,7 +23,7 @@ export const replicateEnvShape = {
 export const openAiEnvShape = {
   OPENAI_API_KEY: secretString(),
   OPENAI_BASE_URL: urlString(),
-  /** Model of the Ruby prompt calls (spec §8.1). */
+  /** Model of the Ruby prompt calls. */
   OPENAI_PROMPT_MODEL: stringWithDefault('gpt-4o-mini'),
   OPENAI_TRANSCRIPTION_MODEL: stringWithDefault('whisper-1'),
 };

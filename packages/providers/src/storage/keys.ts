@@ -43,7 +43,7 @@ export const contentTypeForKey = (key: string): string =>
 const FOLDER = /^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/;
 const KEY = /^[a-z0-9_-]+(?:\/[A-Za-z0-9_-]+)*\/[A-Za-z0-9_-]+\.[a-z0-9]{1,5}$/;
 
-/** `{folder}/{YYYY}/{MM}/{DD}/{id}.{ext}` with the UTC date and a random 12-hex id (spec §11). */
+/** `{folder}/{YYYY}/{MM}/{DD}/{id}.{ext}` with the UTC date and a random 12-hex id (the Python system's layout). */
 export function makeKey(folder: string, ext: string, now = new Date(), id = randomBytes(6).toString('hex')): string {
   if (!FOLDER.test(folder) || folder.length > 128) throw new StorageError(`bad storage folder "${folder}"`, 'bad_key');
   if (!/^[a-z0-9]{1,5}$/.test(ext)) throw new StorageError(`bad file extension "${ext}"`, 'bad_key');
