@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // testkit is imported by path: it is a workspace sibling that providers does not list as a dependency.
@@ -20,7 +21,7 @@ async function readAll(body: Readable): Promise<Buffer> {
 
 function env(over: Partial<StorageEnv>): StorageEnv {
   return {
-    LOCAL_STORAGE_DIR: '.data/media',
+    LOCAL_STORAGE_DIR: undefined,
     PUBLIC_MEDIA_BASE_URL: undefined,
     S3_BUCKET: undefined,
     S3_REGION: 'us-east-1',
@@ -224,6 +225,12 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     const key = makeKey('ruby/videos', 'mp4');
     expect(await aws.url(key)).toBe(`https://media-bucket.s3.eu-west-3.amazonaws.com/${key}`);
     expect(aws.keyFromUrl(await aws.url(key))).toBe(key);
+    // Path-style AWS URLs (S3_FORCE_PATH_STYLE without an endpoint) are ours too; another bucket's are not.
+    const pathStyle = new S3Storage({ kind: 's3', bucket: 'media-bucket', region: 'eu-west-3', accessKeyId: 'a', secretAccessKey: 'b', forcePathStyle: true, presignSeconds: 60 });
+    const signed = await pathStyle.url(key);
+    expect(new URL(signed).host).toBe('s3.eu-west-3.amazonaws.com');
+    expect(pathStyle.keyFromUrl(signed)).toBe(key);
+    expect(pathStyle.keyFromUrl(`https://s3.eu-west-3.amazonaws.com/other-bucket/${key}`)).toBeNull();
   });
 
   it('says how long its URLs live: the presign lifetime when private, null when public', () => {
@@ -283,6 +290,10 @@ describe('warnIfOutputUrlsExpire', () => {
     const r2Storage = createStorage(env({ R2_BUCKET: 'b', R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'c', R2_ENDPOINT_URL: 'http://127.0.0.1:9', STORAGE_PRESIGN_SECONDS: 7200 }), { localPublicBaseUrl: 'x' });
     warnIfOutputUrlsExpire(r2Storage, { NODE_ENV: 'production' }, r2.log);
     expect(r2.lines.map((l) => l.msg)).toEqual([expect.stringMatching(/EXPIRE within 2 hour\(s\).*Set R2_PUBLIC_BASE_URL for permanent URLs/)]);
+    // The Python system's ENVIRONMENT=production counts like NODE_ENV=production.
+    const python = collect();
+    warnIfOutputUrlsExpire(createStorage(env(s3Env), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'development', ENVIRONMENT: 'production' }, python.log);
+    expect(python.lines).toHaveLength(1);
   });
 
   it('stays quiet outside production and when URLs are permanent', () => {
@@ -296,6 +307,25 @@ describe('warnIfOutputUrlsExpire', () => {
 });
 
 describe('LocalStorage', () => {
+  it('keeps media in the data directory by default, relative paths from the checkout root, whatever the working directory', () => {
+    const root = resolve(fileURLToPath(new URL('../../..', import.meta.url)));
+    const cwd = process.cwd();
+    const saved = process.env.GPTMARKET_DATA_DIR;
+    try {
+      process.chdir(tmpdir());
+      delete process.env.GPTMARKET_DATA_DIR;
+      const dirOf = (over: Partial<StorageEnv>) => (createStorage(env(over), { localPublicBaseUrl: 'x' }) as LocalStorage).root;
+      expect(dirOf({})).toBe(join(root, '.data', 'media'));
+      expect(dirOf({ LOCAL_STORAGE_DIR: 'somewhere/media' })).toBe(join(root, 'somewhere', 'media'));
+      process.env.GPTMARKET_DATA_DIR = '/srv/gptmarket';
+      expect(dirOf({})).toBe('/srv/gptmarket/media');
+    } finally {
+      process.chdir(cwd);
+      if (saved === undefined) delete process.env.GPTMARKET_DATA_DIR;
+      else process.env.GPTMARKET_DATA_DIR = saved;
+    }
+  });
+
   it('writes atomically, serves under the public base and refuses to presign uploads', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'local-storage-'));
     try {

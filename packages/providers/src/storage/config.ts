@@ -1,13 +1,18 @@
 import { z } from 'zod';
-import { integer, optionalString, secretString, stringWithDefault, urlString, booleanFlag, type Logger } from '../env.js';
+import { join } from 'node:path';
+import { integer, isProduction, optionalString, secretString, stringWithDefault, urlString, booleanFlag, type Logger } from '../env.js';
+import { dataDir, localPath } from '../paths.js';
 import { LocalStorage } from './local.js';
 import { S3Storage } from './s3.js';
 import type { Storage } from './types.js';
 
 /** Storage variables, shared by every process that reads or writes media. */
 export const storageEnvShape = {
-  /** Directory for the local driver (used when neither R2 nor S3 is configured). */
-  LOCAL_STORAGE_DIR: stringWithDefault('.data/media'),
+  /**
+   * Directory for the local driver (used when neither R2 nor S3 is configured); default `media` in the data
+   * directory (GPTMARKET_DATA_DIR), relative paths from the checkout's root, like every local path (paths.ts).
+   */
+  LOCAL_STORAGE_DIR: optionalString(),
   /** Public base URL of local media; the gateway serves the directory under /media. */
   PUBLIC_MEDIA_BASE_URL: urlString(),
   S3_BUCKET: optionalString(),
@@ -70,7 +75,7 @@ export function createStorage(env: StorageEnv, defaults: { localPublicBaseUrl: s
       presignSeconds: env.STORAGE_PRESIGN_SECONDS,
     });
   }
-  return new LocalStorage({ dir: env.LOCAL_STORAGE_DIR, publicBaseUrl: env.PUBLIC_MEDIA_BASE_URL ?? defaults.localPublicBaseUrl });
+  return new LocalStorage({ dir: env.LOCAL_STORAGE_DIR ? localPath(env.LOCAL_STORAGE_DIR) : join(dataDir(), 'media'), publicBaseUrl: env.PUBLIC_MEDIA_BASE_URL ?? defaults.localPublicBaseUrl });
 }
 
 /**
@@ -78,9 +83,9 @@ export function createStorage(env: StorageEnv, defaults: { localPublicBaseUrl: s
  * hands out presigned URLs. The gateway re-signs its records on every read; direct Temporal clients keep the URLs
  * the workflow returned.
  */
-export function warnIfOutputUrlsExpire(storage: Storage, env: { NODE_ENV: string }, log: Logger): void {
+export function warnIfOutputUrlsExpire(storage: Storage, env: { NODE_ENV?: string | undefined; ENVIRONMENT?: string | undefined }, log: Logger): void {
   const seconds = storage.urlExpirySeconds;
-  if (env.NODE_ENV !== 'production' || seconds === null) return;
+  if (!isProduction(env) || seconds === null) return;
   const lifetime = seconds % 86_400 === 0 ? `${seconds / 86_400} day(s)` : seconds % 3600 === 0 ? `${seconds / 3600} hour(s)` : `${seconds} s`;
   const fix = storage.kind === 'r2' ? 'R2_PUBLIC_BASE_URL' : 'S3_PUBLIC_URL_BASE or S3_PUBLIC_READ=true';
   log.warn(

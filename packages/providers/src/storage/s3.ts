@@ -182,6 +182,9 @@ export class S3Storage implements Storage {
       }
     } else if (parsed.host === `${this.opts.bucket}.s3.${this.opts.region}.amazonaws.com`) {
       candidates.push(parsed.pathname.slice(1));
+    } else if (parsed.host === `s3.${this.opts.region}.amazonaws.com` && parsed.pathname.startsWith(`/${this.opts.bucket}/`)) {
+      // Path-style AWS URLs (S3_FORCE_PATH_STYLE=true without an endpoint).
+      candidates.push(parsed.pathname.slice(this.opts.bucket.length + 2));
     }
     for (const c of candidates) {
       try {
