@@ -226,6 +226,30 @@ describe('rate limits', () => {
     }
   });
 
+  it('bounds guessing many different passwords from one address; a password proven from it keeps passing, and so do valid keys', async () => {
+    const h = await harness('rate_guessing', { BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 'correct horse', RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    try {
+      const { key } = await h.keys.create('exists');
+      const basic = (p: string) => `Basic ${Buffer.from(`admin:${p}`).toString('base64')}`;
+      const from = (remoteAddress: string, authorization: string) => h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress, headers: { authorization } });
+      // A colleague behind the same address signed in before the attack started.
+      expect((await from('198.51.100.25', basic('correct horse'))).statusCode).toBe(200);
+      // Distinct guesses: each is new, so only the address budget (10 x 2 failures per window) stops them.
+      const codes: number[] = [];
+      for (let i = 0; i < 24; i++) codes.push((await from('198.51.100.25', basic(`guess-${i}`))).statusCode);
+      expect(codes.slice(0, 20)).toEqual(Array(20).fill(401));
+      expect(codes.slice(20)).toEqual([429, 429, 429, 429]);
+      const refused = await from('198.51.100.25', basic('guess-final'));
+      expect(refused.json().error.message).toMatch(/from this address/);
+      // The proven password and any valid key still pass from that address; other addresses are not affected.
+      expect((await from('198.51.100.25', basic('correct horse'))).statusCode).toBe(200);
+      expect((await from('198.51.100.25', `Bearer ${key}`)).statusCode).toBe(200);
+      expect((await from('198.51.100.26', basic('guess-0'))).statusCode).toBe(401);
+    } finally {
+      await h.close();
+    }
+  });
+
   it("never locks out an open API's anonymous callers", async () => {
     const h = await harness('rate_failures_open', { RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
     try {
