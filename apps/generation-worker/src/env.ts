@@ -31,7 +31,7 @@ export const generationWorkerEnv = z.object({
   /** Provider keys and base URLs; a provider without a key is replaced by the offline local provider. */
   ...providersEnvShape,
   /**
-   * Capabilities that may run on the offline local provider when NODE_ENV=production (true, or names such as
+   * Capabilities that may run on the offline local provider in production (NODE_ENV or ENVIRONMENT; true, or names such as
    * `pinterest,speech`); without it a production worker with a capability lacking its key refuses to start.
    */
   ALLOW_OFFLINE_PROVIDERS: offlineAllowance(),
