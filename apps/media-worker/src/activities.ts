@@ -115,7 +115,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
       if (err instanceof OutboundRequestError) {
         // Refused addresses, bad URLs, oversize and 4xx are the caller's to fix; network trouble and 5xx may pass.
         if (err.retryable) throw ApplicationFailure.create({ message: `could not download the input: ${err.message}`, type: ERROR_TYPES.media });
-        throw nonRetryable(`could not download the input: ${err.message}`, ERROR_TYPES.invalidInput, [{ code: err.code }]);
+        throw nonRetryable(`could not download the input: ${err.message}`, ERROR_TYPES.invalidInput, [{ code: err.publicCode }]);
       }
       throw err;
     }

@@ -267,6 +267,7 @@ describe('SSRF: private and special addresses are refused, non-retryably, before
       const asInput = await failureOf(call.render({ input_url: url, output: { folder: 'x' } }));
       expect(asInput.nonRetryable, url).toBe(true);
       expect(asInput.message, url).toMatch(/address is not public/);
+      expect(asInput.details, url).toEqual([{ code: 'refused_host' }]); // never which internal names resolve
       const asTrack = await failureOf(call.render({ input_url: clipUrl, audio: { url }, output: { folder: 'x' } }));
       expect(asTrack.nonRetryable, url).toBe(true);
       const asProbe = await failureOf(call.probe({ url }));

@@ -649,6 +649,8 @@ describe('resolution is checked on the address actually used', () => {
     expect([refused.retryable, missing.retryable, blank.retryable]).toEqual([false, false, false]);
     expect(refused.message).not.toContain('10.1.2.3');
     expect(refused.address).toBe('10.1.2.3'); // for the operator's logs
+    // The code shown outside the process (failure details in workflow histories) is the same too.
+    expect([refused.publicCode, missing.publicCode, blank.publicCode]).toEqual(['refused_host', 'refused_host', 'refused_host']);
   });
 });
 

@@ -44,7 +44,7 @@ export function toActivityFailure(err: unknown, what: string): unknown {
       message: `${what}: ${err.message}`,
       type: ERROR_TYPES.storage,
       nonRetryable: !err.retryable,
-      details: [{ code: err.code, status: err.status ?? null }],
+      details: [{ code: err.publicCode, status: err.status ?? null }],
     });
   }
   return err;

@@ -69,6 +69,15 @@ export class OutboundRequestError extends Error {
       code === 'timeout' ||
       (code === 'http_error' && details.status !== undefined && (details.status >= 500 || details.status === 429));
   }
+
+  /**
+   * The code to show outside this process (failure details end up in workflow histories that callers read): a
+   * name that resolves to a private address and a name that does not resolve are both `refused_host`, so an
+   * answer never reveals which internal names exist. Logs keep `code`.
+   */
+  get publicCode(): string {
+    return this.code === 'blocked_address' || this.code === 'unresolvable' ? 'refused_host' : this.code;
+  }
 }
 
 /** Resolve a host name to every address (like `dns.lookup(host, { all: true })`). */
