@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnService, startTemporal, type ServiceProcess } from '@gptmarket/testkit';
 
 /**
- * The README's key flow as a new user runs it: `pnpm -C apps/gateway keys create --name ...` (from wherever
- * the shell happens to be), then the README's stack (`./scripts/dev.sh`, which runs scripts/dev.ts), which must
+ * The README's key flow as a new user runs it: `./scripts/keys.sh create --name ...` (from wherever the shell
+ * happens to be, with nothing but the machine's own PATH: pnpm and Node 22 come from the setup), then the README's stack (`./scripts/dev.sh`, which runs scripts/dev.ts), which must
  * then refuse anonymous calls and accept the key.
  */
 const repo = resolve(import.meta.dirname, '../../..');
@@ -16,6 +16,10 @@ let temporal: Awaited<ReturnType<typeof startTemporal>>;
 let data: string;
 let elsewhere: string;
 const relativeData = `.data/test-keys-${randomBytes(4).toString('hex')}`;
+/** Where the setup keeps its tools (a test run may have moved it). */
+const toolsDir: Record<string, string> = Object.fromEntries(
+  (['GPTMARKET_TOOLS_DIR', 'XDG_CACHE_HOME'] as const).filter((k) => process.env[k]).map((k) => [k, process.env[k]!]),
+);
 
 beforeAll(async () => {
   temporal = await startTemporal();
@@ -27,13 +31,13 @@ afterAll(async () => {
   for (const dir of [data, elsewhere, join(repo, relativeData)]) if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** The README's command, as typed: `pnpm -C <repo>/apps/gateway keys ...`, run from another directory. */
+/** The README's command, as typed: `<repo>/scripts/keys.sh ...`, run from another directory with a plain PATH. */
 function keys(args: string[], env: Record<string, string>): Promise<{ code: number; out: string }> {
   return new Promise((done) => {
     execFile(
-      'pnpm',
-      ['-C', join(repo, 'apps/gateway'), 'keys', ...args],
-      { cwd: elsewhere, env: { PATH: process.env.PATH!, HOME: process.env.HOME!, ...env }, timeout: 120_000 },
+      join(repo, 'scripts/keys.sh'),
+      args,
+      { cwd: elsewhere, env: { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: process.env.HOME!, ...toolsDir, ...env }, timeout: 120_000 },
       (err, stdout, stderr) => done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr }),
     );
   });
