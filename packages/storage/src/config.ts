@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { integer, optionalString, secretString, stringWithDefault, urlString, booleanFlag, type Logger } from '../env.js';
+import { integer, optionalString, secretString, stringWithDefault, urlString, booleanFlag, type Logger } from '@gptmarket/runtime';
 import { LocalStorage } from './local.js';
 import { S3Storage } from './s3.js';
 import type { Storage } from './types.js';
