@@ -9,7 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase } from '../packages/db/src/index.js';
-import { LocalStorage, createLogger } from '../packages/providers/src/index.js';
+import { createLogger } from '../packages/runtime/src/index.js';
+import { LocalStorage } from '../packages/storage/src/index.js';
 import { buildApp, gatewayEnv, TemporalGateway } from '../apps/gateway/src/index.js';
 
 const ROUNDS = Number(process.env.ROUNDS ?? 3000);

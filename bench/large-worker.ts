@@ -10,7 +10,7 @@ const [url, tempRoot] = process.argv.slice(2) as [string, string];
 const req = createRequire(join(process.cwd(), 'package.json'));
 const { MockActivityEnvironment } = (await import(req.resolve('@temporalio/testing'))) as typeof import('@temporalio/testing');
 const { DefaultLogger } = (await import(req.resolve('@temporalio/worker'))) as typeof import('@temporalio/worker');
-const { LocalStorage } = await import('../packages/providers/src/index.js');
+const { LocalStorage } = await import('../packages/storage/src/index.js');
 const { createMediaActivities } = await import('../apps/media-worker/src/activities.js');
 
 const storage = new LocalStorage({ dir: mkdtempSync(join(tempRoot, 'out-')), publicBaseUrl: 'http://bench.invalid/media' });

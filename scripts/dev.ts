@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
-import { dataDir } from '../packages/providers/src/paths.js';
+import { dataDir } from '../packages/runtime/src/paths.js';
 
 const root = resolve(import.meta.dirname, '..');
 // The same data directory the gateway and its `keys` command use (GPTMARKET_DATA_DIR, default .data here).

@@ -3,7 +3,9 @@ import { z } from 'zod';
 import { gatewayEnv } from '../../apps/gateway/src/env.js';
 import { generationWorkerEnv } from '../../apps/generation-worker/src/env.js';
 import { mediaWorkerEnv } from '../../apps/media-worker/src/env.js';
-import { DEFAULT_CONCURRENCY, providersEnvShape, storageEnvShape, temporalEnvShape } from '@gptmarket/providers';
+import { temporalEnvShape } from '@gptmarket/runtime';
+import { storageEnvShape } from '@gptmarket/storage';
+import { DEFAULT_CONCURRENCY, providersEnvShape } from '@gptmarket/providers';
 import { read, walk } from './repo.js';
 
 /**

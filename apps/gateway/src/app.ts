@@ -23,7 +23,8 @@ import {
   isTerminalStatus,
 } from '@gptmarket/contracts';
 import type { DatabaseHandle, GenerationRow } from '@gptmarket/db';
-import { isProduction, isPublicAddress, LocalStorage, type Logger, type Storage } from '@gptmarket/providers';
+import { isProduction, isPublicAddress, type Logger } from '@gptmarket/runtime';
+import { LocalStorage, type Storage } from '@gptmarket/storage';
 import { ApiError } from './errors.js';
 import type { GatewayEnv } from './env.js';
 import { hostList } from './env.js';

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { join } from 'node:path';
-import { deploymentEnvShape, booleanFlag, dataDir, integer, loadEnv, localPath, optionalString, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { deploymentEnvShape, booleanFlag, dataDir, integer, loadEnv, localPath, optionalString, secretString, stringWithDefault, temporalEnvShape } from '@gptmarket/runtime';
+import { storageEnvShape } from '@gptmarket/storage';
 import { GENERATION_QUEUE, MEDIA_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the gateway reads. */
@@ -18,7 +19,7 @@ export const gatewayEnv = z.object({
   DATABASE_URL: optionalString(),
   /** The embedded database's directory; default `pglite` in the data directory (see pgliteDir). */
   PGLITE_DIR: optionalString(),
-  /** The data directory, shared with the dev script (packages/providers/src/paths.ts). */
+  /** The data directory, shared with the dev script (packages/runtime/src/paths.ts). */
   GPTMARKET_DATA_DIR: stringWithDefault('.data'),
   ...temporalEnvShape,
   /** The generation workers' task queue: generations and webhook deliveries start there. */

@@ -6,7 +6,8 @@ import { createServer, get as httpGet, request as httpRequest } from 'node:http'
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase, type DatabaseHandle } from '@gptmarket/db';
-import { LocalStorage, createLogger } from '@gptmarket/providers';
+import { createLogger } from '@gptmarket/runtime';
+import { LocalStorage } from '@gptmarket/storage';
 import { startPostgres, startTemporal, type PostgresCluster } from '@gptmarket/testkit';
 import { buildApp, gatewayEnv, runCli, TemporalGateway, type App } from '../src/index.js';
 

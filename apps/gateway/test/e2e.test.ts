@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { AUTH_ERRORS, RUBY_SLOWMO_SPEED, RUBY_STEPS, type Generation } from '@gptmarket/contracts';
-import { workflowToken } from '@gptmarket/providers';
+import { workflowToken } from '@gptmarket/runtime';
 import { compileRender, probeMedia } from '@gptmarket/media-worker';
 import { RenderPlan } from '@gptmarket/contracts';
 import { WorkflowFailedError } from '@temporalio/client';

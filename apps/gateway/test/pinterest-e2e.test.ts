@@ -7,8 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Generation } from '@gptmarket/contracts';
-import { encodePng, renderPortrait } from '@gptmarket/providers';
-import { scraperAnswer, startFakeGptMarket, type FakeGptMarket } from '../../../packages/providers/test/fakes/gptmarket.js';
+import { pinImage, scraperAnswer, startFakeGptMarket, type FakeGptMarket } from '../../../packages/providers/test/fakes/gptmarket.js';
 import { api, startStack, type Stack } from './helpers.js';
 
 const GM_KEY = 'gm-e2e-key-0123456789';
@@ -58,7 +57,7 @@ describe('SlideshowsPinterestWorkflow through the gateway', () => {
     for (let q = 1; q <= 5; q++) {
       const pins = ['a', 'b', 'c'].map((n) => {
         const path = `/img/q${q}/${n}.png`;
-        served.set(path, encodePng(renderPortrait({ width: 90, height: 160, seed: path })));
+        served.set(path, pinImage(path));
         return pinFor(path);
       });
       if (q === 1) pins.push(pinFor('/img/q1/landscape.png', { aspect_ratio: '2:3', image_width: 160, image_height: 90 }));

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { deploymentEnvShape, booleanFlag, integer, loadEnv, offlineAllowance, optionalString, providersEnvShape, secretString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { deploymentEnvShape, booleanFlag, integer, loadEnv, optionalString, secretString, stringWithDefault, temporalEnvShape } from '@gptmarket/runtime';
+import { storageEnvShape } from '@gptmarket/storage';
+import { offlineAllowance, providersEnvShape } from '@gptmarket/providers';
 import { DEFAULT_WORKER_SETTINGS, GENERATION_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the generation worker reads. */

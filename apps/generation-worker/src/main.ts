@@ -1,4 +1,4 @@
-import { createLogger } from '@gptmarket/providers';
+import { createLogger } from '@gptmarket/runtime';
 import { startHealthServer } from './health.js';
 import { loadGenerationWorkerEnv } from './env.js';
 import { createGenerationWorker, startRefusal } from './worker.js';

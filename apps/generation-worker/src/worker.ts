@@ -2,25 +2,10 @@ import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import {
-  createGptMarket,
-  createLlm,
-  createLogger,
-  createOpenAi,
-  createOpenAiLlm,
-  createReplicate,
-  createSpeech,
-  createStorage,
-  createTranscriber,
-  isProduction,
-  offlineRefusal,
-  providerPlan,
-  renderTemplate,
-  replicateKey,
-  temporalAddress,
-  workerIdentity,
-  warnIfOutputUrlsExpire,
-} from '@gptmarket/providers';
+import { workerIdentity } from '@gptmarket/contracts';
+import { createLogger, isProduction, temporalAddress } from '@gptmarket/runtime';
+import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
+import { createGptMarket, createLlm, createOpenAi, createOpenAiLlm, createReplicate, createSpeech, createTranscriber, offlineRefusal, providerPlan, renderTemplate, replicateKey } from '@gptmarket/providers';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
 

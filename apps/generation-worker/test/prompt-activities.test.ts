@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { ApplicationFailure } from '@temporalio/common';
-import { createOpenAiLlm, LocalStorage } from '@gptmarket/providers';
+import { LocalStorage } from '@gptmarket/storage';
+import { createOpenAiLlm } from '@gptmarket/providers';
 import { createGenerationActivities, type PaidProviders } from '../src/activities/index.js';
 import { startFakeOpenAi, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';
 

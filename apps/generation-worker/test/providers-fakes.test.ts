@@ -21,18 +21,9 @@ import {
   type TranscriptSummaryOutput,
   type VoiceoverOutput,
 } from '@gptmarket/contracts';
-import {
-  createGptMarket,
-  createLlm,
-  createLocalLlm,
-  createProviderLimiter,
-  createAssemblyAi,
-  createSpeech,
-  createTranscriber,
-  encodePng,
-  makeKey,
-  renderPortrait,
-} from '@gptmarket/providers';
+import { makeKey } from '@gptmarket/storage';
+import { createLocalLlm, encodePng, renderPortrait } from '@gptmarket/offline';
+import { createGptMarket, createLlm, createProviderLimiter, createAssemblyAi, createSpeech, createTranscriber } from '@gptmarket/providers';
 import { startFakeAssemblyAi, type FakeAssemblyAi } from '../../../packages/providers/test/fakes/assemblyai.js';
 import { scraperAnswer, startFakeGptMarket, type FakeGptMarket } from '../../../packages/providers/test/fakes/gptmarket.js';
 import { startFakeGemini, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';

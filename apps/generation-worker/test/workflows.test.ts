@@ -34,7 +34,7 @@ import {
   type TranscriptSummaryOutput,
   type VoiceoverOutput,
 } from '@gptmarket/contracts';
-import { LocalStorage } from '@gptmarket/providers';
+import { LocalStorage } from '@gptmarket/storage';
 import { noisyFrames } from '../../media-worker/test/helpers.js';
 import { OBSERVED_QUEUE, bestCorrelation, decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type RunResult } from './harness.js';
 

@@ -19,7 +19,8 @@ import {
   type RenderResult,
   type StoredMedia,
 } from '@gptmarket/contracts';
-import { downloadToFile, makeKey, OutboundRequestError, type OutboundPolicy, type Storage } from '@gptmarket/providers';
+import { downloadToFile, OutboundRequestError, type OutboundPolicy } from '@gptmarket/runtime';
+import { makeKey, type Storage } from '@gptmarket/storage';
 import { fontForLine, fontPath, MissingFontError } from './ffmpeg/fonts.js';
 import { compileRender, PROVENANCE } from './ffmpeg/plan.js';
 import { assertInputFormat, probeMedia, UndecodableMediaError, type MediaInfo } from './ffmpeg/probe.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { deploymentEnvShape, integer, loadEnv, optionalString, storageEnvShape, stringWithDefault, temporalEnvShape } from '@gptmarket/providers';
+import { deploymentEnvShape, integer, loadEnv, optionalString, stringWithDefault, temporalEnvShape } from '@gptmarket/runtime';
+import { storageEnvShape } from '@gptmarket/storage';
 import { MEDIA_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the media worker reads. */

@@ -1,4 +1,4 @@
-import { serveHealth, type HealthServer } from '@gptmarket/providers';
+import { serveHealth, type HealthServer } from '@gptmarket/runtime';
 import type { Worker } from '@temporalio/worker';
 
 export type { HealthServer };

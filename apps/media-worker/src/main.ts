@@ -1,4 +1,4 @@
-import { createLogger } from '@gptmarket/providers';
+import { createLogger } from '@gptmarket/runtime';
 import { startHealthServer } from './health.js';
 import { loadMediaWorkerEnv } from './env.js';
 import { createMediaWorker } from './worker.js';

@@ -1,5 +1,6 @@
 import { NativeConnection, Worker } from '@temporalio/worker';
-import { createLogger, createStorage, temporalAddress } from '@gptmarket/providers';
+import { createLogger, temporalAddress } from '@gptmarket/runtime';
+import { createStorage } from '@gptmarket/storage';
 import { createMediaActivities } from './activities.js';
 import type { MediaWorkerEnv } from './env.js';
 

@@ -8,7 +8,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MediaProbe, RenderPlanInput, RenderResult, StoredMedia } from '@gptmarket/contracts';
-import { makeKey, S3Storage } from '@gptmarket/providers';
+import { makeKey, S3Storage } from '@gptmarket/storage';
 import { startS3, type S3Server } from '@gptmarket/testkit';
 import { createMediaActivities, type MediaActivityDeps } from '../src/activities.js';
 import { FfmpegError, runFfmpeg } from '../src/ffmpeg/run.js';

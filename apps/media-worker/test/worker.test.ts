@@ -6,7 +6,7 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RENDER_PROGRESS_SIGNAL } from '@gptmarket/contracts';
-import { makeKey, S3Storage } from '@gptmarket/providers';
+import { makeKey, S3Storage } from '@gptmarket/storage';
 import { startS3, startTemporal, type S3Server } from '@gptmarket/testkit';
 import { loadMediaWorkerEnv } from '../src/env.js';
 import { createMediaWorker } from '../src/worker.js';

@@ -11,3 +11,4 @@ export * from './workflows/voiceover.js';
 export * from './workflows/transcript-summary.js';
 export { formatIssues, type ContractIssue } from './issues.js';
 export * from './webhooks.js';
+export * from './workers.js';

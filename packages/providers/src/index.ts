@@ -1,12 +1,3 @@
-export * from './env.js';
-export * from './paths.js';
-export * from './storage/index.js';
-export * from './security/workflow-token.js';
-export * from './local/prompts.js';
-export * from './local/media-provider.js';
-export { decodePng } from './local/png-decode.js';
-export * from './net/index.js';
-export { encodeWav, synthesizeTone, encodePng, renderPortrait, renderClip } from './local/media/index.js';
 export * from './errors.js';
 export * from './limits.js';
 export * from './provider-config/index.js';
@@ -22,4 +13,3 @@ export * from './speech/index.js';
 export * from './gptmarket/index.js';
 export * from './assemblyai/index.js';
 export * from './transcription/index.js';
-export * from './health-server.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { CAPABILITY_NAMES, offlineAllowance, offlineRefusal, parseProvidersEnv, planFromIdentity, providerPlan, workerIdentity } from '../src/index.js';
+import { CAPABILITY_NAMES, planFromIdentity, workerIdentity } from '@gptmarket/contracts';
+import { offlineAllowance, offlineRefusal, parseProvidersEnv, providerPlan } from '../src/index.js';
 
 const plan = (env: Record<string, string>) => providerPlan(parseProvidersEnv(env));
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { safeEqual } from '@gptmarket/providers';
+import { safeEqual } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
 import type { ApiKeyService } from '../services/api-keys.js';
 

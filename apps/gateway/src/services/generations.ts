@@ -16,7 +16,9 @@ import {
   type GenerationError,
 } from '@gptmarket/contracts';
 import { generations, idempotencyKeys, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
-import { ModelInputError, checkModelRequest, workflowToken, type Logger, type Storage } from '@gptmarket/providers';
+import { workflowToken, type Logger } from '@gptmarket/runtime';
+import type { Storage } from '@gptmarket/storage';
+import { ModelInputError, checkModelRequest } from '@gptmarket/providers';
 import { ApiError } from '../errors.js';
 import { newGenerationId, newWorkflowId } from './ids.js';
 import { storageKeysIn, withFreshUrls } from './media-urls.js';

@@ -1,4 +1,4 @@
-import type { Storage } from '@gptmarket/providers';
+import type { Storage } from '@gptmarket/storage';
 
 /**
  * Records keep storage keys, not URLs: a private bucket's presigned URLs expire, so the URLs of a generation are

@@ -1,6 +1,6 @@
 import { WorkflowStatus, isTerminalStatus } from '@gptmarket/contracts';
 import type { GenerationRow } from '@gptmarket/db';
-import type { Logger } from '@gptmarket/providers';
+import type { Logger } from '@gptmarket/runtime';
 import type { GenerationService } from './generations.js';
 
 export type GenerationListener = (row: GenerationRow) => void;

@@ -4,15 +4,7 @@ import { eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
 import { WEBHOOK_DELIVERY_WORKFLOW, type WebhookActivities, type WebhookDeliveryInput } from '@gptmarket/contracts';
 import { generations, webhookDeliveries, type Database } from '@gptmarket/db';
-import {
-  OutboundRequestError,
-  isAddressPermitted,
-  isHostAllowed,
-  parseHostLiteral,
-  safeRequest,
-  type Logger,
-  type OutboundPolicy,
-} from '@gptmarket/providers';
+import { OutboundRequestError, isAddressPermitted, isHostAllowed, parseHostLiteral, safeRequest, type Logger, type OutboundPolicy } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
 import type { GenerationService } from './generations.js';
 import type { TemporalGateway } from './temporal.js';

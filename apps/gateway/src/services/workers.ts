@@ -1,4 +1,4 @@
-import { CAPABILITY_NAMES, planFromIdentity, type ProviderCapability } from '@gptmarket/providers';
+import { CAPABILITY_NAMES, planFromIdentity, type ProviderCapability } from '@gptmarket/contracts';
 import type { TemporalGateway } from './temporal.js';
 
 /** What /ready says about the workers: how many poll each task queue, and which providers serve each capability. */

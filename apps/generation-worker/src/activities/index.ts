@@ -16,29 +16,10 @@ import {
   type VideoRequest,
   type WorkerSettings,
 } from '@gptmarket/contracts';
-import {
-  buildPrediction,
-  checkModelRequest,
-  checkWorkflowSecret,
-  downloadToFile,
-  extensionForContentType,
-  ModelInputError,
-  OutboundRequestError,
-  ProviderError,
-  runPrediction,
-  type OutboundPolicy,
-  type ReplicateClient,
-  localPersonPrompt,
-  localReactionPrompt,
-  renderTemplate,
-  TemplateError,
-  type LlmClient,
-  localImage,
-  localVideo,
-  makeKey,
-  type SecretConfig,
-  type Storage,
-} from '@gptmarket/providers';
+import { checkWorkflowSecret, downloadToFile, OutboundRequestError, type OutboundPolicy, type SecretConfig } from '@gptmarket/runtime';
+import { extensionForContentType, makeKey, type Storage } from '@gptmarket/storage';
+import { localPersonPrompt, localReactionPrompt, localImage, localVideo } from '@gptmarket/offline';
+import { buildPrediction, checkModelRequest, ModelInputError, ProviderError, runPrediction, type ReplicateClient, renderTemplate, TemplateError, type LlmClient } from '@gptmarket/providers';
 import { createPinterestActivities } from './pinterest.js';
 import { createStorageActivities, type ContentProviders } from './storage.js';
 import { createTranscriptActivities } from './transcript.js';

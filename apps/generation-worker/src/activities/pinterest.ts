@@ -10,32 +10,13 @@ import {
   type GenerateJsonResult,
   type ScrapePinterestRequest,
   type ScrapePinterestResult,
-  type ScrapedPin,
 } from '@gptmarket/contracts';
-import { createLocalLlm, renderTemplate } from '@gptmarket/providers';
+import { createLocalLlm, localPins } from '@gptmarket/offline';
+import { renderTemplate } from '@gptmarket/providers';
 import { nonRetryable, toActivityFailure, type ContentActivityDeps } from './storage.js';
 
 const TEMPLATE_NAME = /^[a-z0-9-]{1,64}$/;
 const LLM_TIMEOUT_MS = 50_000;
-
-/** Offline search results: deterministic 9:16 pins whose `local://pin/<n>` images the upload activity draws. */
-export function localPins(query: string, pages: number): ScrapedPin[] {
-  let h = 2166136261;
-  for (const ch of query) h = Math.imul(h ^ ch.codePointAt(0)!, 16777619) >>> 0;
-  const count = Math.min(10, 4 * Math.max(1, pages));
-  return Array.from({ length: count }, (_, i) => {
-    const n = (h + i * 7919) % 100_000;
-    return {
-      id: `local-${n}`,
-      title: `${query} ${i + 1}`,
-      description: `Offline sample image ${i + 1} for "${query}"`,
-      image_url: `local://pin/${n}`,
-      aspect_ratio: '9:16',
-      image_width: 720 + 36 * (i % 5),
-      image_height: 1280 + 64 * (i % 5),
-    };
-  });
-}
 
 export function createPinterestActivities({ providers: p = {} }: ContentActivityDeps) {
   const localLlm = createLocalLlm();

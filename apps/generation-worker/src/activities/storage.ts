@@ -8,21 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApplicationFailure, Context } from '@temporalio/activity';
 import { ERROR_TYPES, type RehostRequest, type StoredMedia } from '@gptmarket/contracts';
-import {
-  OutboundRequestError,
-  ProviderError,
-  downloadToFile,
-  encodePng,
-  extensionForContentType,
-  makeKey,
-  renderPortrait,
-  type GptMarketClient,
-  type LlmClient,
-  type OutboundPolicy,
-  type SpeechClient,
-  type Storage,
-  type Transcriber,
-} from '@gptmarket/providers';
+import { OutboundRequestError, downloadToFile, type OutboundPolicy } from '@gptmarket/runtime';
+import { extensionForContentType, makeKey, type Storage } from '@gptmarket/storage';
+import { localPinImage, localPinNumber } from '@gptmarket/offline';
+import { ProviderError, type GptMarketClient, type LlmClient, type SpeechClient, type Transcriber } from '@gptmarket/providers';
 
 export const nonRetryable = (message: string, type: string, details?: unknown[]) =>
   ApplicationFailure.create({ message, type, nonRetryable: true, ...(details ? { details } : {}) });
@@ -99,9 +88,6 @@ const KINDS = {
   video: { maxBytes: 1024 * 1024 * 1024, types: ['video/mp4', 'video/webm', 'video/quicktime'], timeoutMs: 10 * 60_000 },
 } as const;
 
-/** The offline scraper's pins: `local://pin/<n>`. */
-const LOCAL_PIN = /^local:\/\/pin\/(\d{1,6})$/;
-
 export function createStorageActivities(deps: ContentActivityDeps) {
   const { storage } = deps;
   return {
@@ -122,11 +108,10 @@ export function createStorageActivities(deps: ContentActivityDeps) {
       }
 
       // The offline scraper's pins are drawn by the local image provider.
-      const local = LOCAL_PIN.exec(req.url);
-      if (local) {
+      const pin = localPinNumber(req.url);
+      if (pin !== null) {
         if (req.kind !== 'image') throw nonRetryable('rehostMedia: local:// URLs are images', ERROR_TYPES.invalidInput);
-        const n = Number(local[1]);
-        const png = encodePng(renderPortrait({ width: 360, height: 640, seed: `pinterest-pin-${n}` }));
+        const png = localPinImage(pin);
         return storage.put(makeKey(req.folder, 'png'), png, { contentType: 'image/png', contentLength: png.length });
       }
 

@@ -10,7 +10,9 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
 import { ERROR_TYPES, type SummarizeRequest, type SummarizeResult, type TranscribeRequest, type TranscribeResult } from '@gptmarket/contracts';
-import { createLocalLlm, createTranscriber, makeKey, renderTemplate } from '@gptmarket/providers';
+import { makeKey } from '@gptmarket/storage';
+import { createLocalLlm } from '@gptmarket/offline';
+import { createTranscriber, renderTemplate } from '@gptmarket/providers';
 import { keepAlive, nonRetryable, readSmall, toActivityFailure, type ContentActivityDeps } from './storage.js';
 
 const MAX_AUDIO_BYTES = 512 * 1024 * 1024;

@@ -1,7 +1,8 @@
 /** Text → speech: ElevenLabs or Cartesia through the provider API, or the offline voice (a WAV). */
 import { Context } from '@temporalio/activity';
 import { ERROR_TYPES, type SpeechRequest, type SpeechResult } from '@gptmarket/contracts';
-import { createSpeech, makeKey, type SpeechResult as ProviderSpeech } from '@gptmarket/providers';
+import { makeKey } from '@gptmarket/storage';
+import { createSpeech, type SpeechResult as ProviderSpeech } from '@gptmarket/providers';
 import { keepAlive, nonRetryable, toActivityFailure, type ContentActivityDeps } from './storage.js';
 
 /** Duration of a PCM WAV from its `fmt ` byte rate and `data` size; null for anything else. */

@@ -4,6 +4,7 @@
  * retried elsewhere. OpenAI alone when there is no Gemini key; the deterministic local LLM when there is
  * no key at all. Clients are created once (createLlm at process start).
  */
+import { createLocalLlm } from '@gptmarket/offline';
 import { createGemini, type GeminiClient } from '../gemini/index.js';
 import { ProviderError, sanitizeReason } from '../errors.js';
 import { createOpenAi, type OpenAiClient } from '../openai/index.js';
@@ -174,36 +175,6 @@ export function createOpenAiLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient 
         signal,
       );
       return result(r.content, r.model, 'openai', req.json, false);
-    },
-  };
-}
-
-/**
- * The offline LLM: deterministic answers in the shape the shipped templates ask for (queries, movements +
- * final_prompt, a Markdown summary), so every workflow runs end to end without a key.
- */
-export function createLocalLlm(): LlmClient {
-  return {
-    async complete(req) {
-      const text = `${req.system}\n${req.user}`;
-      let content: string;
-      if (req.json && /"queries"/.test(text)) {
-        const brief = (/Brief[^:]*:\s*(.+)/.exec(req.user)?.[1] ?? req.user).trim().slice(0, 80);
-        const count = Number(/Write (\d+)/.exec(req.user)?.[1] ?? 5);
-        const styles = ['aesthetic', 'inspiration ideas', 'minimal style', 'cozy mood', 'vintage look', 'color palette', 'outfit ideas'];
-        const words = brief.toLowerCase().replace(/[^\p{L}\p{N} ]/gu, ' ').split(/\s+/).filter(Boolean).slice(0, 3).join(' ') || 'pinterest';
-        content = JSON.stringify({ queries: Array.from({ length: Math.min(Math.max(count, 1), 10) }, (_, i) => `${words} ${styles[i % styles.length]}`) });
-      } else if (req.json && /"movements"/.test(text)) {
-        const emotion = (/Emotion:\s*(.+)/.exec(req.user)?.[1] ?? 'surprised').trim();
-        const movements = ['Eyes widen', 'Eyebrows lift', 'Head tilts slightly', 'Leans toward the camera', 'Holds still for a beat'];
-        content = JSON.stringify({ movements, final_prompt: `${movements.join('. ')}. A ${emotion} reaction in handheld selfie framing. No speech, mouth closed.` });
-      } else if (req.json) {
-        content = '{}';
-      } else {
-        const excerpt = (/<transcript>\s*([\s\S]*?)\s*<\/transcript>/.exec(req.user)?.[1] ?? req.user).slice(0, 400);
-        content = `# Summary\n\n## Overview\n\nOffline summary (no LLM configured).\n\n## Transcript excerpt\n\n${excerpt}\n`;
-      }
-      return { content, parsed: req.json ? (JSON.parse(content) as unknown) : null, model: 'local', provider: 'local', fallbackUsed: false };
     },
   };
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { booleanFlag, integer, optionalString, secretString, stringWithDefault, urlString } from '../env.js';
+import { CAPABILITY_NAMES, PROVIDER_CAPABILITIES, type ProviderCapability, type ProviderPlan } from '@gptmarket/contracts';
+import { booleanFlag, integer, optionalString, secretString, stringWithDefault, urlString } from '@gptmarket/runtime';
 import { llmModelProblem } from '../llm/index.js';
 
 const llmModel = (fallback: string) =>
@@ -82,30 +83,6 @@ export type TranscriptionEnv = z.infer<z.ZodObject<typeof transcriptionEnvShape>
 /** Parses provider env from a plain object (tests, scripts): unset keys fall back to defaults. */
 export const parseProvidersEnv = (source: Record<string, string | undefined>): ProvidersEnv => providersEnv.parse(source);
 
-/**
- * What the generation worker sells, each served by a real provider when its key is set and by the offline
- * `local` provider otherwise; each lists the variables that give it a real provider (any one of them).
- */
-export const PROVIDER_CAPABILITIES = {
-  /** Face images and animated videos (Replicate). */
-  image_video: ['REPLICATE_API_KEY'],
-  /** The Ruby prompt writer (OpenAI). */
-  prompts: ['OPENAI_API_KEY'],
-  /** Search queries and summaries (Gemini, OpenAI as the fallback). */
-  llm: ['GEMINI_API_KEY', 'OPENAI_API_KEY'],
-  /** Pinterest search (GPTMarket API). */
-  pinterest: ['GPTMARKET_API_KEY'],
-  /** Voice-overs (ElevenLabs, Cartesia). */
-  speech: ['ELEVENLABS_API_KEY', 'CARTESIA_API_KEY'],
-  /** Transcripts (AssemblyAI, else OpenAI). */
-  transcription: ['ASSEMBLYAI_API_KEY', 'OPENAI_API_KEY'],
-} as const;
-export type ProviderCapability = keyof typeof PROVIDER_CAPABILITIES;
-export const CAPABILITY_NAMES = Object.keys(PROVIDER_CAPABILITIES) as ProviderCapability[];
-
-/** Which provider serves each capability: real ones joined by `+` (`gemini+openai`), or `local` (offline). */
-export type ProviderPlan = Record<ProviderCapability, string>;
-
 type PlanEnv = Pick<
   ProvidersEnv,
   'REPLICATE_API_KEY' | 'REPLICATE_API_TOKEN' | 'OPENAI_API_KEY' | 'GEMINI_API_KEY' | 'GPTMARKET_API_KEY' | 'ELEVENLABS_API_KEY' | 'CARTESIA_API_KEY' | 'ASSEMBLYAI_API_KEY'
@@ -154,25 +131,4 @@ export function offlineRefusal(plan: ProviderPlan, allowed: readonly ProviderCap
     `no real provider for ${needs}; in production the offline local provider (placeholder media) serves nothing unless ` +
     `ALLOW_OFFLINE_PROVIDERS=${missing.join(',')} (or true) says so`
   );
-}
-
-/**
- * Workers report their providers in their Temporal worker identity, which every poll carries: the gateway reads
- * the live pollers of the task queue (DescribeTaskQueue) and so learns which providers serve each capability
- * without holding a single provider key. Names and provider labels only, never a key.
- */
-export function workerIdentity(base: string, plan: ProviderPlan): string {
-  return `${base} providers=${CAPABILITY_NAMES.map((c) => `${c}:${plan[c]}`).join(',')}`;
-}
-
-/** The plan a worker identity reports, or null when the identity carries none (another kind of worker). */
-export function planFromIdentity(identity: string): Partial<ProviderPlan> | null {
-  const m = / providers=(\S+)/.exec(identity);
-  if (!m) return null;
-  const plan: Partial<ProviderPlan> = {};
-  for (const pair of m[1]!.split(',')) {
-    const [capability, provider] = pair.split(':');
-    if (capability && provider && capability in PROVIDER_CAPABILITIES && /^[a-z0-9+_-]{1,64}$/.test(provider)) plan[capability as ProviderCapability] = provider;
-  }
-  return plan;
 }

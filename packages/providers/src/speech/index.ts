@@ -3,9 +3,9 @@
  * the text). The provider asked for is used when its key is set; otherwise the first configured one; with
  * no key the local voice answers, and the result's `provider` says which one really spoke.
  */
+import { localSpeech } from '@gptmarket/offline';
 import { createCartesia, type CartesiaSpeech } from '../cartesia/index.js';
 import { createElevenLabs, type ElevenLabsSpeech } from '../elevenlabs/index.js';
-import { encodeWav, synthesizeTone } from '../local/media/index.js';
 
 export { isMp3, isWav } from './containers.js';
 
@@ -32,14 +32,6 @@ export interface SpeechEnvInput {
   ELEVENLABS_BASE_URL?: string | undefined;
   CARTESIA_API_KEY?: string | undefined;
   CARTESIA_BASE_URL?: string | undefined;
-}
-
-/** The offline voice: 16-bit mono WAV, about 70 ms per character (1–120 s). */
-export function localSpeech(req: SpeechRequest): SpeechResult {
-  const seconds = Math.min(120, Math.max(1, (req.text.length * 0.07) / (req.speed ?? 1)));
-  const sampleRate = 22050;
-  const samples = synthesizeTone({ seconds, sampleRate, seed: req.text } as Parameters<typeof synthesizeTone>[0]);
-  return { data: encodeWav(samples, sampleRate, 1), contentType: 'audio/wav', provider: 'local' };
 }
 
 export function createSpeech(env: SpeechEnvInput, opts: { elevenlabs?: ElevenLabsSpeech; cartesia?: CartesiaSpeech } = {}): SpeechClient {

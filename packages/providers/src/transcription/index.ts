@@ -3,6 +3,7 @@
  * transcription when OPENAI_API_KEY is set, else a deterministic local transcript.
  */
 import { promises as fsp } from 'node:fs';
+import { localTranscript } from '@gptmarket/offline';
 import { createAssemblyAi, type AssemblyAiClient } from '../assemblyai/index.js';
 import { createOpenAi, type OpenAiClient } from '../openai/index.js';
 
@@ -29,8 +30,7 @@ export function createTranscriber(env: TranscriptionEnvInput, opts: { openai?: O
     async transcribe(filePath, signal) {
       if (assembly) return { text: await assembly.transcribe(filePath, signal, opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}), provider: 'assemblyai' };
       if (openai) return { text: await openai.transcribe(filePath, model, signal), provider: 'openai' };
-      const bytes = (await fsp.stat(filePath)).size;
-      return { text: `[Speaker A]: Offline transcript of a ${bytes}-byte recording (no transcription provider configured).`, provider: 'local' };
+      return localTranscript((await fsp.stat(filePath)).size);
     },
   };
 }

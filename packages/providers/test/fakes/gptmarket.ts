@@ -3,7 +3,11 @@
  * (the shape the Python client `app/core/tools/gptmarket/pinterest.py` reads):
  * `{success: true, data: {data: {pins: [...]}, metadata: {total_pins, search_query}}}`.
  */
+import { encodePng, renderPortrait } from '@gptmarket/offline';
 import { sendJson, startFake, type FakeServer } from './http.js';
+
+/** A pin's image as the scraper's image host would serve it: a 90×160 PNG portrait drawn from `seed`. */
+export const pinImage = (seed: string): Buffer => encodePng(renderPortrait({ width: 90, height: 160, seed }));
 
 export interface FakeGptMarket extends FakeServer {
   baseUrl: string;

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { encodePng, renderClip, renderPortrait } from '../../src/local/media/index.js';
+import { encodePng, renderClip, renderPortrait } from '@gptmarket/offline';
 import { sendBytes, sendJson, startFake, type FakeServer } from './http.js';
 
 export interface FakePrediction {

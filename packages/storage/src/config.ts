@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { join } from 'node:path';
-import { integer, isProduction, optionalString, secretString, stringWithDefault, urlString, booleanFlag, type Logger } from '../env.js';
-import { dataDir, localPath } from '../paths.js';
+import { dataDir, integer, isProduction, localPath, optionalString, secretString, stringWithDefault, urlString, booleanFlag, type Logger } from '@gptmarket/runtime';
 import { LocalStorage } from './local.js';
 import { S3Storage } from './s3.js';
 import type { Storage } from './types.js';

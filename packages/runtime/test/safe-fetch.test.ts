@@ -1,5 +1,5 @@
 /**
- * Outbound request safety (packages/providers/src/net).
+ * Outbound request safety (packages/runtime/src/net).
  *
  * All servers here are local (127.0.0.1, port 0). Because loopback is itself a blocked range,
  * successful fetches name the server in `policy.allowHosts` as `127.0.0.1:<port>`; a host:port

@@ -25,7 +25,7 @@ import {
   toAnnexB,
   type RgbaImage,
   type YuvFrame,
-} from '../src/local/media/index.js';
+} from '../src/media/index.js';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'local-media-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));

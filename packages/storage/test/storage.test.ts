@@ -7,10 +7,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-// testkit is imported by path: it is a workspace sibling that providers does not list as a dependency.
+// testkit is imported by path: it is a workspace sibling that storage does not list as a dependency.
 import { startS3, type S3Server } from '../../testkit/src/index.js';
-import { contentTypeForKey, createStorage, extensionForContentType, LocalStorage, makeKey, S3Storage, StorageError, warnIfOutputUrlsExpire } from '../src/storage/index.js';
-import type { StorageEnv } from '../src/storage/config.js';
+import { contentTypeForKey, createStorage, extensionForContentType, LocalStorage, makeKey, S3Storage, StorageError, warnIfOutputUrlsExpire } from '../src/index.js';
+import type { StorageEnv } from '../src/config.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
 async function readAll(body: Readable): Promise<Buffer> {

@@ -1,0 +1,6 @@
+export * from './env.js';
+export * from './log.js';
+export * from './paths.js';
+export * from './health-server.js';
+export * from './workflow-token.js';
+export * from './net/index.js';
