@@ -18,7 +18,6 @@ import {
 } from '@gptmarket/contracts';
 import {
   buildPrediction,
-  checkModelRequest,
   checkWorkflowSecret,
   downloadToFile,
   extensionForContentType,
@@ -99,15 +98,6 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
     ...createPinterestActivities(deps),
     ...createVoiceActivities(deps),
     ...createTranscriptActivities(deps),
-    async validateModelRequests(requests) {
-      try {
-        return requests.flatMap(checkModelRequest);
-      } catch (err) {
-        if (err instanceof ModelInputError) throw nonRetryable(`Invalid input: ${err.message}`, ERROR_TYPES.invalidInput);
-        throw err;
-      }
-    },
-
     async verifyWorkflowAuth(secretKey) {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
       switch (checkWorkflowSecret(deps.secrets, secretKey, workflowId)) {
