@@ -20,7 +20,10 @@ import {
   Generation,
   GenerationIdParams,
   WorkflowStatus,
+  inputJsonSchema,
   isTerminalStatus,
+  type GenerationTypeDefinition,
+  type JsonSchemaTarget,
 } from '@gptmarket/contracts';
 import type { DatabaseHandle, GenerationRow } from '@gptmarket/db';
 import { isProduction, isPublicAddress, type Logger } from '@gptmarket/runtime';
@@ -83,6 +86,13 @@ function databaseUnreachable(err: unknown): boolean {
  */
 const trustedProxyHops = (hops: number) =>
   hops > 0 ? (address: string, hop: number) => hop < hops && (hop > 0 || !isPublicAddress(address)) : false;
+
+/** A type's input as a caller sends it: without secret_key, the workflow's business (the gateway fills it in). */
+function callerInputSchema(t: GenerationTypeDefinition, target: JsonSchemaTarget): Record<string, unknown> {
+  const schema = inputJsonSchema(t.input, target);
+  delete (schema.properties as Record<string, unknown> | undefined)?.secret_key;
+  return schema;
+}
 
 const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*)$/;
 
@@ -173,7 +183,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     openapi: {
       openapi: '3.0.3',
       info: { title: 'GPTMarket Generator API', version: '1.0.0', description: 'Start AI media generations and follow them to the finished files.' },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } } },
+      components: {
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, basic: { type: 'http', scheme: 'basic' } },
+        // What `input` of POST /v1/generations holds for each type (e.g. RubyInput), model params per model included.
+        schemas: Object.fromEntries(Object.values(GENERATION_TYPES).map((t) => [`${t.workflowType.replace(/Workflow$/, '')}Input`, callerInputSchema(t, 'openapi-3.0')])),
+      },
       security: [{ bearer: [] }, { basic: [] }],
     },
     transform: jsonSchemaTransform,
@@ -251,13 +265,9 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     workflow_type: t.workflowType,
     name: t.name,
     description: t.description,
-    input_schema: z.toJSONSchema(t.input, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+    input_schema: callerInputSchema(t, 'draft-7'),
     output_schema: z.toJSONSchema(t.output, { target: 'draft-7', unrepresentable: 'any' }) as Record<string, unknown>,
   }));
-  for (const entry of catalogue) {
-    // secret_key is the workflow's business, not a caller's: the gateway fills it in.
-    delete (entry.input_schema.properties as Record<string, unknown> | undefined)?.secret_key;
-  }
   app.get(
     '/v1/generation-types',
     { schema: { summary: 'List generation types with their input and output JSON Schemas', response: { 200: z.array(z.object({ type: z.string(), workflow_type: z.string(), name: z.string(), description: z.string(), input_schema: z.record(z.string(), z.unknown()), output_schema: z.record(z.string(), z.unknown()) })) } } },

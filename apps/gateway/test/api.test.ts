@@ -106,6 +106,9 @@ describe('catalogue and OpenAPI', () => {
     expect(ruby.input_schema.properties.video_duration).toMatchObject({ minimum: 5, maximum: 10 });
     expect(ruby.input_schema.properties.secret_key).toBeUndefined();
     expect(ruby.output_schema.properties.final_video_url).toBeDefined();
+    const videoModels = ruby.input_schema.properties.video_model_params.anyOf;
+    expect(videoModels.map((m: any) => m.title)).toEqual(['kling-v2.6', 'seedance-1.5-pro']);
+    expect(videoModels[1].properties.fps.anyOf[0]).toMatchObject({ const: 24, default: 24 });
   });
 
   it('serves an OpenAPI 3 document generated from the contracts that validates, and a page to read it', async () => {
@@ -116,6 +119,18 @@ describe('catalogue and OpenAPI', () => {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.paths['/v1/generations'].post.requestBody.content['application/json'].schema.properties.type).toBeDefined();
+    // What `input` holds for each type, with each model's params typed from the model registry.
+    const ruby = doc.components.schemas.RubyInput;
+    expect(ruby.properties.secret_key).toBeUndefined();
+    expect(ruby.properties.image_model_params).toMatchObject({ type: 'object', default: {}, 'x-model-field': 'image_model' });
+    const byModel = Object.fromEntries(ruby.properties.image_model_params.anyOf.map((m: any) => [m.title, m]));
+    expect(Object.keys(byModel)).toEqual(['nano-banana', 'hidream-fast']);
+    expect(byModel['hidream-fast'].properties.speed_mode).toMatchObject({ type: 'string', nullable: true, default: 'Extra Juiced 🚀 (even more speed)' });
+    expect(byModel['hidream-fast'].properties.speed_mode.enum).toContain('Juiced 🔥 (more speed)');
+    expect(byModel['hidream-fast'].properties.prompt).toBeUndefined();
+    const kling = ruby.properties.video_model_params.anyOf.find((m: any) => m.title === 'kling-v2.6');
+    expect(kling.properties.duration).toMatchObject({ type: 'number', enum: [5, 10], default: 5 });
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['SlideshowsPinterestInput', 'VoiceoverInput', 'TranscriptSummaryInput', 'HelloWorldInput']));
     const page = await fetch(`${stack.baseUrl}/docs`, { redirect: 'follow' });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/swagger/i);

@@ -3,7 +3,6 @@
  * types, so a workflow never imports a worker's code. Types only: nothing here runs.
  */
 import type { WorkerSettings } from './common.js';
-import type { ModelRequest } from './models.js';
 import type { MediaProbe, ProbeRequest, RenderPlanInput, RenderResult, StoredMedia } from './render.js';
 
 /** Which provider produced an artefact: `local` (offline), `openai`, `replicate`, ... */
@@ -59,11 +58,6 @@ export interface SaveJsonRequest {
 }
 
 export interface GenerationActivities {
-  /**
-   * Local activity: validates model requests against the model registry (no provider is called). Returns a
-   * warning for each parameter a model does not know (it is dropped); an invalid known parameter fails.
-   */
-  validateModelRequests(requests: ModelRequest[]): Promise<string[]>;
   /**
    * Local activity: checks `secret_key` (raw secret or this workflow's token) against the worker's configuration,
    * and answers the worker's settings the workflow needs (histories from before it answered hold no result).

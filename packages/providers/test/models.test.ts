@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildPrediction, checkModelRequest, ModelInputError, ProviderError } from '../src/index.js';
+import { checkModelRequest } from '@gptmarket/contracts';
+import { buildPrediction, ModelInputError, ProviderError } from '../src/index.js';
 
 const img = 'https://cdn.example.com/a.png';
 

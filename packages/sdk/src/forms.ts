@@ -1,12 +1,12 @@
-import { z } from 'zod';
-import { GENERATION_TYPES, RUBY_SUGGESTIONS } from '@gptmarket/contracts';
+import type { z } from 'zod';
+import { GENERATION_TYPES, RUBY_SUGGESTIONS, inputJsonSchema } from '@gptmarket/contracts';
 import type { GenerationTypeInfo, GenerationTypeName, JsonSchema } from './types.js';
 
 /**
  * A form-field registry derived from the contracts, for building generation forms (the TypeScript successor of the
  * Python system's generated `registry.ts`). Fields come from walking the JSON Schema of a type's input
- * (`z.toJSONSchema` with `io: 'input'`), so defaults, bounds and enums are the contract's own. `secret_key` is
- * never a field.
+ * (`inputJsonSchema` of the contracts, `io: 'input'`), so defaults, bounds and enums are the contract's own, model
+ * params fields included (`models`: the fields of each model). `secret_key` is never a field.
  */
 
 export type FieldType = 'text' | 'textarea' | 'number' | 'select' | 'checkbox' | 'json';
@@ -49,6 +49,13 @@ export interface FieldDefinition {
   validation?: FieldValidation;
   /** Expert fields (`*_params`, `*_model`): keep them out of a default form. */
   hidden?: boolean;
+  /** A model params field (e.g. Ruby's `image_model_params`): the field that names the model. */
+  modelField?: string;
+  /**
+   * The params each model of `modelField` takes, by model id (every one optional; leave a field empty to keep the
+   * model's default). Show those of the chosen model; the field's value is an object of them.
+   */
+  models?: Record<string, FieldDefinition[]>;
 }
 
 export interface FormDefinition {
@@ -177,6 +184,13 @@ function fieldFromSchema(name: string, raw: Schema, required: boolean, suggestio
   }
   if (Object.keys(validation).length > 0) field.validation = validation;
   if (HIDDEN_NAME.test(name)) field.hidden = true;
+  // A model params field of the contracts (`inputJsonSchema`): one object schema per model, titled with its id.
+  if (typeof schema['x-model-field'] === 'string' && Array.isArray(schema.anyOf)) {
+    field.modelField = schema['x-model-field'];
+    field.models = Object.fromEntries(
+      schema.anyOf.filter((m): m is Schema => isSchema(m) && typeof m.title === 'string').map((m) => [m.title as string, formFieldsFromJsonSchema(m)]),
+    );
+  }
   return field;
 }
 
@@ -213,8 +227,7 @@ export function formFromGenerationType(info: GenerationTypeInfo): FormDefinition
 
 /** Form fields of a zod object schema, as the client sends it (`io: 'input'`: defaulted fields are optional). */
 export function formFieldsFromSchema(schema: z.ZodType, options: FormFieldOptions = {}): FieldDefinition[] {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
-  return formFieldsFromJsonSchema(json, options);
+  return formFieldsFromJsonSchema(inputJsonSchema(schema) as JsonSchema, options);
 }
 
 function deepFreeze<T>(value: T): T {

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ASPECT_RATIOS, GENERATION_TYPE_NAMES, GENERATION_TYPES, RUBY_SUGGESTIONS } from '@gptmarket/contracts';
+import {
+  ASPECT_RATIOS,
+  GENERATION_TYPE_NAMES,
+  GENERATION_TYPES,
+  HIDREAM_SPEED_MODES,
+  RUBY_SUGGESTIONS,
+  checkModelRequest,
+  inputJsonSchema,
+  modelsOfCategory,
+} from '@gptmarket/contracts';
 import {
   fieldLabel,
   formDefaults,
@@ -82,6 +91,32 @@ describe('form registry', () => {
     expect(field('ruby', 'video_model_params').hidden).toBe(true);
     expect(field('ruby', 'image_model')).toMatchObject({ type: 'text', hidden: true, default: 'nano-banana' });
     expect(field('ruby', 'emotion').hidden).toBeUndefined();
+  });
+
+  it("lists each model's params under a model params field, typed from the model registry", () => {
+    const params = field('ruby', 'image_model_params');
+    expect(params.modelField).toBe('image_model');
+    expect(Object.keys(params.models!)).toEqual(modelsOfCategory('image'));
+    const hidream = params.models!['hidream-fast']!;
+    // The workflow writes the prompt: not a field.
+    expect(hidream.map((f) => f.name)).toEqual(['model_type', 'speed_mode', 'aspect_ratio', 'seed', 'output_format', 'output_quality', 'negative_prompt']);
+    const speed = hidream.find((f) => f.name === 'speed_mode')!;
+    expect(speed).toMatchObject({ type: 'select', required: false, nullable: true, default: 'Extra Juiced 🚀 (even more speed)' });
+    expect(speed.options!.map((o) => o.value)).toEqual([...HIDREAM_SPEED_MODES]);
+    expect(hidream.find((f) => f.name === 'output_quality')).toMatchObject({ type: 'number', default: 100, validation: { integer: true, min: 1, max: 100 } });
+    expect(hidream.find((f) => f.name === 'aspect_ratio')!.options).toHaveLength(9);
+
+    const video = field('ruby', 'video_model_params');
+    expect(video.modelField).toBe('video_model');
+    const kling = video.models!['kling-v2.6']!;
+    expect(kling.map((f) => f.name)).toEqual(['negative_prompt', 'aspect_ratio', 'duration', 'generate_audio']);
+    expect(kling.find((f) => f.name === 'duration')).toMatchObject({ type: 'select', default: 5, options: [{ value: 5, label: '5' }, { value: 10, label: '10' }] });
+    expect(video.models!['seedance-1.5-pro']!.find((f) => f.name === 'fps')).toMatchObject({ type: 'select', options: [{ value: 24, label: '24' }] });
+    // The gateway's catalogue (draft-7) gives the same fields.
+    const draft7 = inputJsonSchema(GENERATION_TYPES.ruby.input, 'draft-7');
+    expect(formFieldsFromJsonSchema(draft7).find((f) => f.name === 'video_model_params')).toEqual(video);
+    // Every listed value is one the model accepts.
+    for (const f of kling) for (const o of f.options ?? []) expect(() => checkModelRequest({ model: 'kling-v2.6', category: 'video', params: { prompt: 'p', [f.name]: o.value } })).not.toThrow();
   });
 
   it('marks fields without default as required and keeps order of the contract', () => {

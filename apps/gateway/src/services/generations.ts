@@ -3,11 +3,13 @@ import { and, desc, eq, inArray, lt, or, type SQL } from 'drizzle-orm';
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, CancelledFailure, TerminatedFailure, TimeoutFailure } from '@temporalio/common';
 import {
+  ModelInputError,
   QUERY_GET_CURRENT_STEP,
   QUERY_GET_STATUS,
   REWRITE_IGNORED_WARNING,
   StepProgress,
   WorkflowStatus,
+  checkModelRequest,
   formatIssues,
   getGenerationType,
   isTerminalStatus,
@@ -18,7 +20,6 @@ import {
 import { generations, idempotencyKeys, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
 import { workflowToken, type Logger } from '@gptmarket/runtime';
 import type { Storage } from '@gptmarket/storage';
-import { ModelInputError, checkModelRequest } from '@gptmarket/providers';
 import { ApiError } from '../errors.js';
 import { newGenerationId, newWorkflowId } from './ids.js';
 import { storageKeysIn, withFreshUrls } from './media-urls.js';

@@ -19,7 +19,7 @@ import {
 import { checkWorkflowSecret, downloadToFile, OutboundRequestError, type OutboundPolicy, type SecretConfig } from '@gptmarket/runtime';
 import { extensionForContentType, makeKey, type Storage } from '@gptmarket/storage';
 import { localPersonPrompt, localReactionPrompt, localImage, localVideo } from '@gptmarket/offline';
-import { buildPrediction, checkModelRequest, ModelInputError, ProviderError, runPrediction, type ReplicateClient, renderTemplate, TemplateError, type LlmClient } from '@gptmarket/providers';
+import { buildPrediction, ModelInputError, ProviderError, runPrediction, type ReplicateClient, renderTemplate, TemplateError, type LlmClient } from '@gptmarket/providers';
 import { createPinterestActivities } from './pinterest.js';
 import { createStorageActivities, type ContentProviders } from './storage.js';
 import { createTranscriptActivities } from './transcript.js';
@@ -80,15 +80,6 @@ export function createGenerationActivities(deps: GenerationActivityDeps): Genera
     ...createPinterestActivities(deps),
     ...createVoiceActivities(deps),
     ...createTranscriptActivities(deps),
-    async validateModelRequests(requests) {
-      try {
-        return requests.flatMap(checkModelRequest);
-      } catch (err) {
-        if (err instanceof ModelInputError) throw nonRetryable(`Invalid input: ${err.message}`, ERROR_TYPES.invalidInput);
-        throw err;
-      }
-    },
-
     async verifyWorkflowAuth(secretKey) {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
       switch (checkWorkflowSecret(deps.secrets, secretKey, workflowId)) {

@@ -10,11 +10,13 @@ import {
   TimeoutFailure,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
   defineQuery,
   type ActivityOptions,
+  type LocalActivityOptions,
 } from '@temporalio/workflow';
 import {
   AUTH_ERRORS,
@@ -22,10 +24,13 @@ import {
   DEFAULT_WORKER_SETTINGS,
   ERROR_TYPES,
   QUERY_GET_CURRENT_STEP,
+  ModelInputError,
   QUERY_GET_STATUS,
+  checkModelRequest,
   formatIssues,
   type GenerationActivities,
   type MediaActivities,
+  type ModelRequest,
   type StepDefinition,
   type StepProgress,
   type WorkerSettings,
@@ -37,10 +42,22 @@ import { mediaOptions } from './options.js';
 export const getStatusQuery = defineQuery<WorkflowStatus>(QUERY_GET_STATUS);
 export const getCurrentStepQuery = defineQuery<StepProgress | null>(QUERY_GET_CURRENT_STEP);
 
-const { verifyWorkflowAuth, validateModelRequests } = proxyLocalActivities<Pick<GenerationActivities, 'verifyWorkflowAuth' | 'validateModelRequests'>>({
+const localOptions: LocalActivityOptions = {
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ERROR_TYPES.auth, ERROR_TYPES.invalidInput] },
-});
+};
+const { verifyWorkflowAuth } = proxyLocalActivities<Pick<GenerationActivities, 'verifyWorkflowAuth'>>(localOptions);
+
+/**
+ * The model check ran in a local activity (`validateModelRequests`) before it moved into workflow code. Histories from
+ * then hold its marker, and replay needs the same call to match it (without, replay fails: "Missing associated machine
+ * for LocalActivity"); `patched()` tells those replays from new runs, which record the patch instead. Replay takes the
+ * answer from the marker and never runs the activity, so no worker implements it. Once no such history can be replayed
+ * (every workflow started before this release has closed and passed retention), switch to `deprecatePatch` and drop
+ * the old call.
+ */
+const MODEL_CHECK_IN_WORKFLOW = 'model-check-in-workflow';
+const legacyModelCheck = proxyLocalActivities<{ validateModelRequests(requests: ModelRequest[]): Promise<string[]> }>(localOptions);
 
 /** Errors the workflow turns into a failed execution (instead of a retried workflow task). */
 function asWorkflowFailure(err: unknown): unknown {
@@ -121,15 +138,25 @@ export class GenerationRun {
 
   /**
    * Checks every model request the workflow will make before the first paid call (InvalidInputError if not);
-   * returns the warnings for parameters a model does not know (they are dropped).
+   * returns the warnings for parameters a model does not know (they are dropped). Pure workflow code: the model
+   * registry is in contracts.
    */
-  async validateModels(requests: Parameters<GenerationActivities['validateModelRequests']>[0]): Promise<string[]> {
+  async validateModels(requests: ModelRequest[]): Promise<string[]> {
+    if (!patched(MODEL_CHECK_IN_WORKFLOW)) {
+      // Only when replaying a history from before the check moved here: its answer is in the history.
+      try {
+        return (await legacyModelCheck.validateModelRequests(requests)) ?? [];
+      } catch (err) {
+        this.status = 'failed';
+        throw asWorkflowFailure(err);
+      }
+    }
     try {
-      // Histories recorded before the activity returned warnings replay with no result.
-      return (await validateModelRequests(requests)) ?? [];
+      return requests.flatMap(checkModelRequest);
     } catch (err) {
+      if (!(err instanceof ModelInputError)) throw err;
       this.status = 'failed';
-      throw asWorkflowFailure(err);
+      throw ApplicationFailure.create({ message: `Invalid input: ${err.message}`, type: ERROR_TYPES.invalidInput, nonRetryable: true });
     }
   }
 

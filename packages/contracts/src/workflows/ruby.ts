@@ -2,12 +2,11 @@ import { z } from 'zod';
 import {
   AspectRatio,
   BaseWorkflowInput,
-  ModelParams,
   boundedText,
   label,
   type StepDefinition,
 } from '../common.js';
-import { getModel, modelIdOf, type ModelRequest } from '../models.js';
+import { getModel, modelIdOf, modelParamsField, type ModelRequest } from '../models.js';
 
 export const RUBY_WORKFLOW = 'RubyWorkflow';
 
@@ -42,8 +41,9 @@ export const RubyInput = BaseWorkflowInput.extend({
   slowed_video: z.boolean().default(true),
   image_model: modelIdOf('image').default('nano-banana'),
   video_model: modelIdOf('video').default('kling-v2.6'),
-  image_model_params: ModelParams,
-  video_model_params: ModelParams,
+  // The workflow sets the prompts and the start image (rubyImageRequest, rubyVideoRequest).
+  image_model_params: modelParamsField({ category: 'image', modelField: 'image_model', setByWorkflow: ['prompt'] }),
+  video_model_params: modelParamsField({ category: 'video', modelField: 'video_model', setByWorkflow: ['prompt', 'image', 'start_image'] }),
 }).superRefine((input, ctx) => {
   const video = getModel(input.video_model);
   if (video?.durations && !video.durations.includes(input.video_duration)) {

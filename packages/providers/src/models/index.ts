@@ -1,11 +1,8 @@
 /**
- * The model registry: each model's input schema (validated before any paid call) and its mapping to the
- * Replicate payload. The keys of each schema are the model's Replicate inputs (plus Kling's `image` alias).
- * As in the Python system, a key the model does not know is dropped — here with a warning for the caller —
- * while a known key with a wrong type or value is an error naming it; `null` means "unset".
+ * Each model's Replicate slug and the mapping of its validated params (the model registry in @gptmarket/contracts)
+ * to the Replicate payload.
  */
-import { z } from 'zod';
-import { ASPECT_RATIOS, getModel, MODELS, type ModelCategory, type ModelRequest } from '@gptmarket/contracts';
+import { ModelInputError as InvalidModelParams, parseModelParams, type MODELS, type ModelId, type ModelParamsOutput } from '@gptmarket/contracts';
 import { ModelInputError } from '../errors.js';
 
 export interface PredictionRequest {
@@ -14,69 +11,10 @@ export interface PredictionRequest {
   input: Record<string, unknown>;
 }
 
-interface ModelSpec<S extends z.ZodObject> {
-  id: string;
-  replicate: string;
-  category: ModelCategory;
-  /** A strict object: its keys are the parameters the model knows. */
-  schema: S;
-  toInput(v: z.infer<S>): Record<string, unknown>;
-}
-const spec = <S extends z.ZodObject>(s: ModelSpec<S>) => s as unknown as ModelSpec<z.ZodObject>;
+type Replicate = { [M in ModelId]: { slug: string; toInput(v: ModelParamsOutput<M>): Record<string, unknown> } };
 
-const prompt = z.string().trim().min(1, 'is required').max(10_000);
-const mediaUrl = z
-  .string()
-  .max(4096)
-  .refine((u) => /^https?:\/\/\S+$/.test(u) || /^data:[\w.+-]+\/[\w.+-]+;base64,/.test(u), { message: 'must be an http(s) URL or a data URI' });
-const aspect = (allowed: readonly string[], fallback: string) =>
-  z
-    .string()
-    .refine((v) => allowed.includes(v), { message: `must be one of ${allowed.join(', ')}` })
-    .default(fallback);
-
-export const NANO_BANANA_SAFETY = ['block_low_and_above', 'block_medium_and_above', 'block_only_high'] as const;
-const nanoBanana = spec({
-  id: 'nano-banana',
-  replicate: 'google/nano-banana-pro',
-  category: 'image',
-  schema: z.strictObject({
-    prompt,
-    image_input: z.array(mediaUrl).max(14, 'at most 14 images').optional(),
-    aspect_ratio: aspect(ASPECT_RATIOS, '1:1'),
-    resolution: z.enum(['1K', '2K', '4K']).default('2K'),
-    output_format: z.enum(['jpg', 'png']).default('jpg'),
-    safety_filter_level: z.enum(NANO_BANANA_SAFETY).default('block_only_high'),
-  }),
-  toInput: (v: {
-    prompt: string;
-    image_input?: string[] | undefined;
-    aspect_ratio: string;
-    resolution: string;
-    output_format: string;
-    safety_filter_level: string;
-  }) => {
-    const hasImages = (v.image_input?.length ?? 0) > 0;
-    return {
-      prompt: v.prompt,
-      ...(hasImages ? { image_input: v.image_input } : {}),
-      // With reference images the model keeps their framing; 9:21 is not offered, its nearest is 9:16.
-      aspect_ratio: hasImages ? 'match_input_image' : v.aspect_ratio === '9:21' ? '9:16' : v.aspect_ratio,
-      resolution: v.resolution,
-      output_format: v.output_format,
-      safety_filter_level: v.safety_filter_level,
-    };
-  },
-});
-
-export const HIDREAM_SPEED_MODES = [
-  'Unsqueezed 🍋 (highest quality)',
-  'Lightly Juiced 🍊 (more consistent)',
-  'Juiced 🔥 (more speed)',
-  'Extra Juiced 🚀 (even more speed)',
-] as const;
 /** Aspect ratio → HiDream resolution string (with U+00D7 "×", as the model's enum spells it). */
-export const HIDREAM_RESOLUTIONS: Record<string, string> = {
+const HIDREAM_RESOLUTIONS: Record<(typeof MODELS)['hidream-fast']['aspectRatios'][number], string> = {
   '1:1': '1024 × 1024 (Square)',
   '9:16': '768 × 1360 (Portrait)',
   '9:21': '768 × 1360 (Portrait)',
@@ -87,148 +25,79 @@ export const HIDREAM_RESOLUTIONS: Record<string, string> = {
   '4:3': '1168 × 880 (Landscape)',
   '3:2': '1248 × 832 (Landscape)',
 };
-const hidream = spec({
-  id: 'hidream-fast',
-  replicate: 'prunaai/hidream-l1-fast',
-  category: 'image',
-  schema: z.strictObject({
-    prompt,
-    model_type: z.literal('fast', { message: 'must be "fast"' }).default('fast'),
-    speed_mode: z.enum(HIDREAM_SPEED_MODES).default('Extra Juiced 🚀 (even more speed)'),
-    aspect_ratio: aspect(Object.keys(HIDREAM_RESOLUTIONS), '1:1'),
-    seed: z.number().int().min(-1).max(2 ** 32 - 1).default(-1),
-    output_format: z.enum(['webp', 'jpg', 'png']).default('webp'),
-    output_quality: z.number().int().min(1).max(100).default(100),
-    negative_prompt: z.string().max(10_000).default(''),
-  }),
-  toInput: (v: { prompt: string; model_type: string; speed_mode: string; aspect_ratio: string; seed: number; output_format: string; output_quality: number; negative_prompt: string }) => ({
-    prompt: v.prompt,
-    model_type: v.model_type,
-    speed_mode: v.speed_mode,
-    resolution: HIDREAM_RESOLUTIONS[v.aspect_ratio],
-    seed: v.seed,
-    output_format: v.output_format,
-    output_quality: v.output_quality,
-    negative_prompt: v.negative_prompt,
-  }),
-});
 
-const kling = spec({
-  id: 'kling-v2.6',
-  replicate: 'kwaivgi/kling-v2.6',
-  category: 'video',
-  schema: z
-    .strictObject({
-      prompt,
-      negative_prompt: z.string().max(10_000).optional(),
-      start_image: mediaUrl.optional(),
-      /** Alias of start_image (what the workflows pass). */
-      image: mediaUrl.optional(),
-      aspect_ratio: aspect(MODELS['kling-v2.6'].aspectRatios, '16:9'),
-      duration: z.number().refine((d) => (MODELS['kling-v2.6'].durations as readonly number[]).includes(d), { message: `must be ${MODELS['kling-v2.6'].durations.join(' or ')} (seconds)` }).default(5),
-      generate_audio: z.boolean().default(false),
-    })
-    .refine((v) => !(v.start_image && v.image && v.start_image !== v.image), {
-      message: 'give the start image once (start_image or image), it is set by the workflow',
-      path: ['start_image'],
-    }),
-  toInput: (v: { prompt: string; negative_prompt?: string | undefined; start_image?: string | undefined; image?: string | undefined; aspect_ratio: string; duration: number; generate_audio: boolean }) => {
-    const start = v.start_image ?? v.image;
-    return {
-      prompt: v.prompt,
-      ...(v.negative_prompt?.trim() ? { negative_prompt: v.negative_prompt } : {}),
-      ...(start ? { start_image: start } : {}),
-      aspect_ratio: v.aspect_ratio,
-      duration: v.duration,
-      generate_audio: v.generate_audio,
-    };
+const REPLICATE: Replicate = {
+  'nano-banana': {
+    slug: 'google/nano-banana-pro',
+    toInput: (v) => {
+      const hasImages = (v.image_input?.length ?? 0) > 0;
+      return {
+        prompt: v.prompt,
+        ...(hasImages ? { image_input: v.image_input } : {}),
+        // With reference images the model keeps their framing; 9:21 is not offered, its nearest is 9:16.
+        aspect_ratio: hasImages ? 'match_input_image' : v.aspect_ratio === '9:21' ? '9:16' : v.aspect_ratio,
+        resolution: v.resolution,
+        output_format: v.output_format,
+        safety_filter_level: v.safety_filter_level,
+      };
+    },
   },
-});
-
-const seedance = spec({
-  id: 'seedance-1.5-pro',
-  replicate: 'bytedance/seedance-1.5-pro',
-  category: 'video',
-  schema: z.strictObject({
-    prompt,
-    image: mediaUrl.optional(),
-    last_frame_image: mediaUrl.optional(),
-    duration: z.number().refine((d) => (MODELS['seedance-1.5-pro'].durations as readonly number[]).includes(d), { message: `must be a whole number of seconds from ${MODELS['seedance-1.5-pro'].durations[0]} to ${MODELS['seedance-1.5-pro'].durations.at(-1)}` }).default(5),
-    aspect_ratio: aspect(MODELS['seedance-1.5-pro'].aspectRatios, '16:9'),
-    fps: z.literal(24, { message: 'must be 24 (the only frame rate the model supports)' }).default(24),
-    camera_fixed: z.boolean().default(false),
-    generate_audio: z.boolean().default(false),
-    seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
-  }),
-  toInput: (v: { prompt: string; image?: string | undefined; last_frame_image?: string | undefined; duration: number; aspect_ratio: string; fps: number; camera_fixed: boolean; generate_audio: boolean; seed?: number | undefined }) => ({
-    prompt: v.prompt,
-    ...(v.image ? { image: v.image } : {}),
-    ...(v.last_frame_image ? { last_frame_image: v.last_frame_image } : {}),
-    duration: v.duration,
-    aspect_ratio: v.aspect_ratio,
-    fps: v.fps,
-    camera_fixed: v.camera_fixed,
-    generate_audio: v.generate_audio,
-    ...(v.seed !== undefined ? { seed: v.seed } : {}),
-  }),
-});
-
-const REGISTRY: Record<string, ModelSpec<z.ZodObject>> = {
-  [nanoBanana.id]: nanoBanana,
-  [hidream.id]: hidream,
-  [kling.id]: kling,
-  [seedance.id]: seedance,
+  'hidream-fast': {
+    slug: 'prunaai/hidream-l1-fast',
+    toInput: (v) => ({
+      prompt: v.prompt,
+      model_type: v.model_type,
+      speed_mode: v.speed_mode,
+      resolution: HIDREAM_RESOLUTIONS[v.aspect_ratio as keyof typeof HIDREAM_RESOLUTIONS],
+      seed: v.seed,
+      output_format: v.output_format,
+      output_quality: v.output_quality,
+      negative_prompt: v.negative_prompt,
+    }),
+  },
+  'kling-v2.6': {
+    slug: 'kwaivgi/kling-v2.6',
+    toInput: (v) => {
+      const start = v.start_image ?? v.image;
+      return {
+        prompt: v.prompt,
+        ...(v.negative_prompt?.trim() ? { negative_prompt: v.negative_prompt } : {}),
+        ...(start ? { start_image: start } : {}),
+        aspect_ratio: v.aspect_ratio,
+        duration: v.duration,
+        generate_audio: v.generate_audio,
+      };
+    },
+  },
+  'seedance-1.5-pro': {
+    slug: 'bytedance/seedance-1.5-pro',
+    toInput: (v) => ({
+      prompt: v.prompt,
+      ...(v.image ? { image: v.image } : {}),
+      ...(v.last_frame_image ? { last_frame_image: v.last_frame_image } : {}),
+      duration: v.duration,
+      aspect_ratio: v.aspect_ratio,
+      fps: v.fps,
+      camera_fixed: v.camera_fixed,
+      generate_audio: v.generate_audio,
+      ...(v.seed !== undefined ? { seed: v.seed } : {}),
+    }),
+  },
 };
 
-export const REGISTERED_MODELS = Object.keys(REGISTRY);
-
-/** The Replicate slug of a model id, or undefined. */
-export const replicateSlug = (modelId: string): string | undefined => (Object.hasOwn(REGISTRY, modelId) ? REGISTRY[modelId]?.replicate : undefined);
-
 /**
- * The one check every call site shares: the model exists and is of the expected category, keys it does not
- * know are set aside (returned in `ignored`, never sent), the known ones are validated and defaulted.
- */
-function parseParams(modelId: string, params: Record<string, unknown>, expectCategory: 'image' | 'video') {
-  const model = Object.hasOwn(REGISTRY, modelId) ? REGISTRY[modelId] : undefined;
-  if (!model) throw new ModelInputError(modelId, undefined, `unknown model (known: ${REGISTERED_MODELS.join(', ')})`);
-  const category = getModel(modelId)?.category ?? model.category;
-  if (category !== expectCategory) {
-    throw new ModelInputError(modelId, undefined, `is a ${category} model and cannot be used for ${expectCategory}`);
-  }
-  const known = model.schema.shape;
-  const cleaned: Record<string, unknown> = {};
-  const ignored: string[] = [];
-  for (const [k, v] of Object.entries(params ?? {})) {
-    if (v === null || v === undefined) continue;
-    if (Object.hasOwn(known, k)) cleaned[k] = v;
-    else ignored.push(k);
-  }
-  const parsed = model.schema.safeParse(cleaned);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    const field = issue.path.map(String).join('.') || undefined;
-    throw new ModelInputError(modelId, field, issue.message);
-  }
-  return { model, data: parsed.data, ignored };
-}
-
-/**
- * Validates `params` against the model's schema and maps them to the provider payload; keys the model does
- * not know are left out. Throws `ModelInputError` (non-retryable, naming the field) for an unknown model, a
- * model of the wrong category or an invalid value.
+ * Validates `params` against the model's schema (contracts) and maps them to the Replicate payload; keys the model
+ * does not know are left out. Throws `ModelInputError` (a non-retryable ProviderError naming the field) for an unknown
+ * model, a model of the wrong category or an invalid value.
  */
 export function buildPrediction(modelId: string, params: Record<string, unknown>, expectCategory: 'image' | 'video'): PredictionRequest {
-  const { model, data } = parseParams(modelId, params, expectCategory);
-  return { model: model.replicate, input: model.toInput(data) };
-}
-
-/**
- * Checks a request a workflow will make, as `buildPrediction` will: throws `ModelInputError` when it would
- * fail, and returns one warning per parameter the model does not know (the Python system dropped those silently).
- */
-export function checkModelRequest(request: ModelRequest): string[] {
-  const { ignored } = parseParams(request.model, request.params, request.category);
-  const field = request.params_field ?? 'params';
-  return ignored.map((key) => `${field}.${key} was ignored: ${request.model} has no such parameter`);
+  let parsed: ReturnType<typeof parseModelParams>;
+  try {
+    parsed = parseModelParams(modelId, params, expectCategory);
+  } catch (err) {
+    if (err instanceof InvalidModelParams) throw new ModelInputError(err.model, err.field, err.reason);
+    throw err;
+  }
+  const mapping = REPLICATE[parsed.model] as { slug: string; toInput(v: Record<string, unknown>): Record<string, unknown> };
+  return { model: mapping.slug, input: mapping.toInput(parsed.data) };
 }
