@@ -31,6 +31,9 @@ const dirs = [
   }
 }
 for (const m of missing) console.log(`  ${m}: no report (its tests did not run)`);
-failed += suitesFailed + missing.length;
+// Lint and type-check tasks that failed (see the log above for their errors): one failure each.
+const failedChecks = (process.env.FAILED_CHECKS ?? '').split(/\s+/).filter(Boolean);
+for (const c of failedChecks) console.log(`  ${c}: FAILED (see its errors above)`);
+failed += suitesFailed + missing.length + failedChecks.length;
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
 process.exit(failed > 0 ? 1 : 0);

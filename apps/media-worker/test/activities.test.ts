@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -128,3 +128,7 @@ export const ModelParams = z
   .record(z.string().max(64), z.union([z.string().max(4000), z.number(), z.boolean(), z.null(), z.array(z.string().max(2048)).max(16)]))
   .refine((o) => Object.keys(o).length <= 32, { message: 'at most 32 parameters' })
   .default({});
+
+/** A contract (a zod schema) and the value it parses to, for code that takes any contract without importing zod. */
+export type Contract = z.ZodType;
+export type ContractOutput<S extends Contract> = z.infer<S>;

@@ -1,4 +1,4 @@
-import type { Stack } from '@gptmarket/testkit';
+
 
 export { startStack, type Stack } from '@gptmarket/testkit';
 

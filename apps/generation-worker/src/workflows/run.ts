@@ -35,8 +35,9 @@ import {
   type StepProgress,
   type WorkerSettings,
   type WorkflowStatus,
+  type Contract,
+  type ContractOutput,
 } from '@gptmarket/contracts';
-import type { z } from 'zod';
 import { mediaOptions } from './options.js';
 
 export const getStatusQuery = defineQuery<WorkflowStatus>(QUERY_GET_STATUS);
@@ -111,7 +112,7 @@ export class GenerationRun {
   }
 
   /** Auth check (raw secret or this workflow's token), then validation of the whole input. */
-  async start<S extends z.ZodType>(schema: S, raw: unknown): Promise<z.infer<S>> {
+  async start<S extends Contract>(schema: S, raw: unknown): Promise<ContractOutput<S>> {
     const record = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
     const secretKey = record.secret_key;
     if (secretKey !== undefined && secretKey !== null && typeof secretKey !== 'string') {
