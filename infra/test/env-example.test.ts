@@ -23,6 +23,7 @@ const NOT_FOR_OPERATORS = new Set([
   'PG_BIN_DIR', // testkit: PostgreSQL binaries for throwaway clusters
   'TEST_SERVICE_LOGS', // testkit: echo spawned services' output while debugging tests
   'FAILED_PACKAGES', // scripts/test.sh → test-summary.mjs: packages whose test run exited non-zero
+  'FAILED_CHECKS', // scripts/test.sh → test-summary.mjs: lint and type-check tasks that failed
   'PATH', // the operating system's; passed on to spawned processes
   'HOME',
   'TMPDIR',
