@@ -1,3 +1,4 @@
+import { Worker } from '@temporalio/worker';
 /**
  * Every generation workflow end to end on the offline local provider: a real Temporal dev server, in-process
  * generation and media workers (real FFmpeg), LocalStorage in a temp dir.
@@ -36,7 +37,7 @@ import {
 } from '@gptmarket/contracts';
 import { LocalStorage } from '@gptmarket/storage';
 import { noisyFrames } from '../../media-worker/test/helpers.js';
-import { OBSERVED_QUEUE, bestCorrelation, decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type RunResult } from './harness.js';
+import { OBSERVED_QUEUE, bestCorrelation, workflowBundle, decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type RunResult } from './harness.js';
 
 const observed = { taskQueue: OBSERVED_QUEUE };
 
@@ -309,6 +310,9 @@ describe('RubyWorkflow (offline)', () => {
     expect([scheduled, signaled, completed].every(Boolean)).toBe(true);
     expect(Number(scheduled!.eventId)).toBeLessThan(Number(signaled!.eventId));
     expect(Number(signaled!.eventId)).toBeLessThan(Number(completed!.eventId));
+    // The recorded history replays with this code (what a worker does after a cache eviction, or for a query).
+    const history = await h.client.getHandle(run.workflowId).fetchHistory();
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, run.workflowId)).resolves.toBeUndefined();
   }, 180_000);
 });
 

@@ -27,7 +27,7 @@ const TEXT_STEP_AT_PCT = 50;
 
 /** `RubyWorkflow`: an AI reaction video — prompts, face, animation, slow motion and caption in one render. */
 export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
-  const run = new GenerationRun();
+  const run = new GenerationRun({ checksModels: true });
   return run.execute(async () => {
     const input = await run.start(RubyInput, rawInput);
     const media = run.media();

@@ -106,9 +106,19 @@ export class GenerationRun {
   /** The worker's settings, as the auth check answered them (the defaults in histories from before it did). */
   settings: WorkerSettings = DEFAULT_WORKER_SETTINGS;
 
-  constructor() {
+  /** Whether model params are checked in workflow code (every run since that release) or by the old local activity. */
+  private readonly modelCheckInWorkflow: boolean;
+
+  /**
+   * `checksModels`: the workflow calls `validateModels`. Its patch is decided here, before the first command: a
+   * patch marker recorded after a local activity's can land in a later workflow task than the call that made it
+   * (a slow local activity heartbeats the task), and a replay that reaches the marker before the call fails as
+   * nondeterministic, which is what queries of an evicted workflow hit.
+   */
+  constructor(opts: { checksModels?: boolean } = {}) {
     setHandler(getStatusQuery, () => this.status);
     setHandler(getCurrentStepQuery, () => this.current);
+    this.modelCheckInWorkflow = opts.checksModels ? patched(MODEL_CHECK_IN_WORKFLOW) : true;
   }
 
   /** Auth check (raw secret or this workflow's token), then validation of the whole input. */
@@ -143,7 +153,7 @@ export class GenerationRun {
    * registry is in contracts.
    */
   async validateModels(requests: ModelRequest[]): Promise<string[]> {
-    if (!patched(MODEL_CHECK_IN_WORKFLOW)) {
+    if (!this.modelCheckInWorkflow) {
       // Only when replaying a history from before the check moved here: its answer is in the history.
       try {
         return (await legacyModelCheck.validateModelRequests(requests)) ?? [];
