@@ -76,15 +76,23 @@ export const RewriteDevice = z.enum(REWRITE_DEVICES as unknown as [string, ...st
 export const SECRET_KEY_MAX = 512;
 
 /**
- * Fields every workflow input carries (Python `WorkflowInput`). Unknown keys are stripped, as pydantic ignored them.
- * `rewrite_*` are accepted for compatibility and ignored: the rewrite step existed to evade platforms'
- * duplicate and AI-content detection, which this project does not do (REWRITE_IGNORED_WARNING says so).
+ * Fields every generation request carries (Python `WorkflowInput`, less `secret_key`). Unknown keys are stripped, as
+ * pydantic ignored them. `rewrite_*` are accepted for compatibility and ignored: the rewrite step existed to evade
+ * platforms' duplicate and AI-content detection, which this project does not do (REWRITE_IGNORED_WARNING says so).
  */
-export const BaseWorkflowInput = z.object({
-  secret_key: z.string().max(SECRET_KEY_MAX).nullable().default(null),
+export const BaseGenerationRequest = z.object({
   rewrite_enabled: z.boolean().default(false),
   rewrite_device: RewriteDevice.nullable().default(null),
 });
+
+/**
+ * The credential every workflow input carries besides the request (Python `WorkflowInput.secret_key`): the raw
+ * secret from Python clients that start workflows themselves, or the token the gateway derives for the workflow
+ * id. It is no part of any HTTP request schema: callers of the API never send it.
+ */
+export const WorkflowCredential = {
+  secret_key: z.string().max(SECRET_KEY_MAX).nullable().default(null),
+};
 
 /** Auth failure messages, word for word as the Python system's workers said them. */
 export const AUTH_ERRORS = {

@@ -1,21 +1,23 @@
 import type { z } from 'zod';
 import type { StepDefinition } from './common.js';
-import { HELLO_WORLD_STEPS, HELLO_WORLD_WORKFLOW, HelloWorldInput, HelloWorldOutput } from './workflows/hello-world.js';
+import { HELLO_WORLD_STEPS, HELLO_WORLD_WORKFLOW, HelloWorldInput, HelloWorldRequest, HelloWorldOutput } from './workflows/hello-world.js';
 import type { ModelRequest } from './models.js';
-import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyOutput, rubyModelRequests } from './workflows/ruby.js';
+import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyRequest, RubyOutput, rubyModelRequests } from './workflows/ruby.js';
 import {
   SLIDESHOWS_PINTEREST_STEPS,
   SLIDESHOWS_PINTEREST_WORKFLOW,
   SlideshowsPinterestInput,
+  SlideshowsPinterestRequest,
   SlideshowsPinterestOutput,
 } from './workflows/slideshows-pinterest.js';
 import {
   TRANSCRIPT_SUMMARY_STEPS,
   TRANSCRIPT_SUMMARY_WORKFLOW,
   TranscriptSummaryInput,
+  TranscriptSummaryRequest,
   TranscriptSummaryOutput,
 } from './workflows/transcript-summary.js';
-import { VOICEOVER_STEPS, VOICEOVER_WORKFLOW, VoiceoverInput, VoiceoverOutput } from './workflows/voiceover.js';
+import { VOICEOVER_STEPS, VOICEOVER_WORKFLOW, VoiceoverInput, VoiceoverRequest, VoiceoverOutput } from './workflows/voiceover.js';
 
 /** One generation type: the public `type` name, its Temporal workflow, its schemas and step table. */
 export interface GenerationTypeDefinition {
@@ -25,6 +27,9 @@ export interface GenerationTypeDefinition {
   readonly description: string;
   /** Prefix of workflow ids started for this type (`ruby-<uuid>` as in the Python docs). */
   readonly workflowIdPrefix: string;
+  /** What a caller sends as `input` over HTTP (no `secret_key`: the gateway adds the workflow's credential). */
+  readonly request: z.ZodType;
+  /** What the workflow receives: the request and `secret_key`, as Python clients send it. */
   readonly input: z.ZodType;
   readonly output: z.ZodType;
   readonly steps: Readonly<Record<string, StepDefinition>>;
@@ -39,6 +44,7 @@ export const GENERATION_TYPES = {
     name: 'Ruby',
     description: 'Ruby - AI Influencer for Short-form Videos.',
     workflowIdPrefix: 'ruby',
+    request: RubyRequest,
     input: RubyInput,
     output: RubyOutput,
     steps: RUBY_STEPS,
@@ -50,6 +56,7 @@ export const GENERATION_TYPES = {
     name: 'Slideshows Pinterest',
     description: 'Finds, scores and saves Pinterest images for a slideshow topic.',
     workflowIdPrefix: 'slideshows-pinterest',
+    request: SlideshowsPinterestRequest,
     input: SlideshowsPinterestInput,
     output: SlideshowsPinterestOutput,
     steps: SLIDESHOWS_PINTEREST_STEPS,
@@ -60,6 +67,7 @@ export const GENERATION_TYPES = {
     name: 'Voiceover',
     description: 'Text to speech (ElevenLabs or Cartesia), optionally put under a video.',
     workflowIdPrefix: 'voiceover',
+    request: VoiceoverRequest,
     input: VoiceoverInput,
     output: VoiceoverOutput,
     steps: VOICEOVER_STEPS,
@@ -70,6 +78,7 @@ export const GENERATION_TYPES = {
     name: 'Transcript Summary',
     description: 'Transcribes a recording and writes a structured meeting summary.',
     workflowIdPrefix: 'transcript',
+    request: TranscriptSummaryRequest,
     input: TranscriptSummaryInput,
     output: TranscriptSummaryOutput,
     steps: TRANSCRIPT_SUMMARY_STEPS,
@@ -80,6 +89,7 @@ export const GENERATION_TYPES = {
     name: 'Hello World',
     description: 'Connectivity check: greets a name.',
     workflowIdPrefix: 'hello',
+    request: HelloWorldRequest,
     input: HelloWorldInput,
     output: HelloWorldOutput,
     steps: HELLO_WORLD_STEPS,

@@ -1,5 +1,13 @@
 import { z } from 'zod';
 import { StepProgress, WorkflowStatus } from './common.js';
+import type { GenerationTypeDefinition } from './generation-types.js';
+import { inputJsonSchema } from './models.js';
+import { CAPABILITY_NAMES } from './workers.js';
+
+/**
+ * Every HTTP shape of the gateway, in one place: the gateway validates and serialises with these schemas, its
+ * OpenAPI document is generated from them, and the SDK's types are inferred from them.
+ */
 
 /** Error codes of the gateway's error envelope (docs/api.md). */
 export const ERROR_CODES = [
@@ -32,6 +40,7 @@ export type ErrorBody = z.infer<typeof ErrorBody>;
 export const Metadata = z
   .record(z.string().max(64), z.union([z.string().max(1000), z.number(), z.boolean(), z.null()]))
   .refine((o) => Object.keys(o).length <= 32, { message: 'at most 32 keys' });
+export type Metadata = z.infer<typeof Metadata>;
 
 export const CreateGenerationBody = z.object({
   type: z.string().min(1).max(64),
@@ -68,3 +77,75 @@ export const Generation = z.object({
 export type Generation = z.infer<typeof Generation>;
 
 export const GenerationIdParams = z.object({ id: z.string().regex(/^gen_[A-Za-z0-9]{10,40}$/, 'is not a generation id') });
+
+/** `GET /v1/generations`: filters and paging, newest first. */
+export const ListGenerationsQuery = z.object({
+  type: z.string().max(64).optional(),
+  status: WorkflowStatus.optional(),
+  /** 1–100, 20 when absent. A query string carries text: the number is coerced. */
+  limit: z.coerce.number<number>().int().min(1).max(100).default(20),
+  /** `next_cursor` of the previous page. */
+  cursor: z.string().max(200).optional(),
+});
+export type ListGenerationsQuery = z.infer<typeof ListGenerationsQuery>;
+
+/** One page of `GET /v1/generations`; `next_cursor` is null on the last page. */
+export const GenerationPage = z.object({ data: z.array(Generation), next_cursor: z.string().nullable() });
+export type GenerationPage = z.infer<typeof GenerationPage>;
+
+/** A JSON Schema document as the gateway serves it. */
+export const JsonSchema = z.record(z.string(), z.unknown());
+export type JsonSchema = z.infer<typeof JsonSchema>;
+
+/** One entry of `GET /v1/generation-types`. */
+export const GenerationTypeInfo = z.object({
+  type: z.string(),
+  workflow_type: z.string(),
+  name: z.string(),
+  description: z.string(),
+  /** What a caller sends as `input` (draft-7, `io: input`: defaulted fields are optional). */
+  input_schema: JsonSchema,
+  output_schema: JsonSchema,
+});
+export type GenerationTypeInfo = z.infer<typeof GenerationTypeInfo>;
+
+/** The catalogue entry of a generation type, as `GET /v1/generation-types` serves it. */
+export function generationTypeInfo(def: GenerationTypeDefinition): GenerationTypeInfo {
+  return {
+    type: def.type,
+    workflow_type: def.workflowType,
+    name: def.name,
+    description: def.description,
+    input_schema: inputJsonSchema(def.request, 'draft-7') as JsonSchema,
+    output_schema: z.toJSONSchema(def.output, { target: 'draft-7', unrepresentable: 'any' }) as JsonSchema,
+  };
+}
+
+/**
+ * `GET /v1/generations/:id/events` (server-sent events): `progress` with this data on every change (its id is the
+ * record's revision), then one event named after the terminal status (`completed`, `failed`, `cancelled`) whose
+ * data is the whole `Generation`; the stream ends after it.
+ */
+export const ProgressEvent = z.object({ status: WorkflowStatus, current_step: StepProgress.nullable() });
+export type ProgressEvent = z.infer<typeof ProgressEvent>;
+
+/** `GET /health`: the process serves. */
+export const HealthBody = z.object({ status: z.literal('ok') });
+export type HealthBody = z.infer<typeof HealthBody>;
+
+export const ReadyCheck = z.enum(['ok', 'down']);
+export type ReadyCheck = z.infer<typeof ReadyCheck>;
+
+/** `GET /ready`, answered with 200 when every check is `ok`, else 503. */
+export const ReadyBody = z.object({
+  status: z.enum(['ok', 'unavailable']),
+  checks: z.object({ temporal: ReadyCheck, database: ReadyCheck, storage: ReadyCheck }),
+  /** Generation and media workers seen polling their task queues; null when Temporal cannot be asked. Not part of readiness. */
+  workers: z.object({ generation: z.number().int(), media: z.number().int() }).nullable(),
+  /**
+   * Per capability, the providers the live generation workers serve it with (`local`: the offline placeholder
+   * provider); null when Temporal cannot be asked.
+   */
+  providers: z.record(z.enum(CAPABILITY_NAMES), z.array(z.string())).nullable(),
+});
+export type ReadyBody = z.infer<typeof ReadyBody>;

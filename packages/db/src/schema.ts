@@ -1,4 +1,5 @@
 import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { GenerationError, Metadata, StepProgress, WorkflowStatus } from '@gptmarket/contracts';
 
 /** One row per generation request: the job record the gateway serves (docs/api.md "The generation object"). */
 export const generations = pgTable(
@@ -8,21 +9,21 @@ export const generations = pgTable(
     type: text('type').notNull(),
     workflowType: text('workflow_type').notNull(),
     workflowId: text('workflow_id').notNull(),
-    status: text('status').notNull(),
-    currentStep: jsonb('current_step'),
+    status: text('status').$type<WorkflowStatus>().notNull(),
+    currentStep: jsonb('current_step').$type<StepProgress>(),
     /** The validated input, without `secret_key`. */
-    input: jsonb('input').notNull(),
+    input: jsonb('input').$type<Record<string, unknown>>().notNull(),
     /** The workflow's output as it returned it (its media URLs may be presigned and expire). */
-    output: jsonb('output'),
+    output: jsonb('output').$type<Record<string, unknown>>(),
     /**
      * The storage key behind each media URL of `output`, by JSON Pointer (RFC 6901), e.g. `{"/final_video_url": "ruby/videos/…"}`:
      * reads hand out fresh URLs for these keys.
      */
     outputKeys: jsonb('output_keys').$type<Record<string, string>>(),
-    error: jsonb('error'),
+    error: jsonb('error').$type<GenerationError>(),
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     retryOf: text('retry_of'),
-    metadata: jsonb('metadata').notNull().default({}),
+    metadata: jsonb('metadata').$type<Metadata>().notNull().default({}),
     webhookUrl: text('webhook_url'),
     apiKeyId: text('api_key_id'),
     /** The Idempotency-Key the generation was created with, if any. */

@@ -1,12 +1,13 @@
-import type { z } from 'zod';
-import { GENERATION_TYPES, RUBY_SUGGESTIONS, inputJsonSchema } from '@gptmarket/contracts';
+import { z } from 'zod';
+import { GENERATION_TYPES, RUBY_SUGGESTIONS, generationTypeInfo, inputJsonSchema } from '@gptmarket/contracts';
 import type { GenerationTypeInfo, GenerationTypeName, JsonSchema } from './types.js';
 
 /**
  * A form-field registry derived from the contracts, for building generation forms (the TypeScript successor of the
  * Python system's generated `registry.ts`). Fields come from walking the JSON Schema of a type's input
  * (`inputJsonSchema` of the contracts, `io: 'input'`), so defaults, bounds and enums are the contract's own, model
- * params fields included (`models`: the fields of each model). `secret_key` is never a field.
+ * params fields included (`models`: the fields of each model). Request contracts have no `secret_key`, so it is never
+ * a field.
  */
 
 export type FieldType = 'text' | 'textarea' | 'number' | 'select' | 'checkbox' | 'json';
@@ -66,7 +67,10 @@ export interface FormDefinition {
   fields: FieldDefinition[];
 }
 
-/** Fields no form ever shows: the workflow credential, and the rewrite options the platform refuses (REWRITE_IGNORED_WARNING in packages/contracts). */
+/**
+ * Fields no form ever shows: the rewrite options the platform refuses (REWRITE_IGNORED_WARNING in packages/contracts),
+ * and the workflow credential should a schema from elsewhere (an older gateway's catalogue) list it.
+ */
 export const EXCLUDED_FORM_FIELDS: readonly string[] = ['secret_key', 'rewrite_enabled', 'rewrite_device'];
 
 /** Suggested values per type and field (`Literal | str` in the Python system): select options that allow custom values. */
@@ -243,17 +247,8 @@ let registry: Record<GenerationTypeName, FormDefinition> | undefined;
 /** The form of every generation type of the contracts, computed once on first use. */
 export function getFormRegistry(): Readonly<Record<GenerationTypeName, FormDefinition>> {
   if (!registry) {
-    const entries = Object.values(GENERATION_TYPES).map((t) => {
-      const type = t.type as GenerationTypeName;
-      const form: FormDefinition = {
-        type,
-        name: t.name,
-        description: t.description,
-        workflowType: t.workflowType,
-        fields: formFieldsFromSchema(t.input, { suggestions: FIELD_SUGGESTIONS[type] }),
-      };
-      return [type, form] as const;
-    });
+    // The same forms a browser builds from the gateway's catalogue: one derivation for both.
+    const entries = Object.values(GENERATION_TYPES).map((t) => [t.type, formFromGenerationType(generationTypeInfo(t))] as const);
     registry = deepFreeze(Object.fromEntries(entries) as Record<GenerationTypeName, FormDefinition>);
   }
   return registry;

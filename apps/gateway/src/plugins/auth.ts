@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { safeEqual } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
 import type { ApiKeyService } from '../services/api-keys.js';
+import type { Caller } from '../services/generation-records.js';
 
 export interface RequestAuth {
   kind: 'key' | 'basic' | 'open';
@@ -15,6 +16,9 @@ declare module 'fastify' {
     auth: RequestAuth | null;
   }
 }
+
+/** Whose generations a request sees: an API key its own; basic auth and open mode all of them. */
+export const callerOf = (req: FastifyRequest): Caller => ({ apiKeyId: req.auth?.apiKeyId ?? null });
 
 export interface AuthOptions {
   keys: ApiKeyService;

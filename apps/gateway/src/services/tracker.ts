@@ -1,27 +1,34 @@
-import { WorkflowStatus, isTerminalStatus } from '@gptmarket/contracts';
+import { isTerminalStatus } from '@gptmarket/contracts';
 import type { GenerationRow } from '@gptmarket/db';
 import type { Logger } from '@gptmarket/runtime';
-import type { GenerationService } from './generations.js';
+import type { GenerationFeed } from './generation-feed.js';
+import type { GenerationObserver } from './generation-observer.js';
+import type { GenerationRecords } from './generation-records.js';
 
-export type GenerationListener = (row: GenerationRow) => void;
+export interface TrackerOptions {
+  records: GenerationRecords;
+  observer: GenerationObserver;
+  /** Whose listeners say which generations are watched. */
+  feed: GenerationFeed;
+  intervalMs: number;
+  slowEvery: number;
+  concurrency: number;
+  log: Logger;
+  /** Runs after every full tick (webhook dispatch). */
+  onTick?: () => Promise<void>;
+}
 
 /**
- * Follows every unfinished generation so its terminal state reaches the database even when nobody polls,
- * and fans changes out to SSE listeners: one Temporal observation per generation per tick, however many
- * listeners there are. Watched generations are observed every tick, the rest every `slowEvery` ticks.
+ * Follows every unfinished generation so its terminal state reaches the database even when nobody polls: one
+ * Temporal observation per generation per tick, however many listeners there are (the observer publishes each
+ * change to the feed). Watched generations are observed every tick, the rest every `slowEvery` ticks.
  */
 export class GenerationTracker {
-  private readonly listeners = new Map<string, Set<GenerationListener>>();
   private timer: NodeJS.Timeout | null = null;
   private tick = 0;
   private busy = false;
 
-  constructor(
-    private readonly service: GenerationService,
-    private readonly opts: { intervalMs: number; slowEvery: number; concurrency: number; log: Logger; onTick?: () => Promise<void> },
-  ) {
-    service.onChange = (row) => this.emit(row);
-  }
+  constructor(private readonly opts: TrackerOptions) {}
 
   start(): void {
     this.timer ??= setInterval(() => void this.poll(), this.opts.intervalMs);
@@ -33,33 +40,6 @@ export class GenerationTracker {
     this.timer = null;
   }
 
-  subscribe(id: string, listener: GenerationListener): () => void {
-    let set = this.listeners.get(id);
-    if (!set) this.listeners.set(id, (set = new Set()));
-    set.add(listener);
-    return () => {
-      set.delete(listener);
-      if (set.size === 0) this.listeners.delete(id);
-    };
-  }
-
-  listenerCount(id?: string): number {
-    if (id) return this.listeners.get(id)?.size ?? 0;
-    let n = 0;
-    for (const s of this.listeners.values()) n += s.size;
-    return n;
-  }
-
-  private emit(row: GenerationRow): void {
-    for (const listener of this.listeners.get(row.id) ?? []) {
-      try {
-        listener(row);
-      } catch (err) {
-        this.opts.log.warn('listener failed', { error: (err as Error).message });
-      }
-    }
-  }
-
   /** One tick: observe what needs observing, a few at a time. */
   async poll(): Promise<void> {
     if (this.busy) return;
@@ -68,20 +48,19 @@ export class GenerationTracker {
     this.tick++;
     try {
       let rows: GenerationRow[];
-      if (full) rows = await this.service.active();
+      if (full) rows = await this.opts.records.active();
       else {
-        const watched = [...this.listeners.keys()];
         rows = [];
-        for (const id of watched) {
-          const row = await this.service.find(id);
-          if (row && !isTerminalStatus(WorkflowStatus.parse(row.status))) rows.push(row);
+        for (const id of this.opts.feed.watched()) {
+          const row = await this.opts.records.find(id);
+          if (row && !isTerminalStatus(row.status)) rows.push(row);
         }
       }
       const queue = [...rows];
       const worker = async () => {
         for (let row = queue.shift(); row; row = queue.shift()) {
           try {
-            await this.service.refresh(row);
+            await this.opts.observer.refresh(row);
           } catch (err) {
             this.opts.log.warn('tracking a generation failed', { id: row.id, error: (err as Error).message });
           }

@@ -6,7 +6,7 @@ import { WEBHOOK_DELIVERY_WORKFLOW, type WebhookActivities, type WebhookDelivery
 import { generations, webhookDeliveries, type Database } from '@gptmarket/db';
 import { OutboundRequestError, isAddressPermitted, isHostAllowed, parseHostLiteral, safeRequest, type Logger, type OutboundPolicy } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
-import type { GenerationService } from './generations.js';
+import type { GenerationRecords } from './generation-records.js';
 import type { TemporalGateway } from './temporal.js';
 
 /** `v1,<base64 HMAC-SHA256(secret, id.timestamp.body)>` (docs/api.md, "Webhooks"). */
@@ -42,7 +42,8 @@ export async function assertDeliverableUrl(raw: string, policy: OutboundPolicy):
 export interface WebhookDeps {
   db: Database;
   temporal: TemporalGateway;
-  generations: GenerationService;
+  /** Makes the body: the generation as the API shows it. */
+  records: GenerationRecords;
   /** The generation workers' task queue (TEMPORAL_TASK_QUEUE): the delivery workflow runs there. */
   taskQueue: string;
   secret: string;
@@ -78,7 +79,7 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
       if (delivery.status === 'delivered') return { status_code: delivery.lastStatusCode ?? 200 };
       const [row] = await deps.db.select().from(generations).where(eq(generations.id, delivery.generationId));
       if (!row) throw ApplicationFailure.nonRetryable(`generation ${delivery.generationId} is gone`, 'WebhookNotFound');
-      const body = JSON.stringify(await deps.generations.toApi(row));
+      const body = JSON.stringify(await deps.records.toApi(row));
       const timestamp = Math.floor(Date.now() / 1000);
       const record = (patch: Partial<typeof webhookDeliveries.$inferInsert>) =>
         deps.db

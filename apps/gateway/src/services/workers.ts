@@ -1,11 +1,10 @@
-import { CAPABILITY_NAMES, planFromIdentity, type ProviderCapability } from '@gptmarket/contracts';
+import { CAPABILITY_NAMES, planFromIdentity, type ProviderCapability, type ReadyBody } from '@gptmarket/contracts';
 import type { TemporalGateway } from './temporal.js';
 
-/** What /ready says about the workers: how many poll each task queue, and which providers serve each capability. */
+/** What /ready says about the workers (`ReadyBody` in packages/contracts), when Temporal can be asked. */
 export interface WorkersReport {
-  workers: { generation: number; media: number };
-  /** Per capability, every provider some live generation worker serves it with (`local`: the offline provider). */
-  providers: Record<ProviderCapability, string[]>;
+  workers: NonNullable<ReadyBody['workers']>;
+  providers: NonNullable<ReadyBody['providers']>;
 }
 
 /**

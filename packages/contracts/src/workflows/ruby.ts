@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import {
   AspectRatio,
-  BaseWorkflowInput,
+  BaseGenerationRequest,
+  WorkflowCredential,
   boundedText,
   label,
   type StepDefinition,
@@ -25,7 +26,8 @@ export const RUBY_SUGGESTIONS = {
 export const TEXT_OVERLAY_MAX = 300;
 export const ADDITIONAL_PROMPT_MAX = 2000;
 
-export const RubyInput = BaseWorkflowInput.extend({
+/** What a caller asks for (the HTTP API's `input`). */
+export const RubyRequest = BaseGenerationRequest.extend({
   additional_prompt: boundedText(ADDITIONAL_PROMPT_MAX).nullable().default(null),
   emotion: label().default('shocked'),
   text_overlay: boundedText(TEXT_OVERLAY_MAX).nullable().default(null),
@@ -64,6 +66,8 @@ export const RubyInput = BaseWorkflowInput.extend({
     }
   }
 });
+/** What the workflow receives: the request and its credential. */
+export const RubyInput = RubyRequest.extend(WorkflowCredential);
 export type RubyInput = z.infer<typeof RubyInput>;
 export type RubyInputWire = z.input<typeof RubyInput>;
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseWorkflowInput, boundedText, type StepDefinition } from '../common.js';
+import { BaseGenerationRequest, WorkflowCredential, boundedText, type StepDefinition } from '../common.js';
 
 export const SLIDESHOWS_PINTEREST_WORKFLOW = 'SlideshowsPinterestWorkflow';
 
@@ -12,9 +12,12 @@ export const PINTEREST_MAX_IMAGES = 25;
 export const PINTEREST_QUERY_MODEL = 'gemini-2.0-flash-lite';
 export const PINTEREST_IMAGE_FOLDER = 'pinterest/images';
 
-export const SlideshowsPinterestInput = BaseWorkflowInput.extend({
+/** What a caller asks for (the HTTP API's `input`). */
+export const SlideshowsPinterestRequest = BaseGenerationRequest.extend({
   prompt: boundedText(PINTEREST_PROMPT_MAX).refine((s) => s.trim().length > 0, { message: 'must not be empty' }),
 });
+/** What the workflow receives: the request and its credential. */
+export const SlideshowsPinterestInput = SlideshowsPinterestRequest.extend(WorkflowCredential);
 export type SlideshowsPinterestInput = z.infer<typeof SlideshowsPinterestInput>;
 
 /** A pin as the scraper returns it (packages/providers/src/gptmarket). */

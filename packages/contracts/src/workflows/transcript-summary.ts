@@ -1,14 +1,17 @@
 import { z } from 'zod';
-import { BaseWorkflowInput, type StepDefinition } from '../common.js';
+import { BaseGenerationRequest, WorkflowCredential, type StepDefinition } from '../common.js';
 
 export const TRANSCRIPT_SUMMARY_WORKFLOW = 'TranscriptSummaryWorkflow';
 
-export const TranscriptSummaryInput = BaseWorkflowInput.extend({
+/** What a caller asks for (the HTTP API's `input`). */
+export const TranscriptSummaryRequest = BaseGenerationRequest.extend({
   /** A recording (audio or video) to transcribe: http/https, ours or fetched through the guarded downloader. */
   media_url: z.url({ protocol: /^https?$/ }).max(4096),
   /** The date relative dates in the recording are resolved against (YYYY-MM-DD); the start date (UTC) when null. */
   meeting_date: z.iso.date().nullable().default(null),
 });
+/** What the workflow receives: the request and its credential. */
+export const TranscriptSummaryInput = TranscriptSummaryRequest.extend(WorkflowCredential);
 export type TranscriptSummaryInput = z.infer<typeof TranscriptSummaryInput>;
 export type TranscriptSummaryInputWire = z.input<typeof TranscriptSummaryInput>;
 

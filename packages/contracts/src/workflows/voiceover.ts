@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BaseWorkflowInput, boundedText, type StepDefinition } from '../common.js';
+import { BaseGenerationRequest, WorkflowCredential, boundedText, type StepDefinition } from '../common.js';
 
 export const VOICEOVER_WORKFLOW = 'VoiceoverWorkflow';
 
@@ -10,7 +10,8 @@ export type SpeechProviderName = z.infer<typeof SpeechProviderName>;
 
 const providerId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . or -');
 
-export const VoiceoverInput = BaseWorkflowInput.extend({
+/** What a caller asks for (the HTTP API's `input`). */
+export const VoiceoverRequest = BaseGenerationRequest.extend({
   /** What to say. */
   text: boundedText(VOICEOVER_TEXT_MAX).refine((s) => s.trim().length > 0, { message: 'must not be empty' }),
   /** Speech provider; null picks the configured one (ElevenLabs, then Cartesia, then the offline voice). */
@@ -31,6 +32,8 @@ export const VoiceoverInput = BaseWorkflowInput.extend({
   /** Gain of the speech in the video, 0–2. */
   voice_volume: z.number().min(0).max(2).default(1),
 });
+/** What the workflow receives: the request and its credential. */
+export const VoiceoverInput = VoiceoverRequest.extend(WorkflowCredential);
 export type VoiceoverInput = z.infer<typeof VoiceoverInput>;
 export type VoiceoverInputWire = z.input<typeof VoiceoverInput>;
 

@@ -1,0 +1,125 @@
+import { eq } from 'drizzle-orm';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import { isTerminalStatus, type CreateGenerationBody } from '@gptmarket/contracts';
+import { generations, type Database, type GenerationRow } from '@gptmarket/db';
+import { workflowToken, type Logger } from '@gptmarket/runtime';
+import { ApiError } from '../errors.js';
+import type { GenerationListener } from './generation-feed.js';
+import type { GenerationObserver } from './generation-observer.js';
+import type { Caller, GenerationRecords } from './generation-records.js';
+import { IdempotencyKey } from './idempotency.js';
+import { newGenerationId, newWorkflowId } from './ids.js';
+import { isUnavailable, type TemporalGateway } from './temporal.js';
+import { validateRequest } from './validate-request.js';
+
+export interface GenerationCommandsDeps {
+  db: Database;
+  temporal: TemporalGateway;
+  taskQueue: string;
+  /** The workflow secret; only tokens derived from it leave the gateway. */
+  workflowSecret: string | undefined;
+  records: GenerationRecords;
+  /** Brings a record up to date after a cancel. */
+  observer: GenerationObserver;
+  /** Told of every generation created. */
+  onChange: GenerationListener;
+  log: Logger;
+}
+
+/** What callers ask of generations: create (validate, record, start its workflow), cancel, retry. */
+export class GenerationCommands {
+  constructor(private readonly deps: GenerationCommandsDeps) {}
+
+  /**
+   * Validates the request against the type's contract, records it and starts its workflow. With an
+   * Idempotency-Key the same key and body give the same generation; concurrent duplicates start one workflow.
+   */
+  async create(body: CreateGenerationBody, caller: Caller, opts: { idempotencyKey?: string; retryOf?: string } = {}): Promise<{ row: GenerationRow; replayed: boolean }> {
+    const { def, input, warnings } = validateRequest(body);
+    const idempotency = opts.idempotencyKey ? new IdempotencyKey(this.deps.db, caller.apiKeyId ?? 'anonymous', opts.idempotencyKey) : null;
+    const id = idempotency?.generationId ?? newGenerationId();
+    const workflowId = idempotency?.workflowId(def.workflowIdPrefix) ?? newWorkflowId(def.workflowIdPrefix);
+    const firstId = await idempotency?.claim(body);
+    if (firstId) {
+      // The first request may still be starting its workflow: wait briefly for its record.
+      for (let i = 0; i < 100; i++) {
+        const row = await this.deps.records.find(firstId, caller);
+        if (row) return { row, replayed: true };
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new ApiError(409, 'idempotency_conflict', 'a request with this Idempotency-Key is still being processed; retry shortly');
+    }
+
+    const [row] = await this.deps.db
+      .insert(generations)
+      .values({
+        id,
+        type: def.type,
+        workflowType: def.workflowType,
+        workflowId,
+        status: 'pending',
+        input,
+        warnings,
+        metadata: body.metadata ?? {},
+        webhookUrl: body.webhook_url ?? null,
+        apiKeyId: caller.apiKeyId,
+        idempotencyKey: opts.idempotencyKey ?? null,
+        retryOf: opts.retryOf ?? null,
+      })
+      .returning();
+    try {
+      const client = await this.deps.temporal.get();
+      // The workflow input on the wire is the Python one: the request and its credential.
+      const secret_key = this.deps.workflowSecret ? workflowToken(this.deps.workflowSecret, workflowId) : null;
+      await client.workflow.start(def.workflowType, {
+        taskQueue: this.deps.taskQueue,
+        workflowId,
+        args: [{ ...input, secret_key }],
+        workflowIdConflictPolicy: 'USE_EXISTING',
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      });
+    } catch (err) {
+      await this.deps.db.delete(generations).where(eq(generations.id, id));
+      await idempotency?.release();
+      if (isUnavailable(err)) throw new ApiError(503, 'unavailable', 'the workflow service is unreachable; nothing was started');
+      throw err;
+    }
+    this.deps.log.info('generation started', { id, type: def.type, workflowId });
+    this.deps.onChange(row!);
+    return { row: row!, replayed: false };
+  }
+
+  async cancel(row: GenerationRow): Promise<GenerationRow> {
+    if (isTerminalStatus(row.status)) {
+      throw new ApiError(409, 'invalid_state', `the generation is already ${row.status}`);
+    }
+    try {
+      const client = await this.deps.temporal.get();
+      await client.workflow.getHandle(row.workflowId).cancel();
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return this.deps.observer.refresh(row);
+      if (isUnavailable(err)) throw new ApiError(503, 'unavailable', 'the workflow service is unreachable; nothing was cancelled');
+      throw err;
+    }
+    this.deps.log.info('generation cancel requested', { id: row.id });
+    return this.deps.observer.refresh(row);
+  }
+
+  /** A new generation with the same request (failed or cancelled ones only). */
+  async retry(row: GenerationRow, caller: Caller): Promise<GenerationRow> {
+    if (row.status !== 'failed' && row.status !== 'cancelled') {
+      throw new ApiError(409, 'invalid_state', `only failed or cancelled generations can be retried; this one is ${row.status}`);
+    }
+    const { row: created } = await this.create(
+      {
+        type: row.type,
+        input: row.input,
+        metadata: row.metadata,
+        ...(row.webhookUrl ? { webhook_url: row.webhookUrl } : {}),
+      },
+      caller.apiKeyId ? caller : { apiKeyId: row.apiKeyId },
+      { retryOf: row.id },
+    );
+    return created;
+  }
+}

@@ -1,0 +1,138 @@
+import { and, eq } from 'drizzle-orm';
+import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
+import { CancelledFailure } from '@temporalio/common';
+import {
+  QUERY_GET_CURRENT_STEP,
+  QUERY_GET_STATUS,
+  StepProgress,
+  WorkflowStatus,
+  isTerminalStatus,
+  type GenerationError,
+} from '@gptmarket/contracts';
+import { generations, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
+import type { Logger } from '@gptmarket/runtime';
+import type { Storage } from '@gptmarket/storage';
+import { describeFailure } from './failures.js';
+import type { GenerationListener } from './generation-feed.js';
+import type { GenerationRecords } from './generation-records.js';
+import { storageKeysIn } from './media-urls.js';
+import { isUnavailable, type TemporalGateway } from './temporal.js';
+
+export interface GenerationObserverDeps {
+  db: Database;
+  temporal: TemporalGateway;
+  records: GenerationRecords;
+  /** Where the outputs' media lives: a completed record keeps the storage keys behind its URLs. */
+  storage: Storage;
+  /** Told of every change written (the feed fans it out to SSE listeners). */
+  onChange: GenerationListener;
+  log: Logger;
+}
+
+const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
+  Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+
+/** Brings records up to date with their workflows (status, current step, result or failure) and writes the changes. */
+export class GenerationObserver {
+  /**
+   * History length at the last observation of each running workflow. Queries answer from history, so when it
+   * has not grown neither can their answers: the tracker then skips the two queries.
+   */
+  private readonly seenHistory = new Map<string, number>();
+
+  constructor(private readonly deps: GenerationObserverDeps) {}
+
+  /**
+   * Brings a record up to date with its workflow; terminal records are final. A terminal transition with a
+   * webhook also records its delivery in the same transaction, so no event is lost if the gateway stops.
+   */
+  async refresh(row: GenerationRow): Promise<GenerationRow> {
+    if (isTerminalStatus(row.status)) return row;
+    let client;
+    try {
+      client = await this.deps.temporal.get();
+    } catch {
+      return row; // Temporal unreachable: serve what we know
+    }
+    let update: Partial<GenerationRow> & Pick<GenerationRow, 'status'>;
+    try {
+      update = await this.observe(client.workflow.getHandle(row.workflowId), row);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError || isUnavailable(err)) return row;
+      throw err;
+    }
+    if (update.status === row.status && JSON.stringify(update.currentStep) === JSON.stringify(row.currentStep)) return row;
+    const terminal = isTerminalStatus(update.status);
+    const saved = await this.deps.db.transaction(async (tx) => {
+      const [next] = await tx
+        .update(generations)
+        .set({ ...update, updatedAt: new Date(), revision: row.revision + 1 })
+        // Only the first observer of a change writes it (several gateways may track the same record).
+        .where(and(eq(generations.id, row.id), eq(generations.revision, row.revision)))
+        .returning();
+      if (next && terminal && next.webhookUrl) {
+        await tx
+          .insert(webhookDeliveries)
+          .values({ id: `whd_${next.id.slice(4)}_${next.status}`, generationId: next.id, event: `generation.${next.status}`, url: next.webhookUrl, status: 'pending' })
+          .onConflictDoNothing();
+      }
+      return next;
+    });
+    if (!saved) return (await this.deps.records.find(row.id)) ?? row;
+    this.deps.onChange(saved);
+    return saved;
+  }
+
+  private async currentStep(handle: WorkflowHandle): Promise<StepProgress | null> {
+    try {
+      return StepProgress.nullable().parse(await withTimeout(handle.query(QUERY_GET_CURRENT_STEP), 5_000));
+    } catch {
+      return null;
+    }
+  }
+
+  private async observe(handle: WorkflowHandle, row: GenerationRow): Promise<Partial<GenerationRow> & Pick<GenerationRow, 'status'>> {
+    const { status, historyLength } = await handle.describe();
+    if (status.name !== 'RUNNING') this.seenHistory.delete(row.workflowId);
+    switch (status.name) {
+      case 'RUNNING':
+      case 'CONTINUED_AS_NEW': {
+        if (this.seenHistory.get(row.workflowId) === historyLength && row.status === 'running') {
+          return { status: row.status, currentStep: row.currentStep };
+        }
+        if (this.seenHistory.size > 10_000) this.seenHistory.clear();
+        this.seenHistory.set(row.workflowId, historyLength);
+        const [wfStatus, step] = await Promise.all([
+          withTimeout(handle.query<string>(QUERY_GET_STATUS), 5_000).catch(() => 'running'),
+          this.currentStep(handle),
+        ]);
+        const parsed = WorkflowStatus.safeParse(wfStatus);
+        const live = parsed.success && !isTerminalStatus(parsed.data) ? parsed.data : 'running';
+        return { status: live, currentStep: step ?? row.currentStep };
+      }
+      case 'COMPLETED': {
+        const output = (await handle.result()) as Record<string, unknown>;
+        const warnings = [...new Set([...row.warnings, ...((output?.warnings as string[] | undefined) ?? [])])];
+        const outputKeys = storageKeysIn(output, this.deps.storage);
+        return { status: 'completed', output, outputKeys, warnings, error: null, currentStep: await this.currentStep(handle), completedAt: new Date() };
+      }
+      case 'CANCELLED':
+        return { status: 'cancelled', currentStep: await this.currentStep(handle), completedAt: new Date() };
+      default: {
+        // FAILED, TERMINATED, TIMED_OUT
+        const step = await this.currentStep(handle);
+        let error: GenerationError;
+        try {
+          await handle.result();
+          error = describeFailure(null, step?.step_id ?? null);
+        } catch (err) {
+          if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
+            return { status: 'cancelled', currentStep: step, completedAt: new Date() };
+          }
+          error = describeFailure(err, step && step.status === 'failed' ? step.step_id : null);
+        }
+        return { status: 'failed', error, currentStep: step, completedAt: new Date() };
+      }
+    }
+  }
+}
