@@ -14,6 +14,7 @@ import {
   proxyLocalActivities,
   setHandler,
   defineQuery,
+  workflowInfo,
   type ActivityOptions,
 } from '@temporalio/workflow';
 import {
@@ -21,6 +22,7 @@ import {
   COMPLETE_STEP,
   DEFAULT_WORKER_SETTINGS,
   ERROR_TYPES,
+  GENERATOR_NAME,
   QUERY_GET_CURRENT_STEP,
   QUERY_GET_STATUS,
   formatIssues,
@@ -32,7 +34,7 @@ import {
   type WorkflowStatus,
 } from '@gptmarket/contracts';
 import type { z } from 'zod';
-import { mediaOptions } from './options.js';
+import { fast, mediaOptions } from './options.js';
 
 export const getStatusQuery = defineQuery<WorkflowStatus>(QUERY_GET_STATUS);
 export const getCurrentStepQuery = defineQuery<StepProgress | null>(QUERY_GET_CURRENT_STEP);
@@ -41,6 +43,8 @@ const { verifyWorkflowAuth, validateModelRequests } = proxyLocalActivities<Pick<
   startToCloseTimeout: '10s',
   retry: { maximumAttempts: 3, nonRetryableErrorTypes: [ERROR_TYPES.auth, ERROR_TYPES.invalidInput] },
 });
+
+const { saveJson } = proxyActivities<Pick<GenerationActivities, 'saveJson'>>(fast('2m'));
 
 /** Errors the workflow turns into a failed execution (instead of a retried workflow task). */
 function asWorkflowFailure(err: unknown): unknown {
@@ -186,6 +190,19 @@ export class GenerationRun {
       }
     };
     return { renderVideo: bounded('renderVideo'), probeMedia: bounded('probeMedia'), extractAudio: bounded('extractAudio') } as MediaActivities;
+  }
+
+  /**
+   * The provenance record beside a run's media, `<area>/manifests/<workflow id>.json`: the generator, the workflow and
+   * its output; `aiGenerated` labels the media AI-made.
+   */
+  async saveManifest(area: string, output: unknown, opts: { aiGenerated: boolean }): Promise<void> {
+    const workflowId = workflowInfo().workflowId;
+    await saveJson({
+      folder: `${area}/manifests`,
+      name: workflowId,
+      data: { ...(opts.aiGenerated ? { ai_generated: true } : {}), generator: GENERATOR_NAME, workflow_id: workflowId, output },
+    });
   }
 
   complete(): void {
