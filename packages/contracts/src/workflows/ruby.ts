@@ -65,7 +65,6 @@ export const RubyInput = BaseWorkflowInput.extend({
   }
 });
 export type RubyInput = z.infer<typeof RubyInput>;
-export type RubyInputWire = z.input<typeof RubyInput>;
 
 export const RubyOutput = z.object({
   face_image_url: z.string(),

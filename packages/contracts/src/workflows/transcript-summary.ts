@@ -10,7 +10,6 @@ export const TranscriptSummaryInput = BaseWorkflowInput.extend({
   meeting_date: z.iso.date().nullable().default(null),
 });
 export type TranscriptSummaryInput = z.infer<typeof TranscriptSummaryInput>;
-export type TranscriptSummaryInputWire = z.input<typeof TranscriptSummaryInput>;
 
 export const TranscriptSummaryOutput = z.object({
   /** The extracted audio track, in our storage. */

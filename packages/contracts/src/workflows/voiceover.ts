@@ -32,7 +32,6 @@ export const VoiceoverInput = BaseWorkflowInput.extend({
   voice_volume: z.number().min(0).max(2).default(1),
 });
 export type VoiceoverInput = z.infer<typeof VoiceoverInput>;
-export type VoiceoverInputWire = z.input<typeof VoiceoverInput>;
 
 export const VoiceoverOutput = z.object({
   /** The speech, in our storage (mp3 or wav). */
