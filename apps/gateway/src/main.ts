@@ -1,10 +1,10 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
 import { WEBHOOK_QUEUE } from '@gptmarket/contracts';
 import { openDatabase } from '@gptmarket/db';
 import { createLogger, isProduction, temporalAddress } from '@gptmarket/runtime';
 import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
+import { createWorker, startWorker } from '@gptmarket/worker-runtime';
 import { buildApp } from './app.js';
 import { databaseLabel, databaseOptions, loadGatewayEnv, pgliteDir, publicUrlOf } from './env.js';
 import { TemporalGateway } from './services/temporal.js';
@@ -35,18 +35,16 @@ warnIfOutputUrlsExpire(storage, env, log);
 if (!env.WORKFLOW_SECRET_KEY) log.warn('WORKFLOW_SECRET_KEY is not set: workers with auth enabled will refuse every workflow');
 
 // Webhook deliveries run as activities here (this process owns the signing secret and the records).
-let webhookWorker: { worker: Worker; connection: NativeConnection; running: Promise<void> } | null = null;
-if (webhookDeps && env.GATEWAY_WEBHOOK_WORKER) {
-  const connection = await NativeConnection.connect({ address: temporalAddress(env) });
-  const worker = await Worker.create({
-    connection,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: WEBHOOK_QUEUE,
-    activities: createWebhookActivities(webhookDeps),
-    maxConcurrentActivityTaskExecutions: 20,
-  });
-  webhookWorker = { worker, connection, running: worker.run() };
-}
+const webhookWorker =
+  webhookDeps && env.GATEWAY_WEBHOOK_WORKER
+    ? startWorker(
+        await createWorker(env, {
+          taskQueue: WEBHOOK_QUEUE,
+          activities: createWebhookActivities(webhookDeps),
+          maxConcurrentActivityTaskExecutions: 20,
+        }),
+      )
+    : null;
 
 const address = await app.listen({ host: env.HOST, port: env.PORT });
 log.info('gateway ready', { address, publicUrl: publicUrlOf(env), database: databaseLabel(env), storage: storage.kind, webhooks: Boolean(webhookWorker) });
@@ -58,11 +56,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     closing = true;
     log.info('gateway stopping', { signal });
     await app.close();
-    if (webhookWorker) {
-      webhookWorker.worker.shutdown();
-      await webhookWorker.running.catch(() => {});
-      await webhookWorker.connection.close();
-    }
+    await webhookWorker?.stop();
     await temporal.close();
     await database.close();
     if (pidFile && existsSync(pidFile)) rmSync(pidFile, { force: true });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deploymentEnvShape, booleanFlag, integer, loadEnv, optionalString, secretString, stringWithDefault, temporalEnvShape } from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
+import { workerProcessEnvShape } from '@gptmarket/worker-runtime';
 import { offlineAllowance, providersEnvShape } from '@gptmarket/providers';
 import { DEFAULT_WORKER_SETTINGS, GENERATION_QUEUE } from '@gptmarket/contracts';
 
@@ -23,12 +24,7 @@ export const generationWorkerEnv = z.object({
   WORKER_MAX_CONCURRENT_ACTIVITIES: integer(20, 1, 1000),
   /** Public URL of local media (the gateway's /media); used only by the local storage driver. */
   GATEWAY_PUBLIC_URL: stringWithDefault('http://localhost:3000'),
-  /** Seconds running activities get after SIGTERM to finish (or heartbeat out) before they are cancelled. */
-  WORKER_SHUTDOWN_GRACE_SECONDS: integer(30, 0, 3600),
-  /** Port of the health endpoint (GET /health: 200 while the worker polls, else 503); 0 turns it off. */
-  HEALTH_PORT: integer(0, 0, 65535),
-  /** Address the health endpoint listens on (loopback is enough for a container health check). */
-  HEALTH_HOST: stringWithDefault('127.0.0.1'),
+  ...workerProcessEnvShape(30),
   ...storageEnvShape,
   /** Provider keys and base URLs; a provider without a key is replaced by the offline local provider. */
   ...providersEnvShape,

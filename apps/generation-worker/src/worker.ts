@@ -1,11 +1,12 @@
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { workerIdentity } from '@gptmarket/contracts';
-import { createLogger, isProduction, temporalAddress } from '@gptmarket/runtime';
+import { createLogger, isProduction } from '@gptmarket/runtime';
 import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
 import { createGptMarket, createLlm, createOpenAi, createOpenAiLlm, createReplicate, createSpeech, createTranscriber, offlineRefusal, providerPlan, renderTemplate, replicateKey } from '@gptmarket/providers';
+import { createWorker, drainOptions, workerHealthRule, type TemporalWorker } from '@gptmarket/worker-runtime';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
 
@@ -29,7 +30,10 @@ export function startRefusal(env: GenerationWorkerEnv): string | null {
   return offlineRefusal(providerPlan(env), env.ALLOW_OFFLINE_PROVIDERS);
 }
 
-export async function createGenerationWorker(env: GenerationWorkerEnv, connection?: NativeConnection): Promise<{ worker: Worker; connection: NativeConnection }> {
+/** This worker runs workflows and activities, so both pollers must be polling. */
+export const generationWorkerHealth = workerHealthRule({ workflows: true });
+
+export async function createGenerationWorker(env: GenerationWorkerEnv, connection?: NativeConnection): Promise<TemporalWorker> {
   const log = createLogger('generation-worker', env.LOG_LEVEL);
   const secrets = [env.WORKFLOW_SECRET_KEY, env.WORKFLOW_SECRET_KEY_PREVIOUS].filter((s): s is string => Boolean(s));
   if (env.WORKFLOW_SECRET_ENABLED && secrets.length === 0) {
@@ -59,30 +63,28 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     speech: env.ELEVENLABS_API_KEY || env.CARTESIA_API_KEY ? createSpeech(env) : null,
     transcriber: env.ASSEMBLYAI_API_KEY || openai ? createTranscriber(env, openai ? { openai } : {}) : null,
   };
-  const conn = connection ?? (await NativeConnection.connect({ address: temporalAddress(env) }));
   // A prebuilt bundle (production image) skips webpack at start.
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
-  const worker = await Worker.create({
-    connection: conn,
-    namespace: env.TEMPORAL_NAMESPACE,
-    taskQueue: env.TEMPORAL_TASK_QUEUE,
-    ...(bundlePath && existsSync(bundlePath)
-      ? { workflowBundle: { codePath: bundlePath } }
-      : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
-    // The identity every poll carries reports this worker's providers; the gateway's /ready reads it from Temporal.
-    identity: workerIdentity(`${process.pid}@${hostname()}`, plan),
-    activities: createGenerationActivities({
-      storage,
-      secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets },
-      providers: providerClients,
-      settings: { media_task_queue: env.MEDIA_TASK_QUEUE, media_wait_seconds: env.MEDIA_WORKER_WAIT_SECONDS },
-    }),
-    maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
-    shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
-    // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
-    maxHeartbeatThrottleInterval: '2s',
-    defaultHeartbeatThrottleInterval: '2s',
-  });
+  const created = await createWorker(
+    env,
+    {
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      ...(bundlePath && existsSync(bundlePath)
+        ? { workflowBundle: { codePath: bundlePath } }
+        : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
+      // The identity every poll carries reports this worker's providers; the gateway's /ready reads it from Temporal.
+      identity: workerIdentity(`${process.pid}@${hostname()}`, plan),
+      activities: createGenerationActivities({
+        storage,
+        secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets },
+        providers: providerClients,
+        settings: { media_task_queue: env.MEDIA_TASK_QUEUE, media_wait_seconds: env.MEDIA_WORKER_WAIT_SECONDS },
+      }),
+      maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+      ...drainOptions(env),
+    },
+    connection,
+  );
   log.info('worker created', {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
     mediaTaskQueue: env.MEDIA_TASK_QUEUE,
@@ -90,5 +92,5 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     storage: storage.kind,
     providers: plan,
   });
-  return { worker, connection: conn };
+  return created;
 }

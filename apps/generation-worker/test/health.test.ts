@@ -4,8 +4,8 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, spawnService, startTemporal, waitFor, type ServiceProcess } from '@gptmarket/testkit';
 import { loadGenerationWorkerEnv } from '../src/env.js';
-import { startHealthServer } from '../src/health.js';
-import { createGenerationWorker } from '../src/worker.js';
+import { startHealthServer } from '@gptmarket/worker-runtime';
+import { createGenerationWorker, generationWorkerHealth } from '../src/worker.js';
 
 /**
  * The health endpoint of the real worker process (src/main.ts, as the image runs it) against a real Temporal
@@ -50,7 +50,7 @@ describe('generation worker health endpoint', () => {
     const { worker: w } = await createGenerationWorker(env, temporal.nativeConnection);
     // WORKER_SHUTDOWN_GRACE_SECONDS reaches the SDK's shutdown grace time.
     expect(w.options.shutdownGraceTimeMs).toBe(1_000);
-    const health = await startHealthServer(w, { host: '127.0.0.1', port: 0 });
+    const health = await startHealthServer(w, { host: '127.0.0.1', port: 0, rule: generationWorkerHealth });
     try {
       expect(await probe(health.port)).toMatchObject({ status: 503, body: { status: 'unavailable', runState: 'INITIALIZED' } });
       const running = w.run();

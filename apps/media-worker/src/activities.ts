@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ApplicationFailure, Context } from '@temporalio/activity';
+import { Context } from '@temporalio/activity';
 import {
   ERROR_TYPES,
   ProbeRequest,
@@ -21,6 +21,7 @@ import {
 } from '@gptmarket/contracts';
 import { downloadToFile, OutboundRequestError, type OutboundPolicy } from '@gptmarket/runtime';
 import { makeKey, type Storage } from '@gptmarket/storage';
+import { activityFailure, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
 import { fontForLine, fontPath, MissingFontError } from './ffmpeg/fonts.js';
 import { compileRender, PROVENANCE } from './ffmpeg/plan.js';
 import { assertInputFormat, probeMedia, UndecodableMediaError, type MediaInfo } from './ffmpeg/probe.js';
@@ -42,17 +43,8 @@ export interface MediaActivityDeps {
   heartbeatMs?: number | undefined;
 }
 
-const nonRetryable = (message: string, type: string = ERROR_TYPES.media, details?: unknown[]) =>
-  ApplicationFailure.create({ message, type, nonRetryable: true, ...(details ? { details } : {}) });
-
 /** FFmpeg stderr that means the input itself is bad: retrying cannot help. */
 const UNDECODABLE = /Invalid data found when processing input|moov atom not found|could not find codec parameters|Error while decoding stream|does not contain any stream|Invalid NAL unit|corrupt/i;
-
-/** Heartbeats every few seconds with the latest details, so cancellation reaches us even between progress lines. */
-function keepAlive(ctx: Context, every: number, details: () => unknown): () => void {
-  const timer = setInterval(() => ctx.heartbeat(details()), every);
-  return () => clearInterval(timer);
-}
 
 /**
  * Signals the workflow that asked for a render (`RENDER_PROGRESS_SIGNAL`) once as the encode passes each mark.
@@ -115,7 +107,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
       if (signal.aborted) throw err;
       if (err instanceof OutboundRequestError) {
         // Refused addresses, bad URLs, oversize and 4xx are the caller's to fix; network trouble and 5xx may pass.
-        if (err.retryable) throw ApplicationFailure.create({ message: `could not download the input: ${err.message}`, type: ERROR_TYPES.media });
+        if (err.retryable) throw activityFailure(`could not download the input: ${err.message}`, ERROR_TYPES.media, { retryable: true });
         throw nonRetryable(`could not download the input: ${err.message}`, ERROR_TYPES.invalidInput, [{ code: err.publicCode }]);
       }
       throw err;
@@ -144,13 +136,13 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
     }
     if (err instanceof MissingFontError) {
       ctx.log.error('caption font missing', { path: err.path });
-      return nonRetryable(err.message);
+      return nonRetryable(err.message, ERROR_TYPES.media);
     }
     if (err instanceof FfmpegError) {
       ctx.log.warn('ffmpeg failed', { exitCode: err.exitCode, error: err.message, stderr: err.stderrTail });
       if (err.stderrTail.some((l) => UNDECODABLE.test(l))) return nonRetryable('the input cannot be decoded as audio or video', ERROR_TYPES.invalidInput);
-      if (err.exitCode === null) return ApplicationFailure.create({ message: 'the media engine could not start', type: ERROR_TYPES.media });
-      return ApplicationFailure.create({ message: `the media engine failed (exit code ${err.exitCode})`, type: ERROR_TYPES.media });
+      if (err.exitCode === null) return activityFailure('the media engine could not start', ERROR_TYPES.media, { retryable: true });
+      return activityFailure(`the media engine failed (exit code ${err.exitCode})`, ERROR_TYPES.media, { retryable: true });
     }
     return err;
   }
@@ -165,7 +157,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
       const plan = parsed.data;
       let progress = 0;
       let phase = 'download';
-      const stop = keepAlive(ctx, heartbeatMs, () => ({ phase, pct: progress }));
+      const stop = keepAlive(heartbeatMs, () => ({ phase, pct: progress }));
       try {
         return await withTempDir('gptmarket-render-', async (dir) => {
           const input = join(dir, 'input');
@@ -240,7 +232,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
       const ctx = Context.current();
       const parsed = ProbeRequest.safeParse(req);
       if (!parsed.success) throw nonRetryable('invalid probe request: url must be an http(s) URL', ERROR_TYPES.invalidInput);
-      const stop = keepAlive(ctx, heartbeatMs, () => ({ phase: 'probe' }));
+      const stop = keepAlive(heartbeatMs, () => ({ phase: 'probe' }));
       try {
         return await withTempDir('gptmarket-probe-', async (dir) => {
           const input = join(dir, 'input');
@@ -278,7 +270,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
         throw nonRetryable(`invalid extract-audio request: ${(err as Error).message}`, ERROR_TYPES.invalidInput);
       }
       let progress = 0;
-      const stop = keepAlive(ctx, heartbeatMs, () => ({ phase: 'extract', pct: progress }));
+      const stop = keepAlive(heartbeatMs, () => ({ phase: 'extract', pct: progress }));
       try {
         return await withTempDir('gptmarket-audio-', async (dir) => {
           const input = join(dir, 'input');

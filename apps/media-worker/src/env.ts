@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { deploymentEnvShape, integer, loadEnv, optionalString, stringWithDefault, temporalEnvShape } from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
+import { workerProcessEnvShape } from '@gptmarket/worker-runtime';
 import { MEDIA_QUEUE } from '@gptmarket/contracts';
 
 /** Every variable the media worker reads. */
@@ -20,12 +21,7 @@ export const mediaWorkerEnv = z.object({
   /** Directory of font files (Debian's layout under /usr/share/fonts/truetype by default). */
   FONT_DIR: optionalString(),
   GATEWAY_PUBLIC_URL: stringWithDefault('http://localhost:3000'),
-  /** Seconds running activities get after SIGTERM to finish (or heartbeat out) before they are cancelled. */
-  WORKER_SHUTDOWN_GRACE_SECONDS: integer(60, 0, 3600),
-  /** Port of the health endpoint (GET /health: 200 while the worker polls, else 503); 0 turns it off. */
-  HEALTH_PORT: integer(0, 0, 65535),
-  /** Address the health endpoint listens on (loopback is enough for a container health check). */
-  HEALTH_HOST: stringWithDefault('127.0.0.1'),
+  ...workerProcessEnvShape(60),
   ...storageEnvShape,
 });
 export type MediaWorkerEnv = z.infer<typeof mediaWorkerEnv>;

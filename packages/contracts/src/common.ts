@@ -110,6 +110,9 @@ export const ERROR_TYPES = {
   storage: 'StorageError',
 } as const;
 
+/** The generator every provenance mark names: the manifests beside the media and the media's own metadata. */
+export const GENERATOR_NAME = 'GPTMarket Generator';
+
 /** The warning returned when a caller asks for the unsupported rewrite step. */
 export const REWRITE_IGNORED_WARNING =
   'rewrite_enabled was ignored: rewriting media to evade duplicate or AI-content detection is not supported';

@@ -1,25 +1,22 @@
 import type { z } from 'zod';
-import type { StepDefinition } from './common.js';
-import { HELLO_WORLD_STEPS, HELLO_WORLD_WORKFLOW, HelloWorldInput, HelloWorldRequest, HelloWorldOutput } from './workflows/hello-world.js';
+import { HELLO_WORLD_WORKFLOW, HelloWorldInput, HelloWorldRequest, HelloWorldOutput } from './workflows/hello-world.js';
 import type { ModelRequest } from './models.js';
-import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyRequest, RubyOutput, rubyModelRequests } from './workflows/ruby.js';
+import { RUBY_WORKFLOW, RubyInput, RubyRequest, RubyOutput, rubyModelRequests } from './workflows/ruby.js';
 import {
-  SLIDESHOWS_PINTEREST_STEPS,
   SLIDESHOWS_PINTEREST_WORKFLOW,
   SlideshowsPinterestInput,
   SlideshowsPinterestRequest,
   SlideshowsPinterestOutput,
 } from './workflows/slideshows-pinterest.js';
 import {
-  TRANSCRIPT_SUMMARY_STEPS,
   TRANSCRIPT_SUMMARY_WORKFLOW,
   TranscriptSummaryInput,
   TranscriptSummaryRequest,
   TranscriptSummaryOutput,
 } from './workflows/transcript-summary.js';
-import { VOICEOVER_STEPS, VOICEOVER_WORKFLOW, VoiceoverInput, VoiceoverRequest, VoiceoverOutput } from './workflows/voiceover.js';
+import { VOICEOVER_WORKFLOW, VoiceoverInput, VoiceoverRequest, VoiceoverOutput } from './workflows/voiceover.js';
 
-/** One generation type: the public `type` name, its Temporal workflow, its schemas and step table. */
+/** One generation type: the public `type` name, its Temporal workflow and its schemas. */
 export interface GenerationTypeDefinition {
   readonly type: string;
   readonly workflowType: string;
@@ -32,7 +29,6 @@ export interface GenerationTypeDefinition {
   /** What the workflow receives: the request and `secret_key`, as Python clients send it. */
   readonly input: z.ZodType;
   readonly output: z.ZodType;
-  readonly steps: Readonly<Record<string, StepDefinition>>;
   /** The paid model requests a validated input will lead to, checked before the workflow starts. */
   readonly modelRequests?: (input: never) => ModelRequest[];
 }
@@ -47,7 +43,6 @@ export const GENERATION_TYPES = {
     request: RubyRequest,
     input: RubyInput,
     output: RubyOutput,
-    steps: RUBY_STEPS,
     modelRequests: rubyModelRequests,
   },
   slideshows_pinterest: {
@@ -59,7 +54,6 @@ export const GENERATION_TYPES = {
     request: SlideshowsPinterestRequest,
     input: SlideshowsPinterestInput,
     output: SlideshowsPinterestOutput,
-    steps: SLIDESHOWS_PINTEREST_STEPS,
   },
   voiceover: {
     type: 'voiceover',
@@ -70,7 +64,6 @@ export const GENERATION_TYPES = {
     request: VoiceoverRequest,
     input: VoiceoverInput,
     output: VoiceoverOutput,
-    steps: VOICEOVER_STEPS,
   },
   transcript_summary: {
     type: 'transcript_summary',
@@ -81,7 +74,6 @@ export const GENERATION_TYPES = {
     request: TranscriptSummaryRequest,
     input: TranscriptSummaryInput,
     output: TranscriptSummaryOutput,
-    steps: TRANSCRIPT_SUMMARY_STEPS,
   },
   hello_world: {
     type: 'hello_world',
@@ -92,7 +84,6 @@ export const GENERATION_TYPES = {
     request: HelloWorldRequest,
     input: HelloWorldInput,
     output: HelloWorldOutput,
-    steps: HELLO_WORLD_STEPS,
   },
 } as const satisfies Record<string, GenerationTypeDefinition>;
 
@@ -101,6 +92,3 @@ export const GENERATION_TYPE_NAMES = Object.keys(GENERATION_TYPES) as Generation
 
 export const getGenerationType = (type: string): GenerationTypeDefinition | undefined =>
   Object.hasOwn(GENERATION_TYPES, type) ? (GENERATION_TYPES as Record<string, GenerationTypeDefinition>)[type] : undefined;
-
-export const generationTypeOfWorkflow = (workflowType: string): GenerationTypeDefinition | undefined =>
-  Object.values(GENERATION_TYPES).find((t) => t.workflowType === workflowType);

@@ -52,8 +52,6 @@ export class ModelInputError extends ProviderError {
   }
 }
 
-export const isProviderError = (e: unknown): e is ProviderError => e instanceof ProviderError;
-
 const SECRET_PATTERNS: RegExp[] = [
   /\b(sk|r8|pk|rk)[-_][A-Za-z0-9_-]{8,}/g,
   /\bAIza[0-9A-Za-z_-]{20,}/g,

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { llmEnvShape, parseProvidersEnv } from '../src/index.js';
+import { llmEnvShape, providersEnvShape } from '../src/index.js';
+
+const parseProvidersEnv = (source: Record<string, string | undefined>) => z.object(providersEnvShape).parse(source);
 
 describe('LLM variables under the Python system\'s names', () => {
   it('LITELLM_TIMEOUT is seconds, LITELLM_TIMEOUT_MS milliseconds; both unset by default', () => {

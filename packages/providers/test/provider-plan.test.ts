@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { CAPABILITY_NAMES, planFromIdentity, workerIdentity } from '@gptmarket/contracts';
-import { offlineAllowance, offlineRefusal, parseProvidersEnv, providerPlan } from '../src/index.js';
+import { offlineAllowance, offlineRefusal, providerPlan, providersEnvShape } from '../src/index.js';
 
-const plan = (env: Record<string, string>) => providerPlan(parseProvidersEnv(env));
+const plan = (env: Record<string, string>) => providerPlan(z.object(providersEnvShape).parse(env));
 
 describe('providerPlan', () => {
   it('is all offline without keys', () => {

@@ -13,7 +13,9 @@ import {
 } from '@gptmarket/contracts';
 import { createLocalLlm, localPins } from '@gptmarket/offline';
 import { renderTemplate } from '@gptmarket/providers';
-import { nonRetryable, toActivityFailure, type ContentActivityDeps } from './storage.js';
+import { nonRetryable } from '@gptmarket/worker-runtime';
+import type { ContentActivityDeps } from './deps.js';
+import { toActivityFailure } from './failures.js';
 
 const TEMPLATE_NAME = /^[a-z0-9-]{1,64}$/;
 const LLM_TIMEOUT_MS = 50_000;

@@ -1,50 +1,19 @@
 /**
- * Re-hosting of remote media in our storage, and the helpers the other activity files of issue 4 share
- * (error classification, heartbeats, small reads).
+ * Our storage: re-hosting remote media (rehostMedia), JSON documents such as provenance manifests (saveJson), and
+ * the small reads of our own objects the other activities share.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure, Context } from '@temporalio/activity';
-import { ERROR_TYPES, type RehostRequest, type StoredMedia } from '@gptmarket/contracts';
-import { OutboundRequestError, downloadToFile, type OutboundPolicy } from '@gptmarket/runtime';
+import { Context } from '@temporalio/activity';
+import { ERROR_TYPES, type GenerationActivities, type RehostRequest, type SaveJsonRequest, type StoredMedia } from '@gptmarket/contracts';
+import { downloadToFile } from '@gptmarket/runtime';
 import { extensionForContentType, makeKey, type Storage } from '@gptmarket/storage';
 import { localPinImage, localPinNumber } from '@gptmarket/offline';
-import { ProviderError, type GptMarketClient, type LlmClient, type SpeechClient, type Transcriber } from '@gptmarket/providers';
-
-export const nonRetryable = (message: string, type: string, details?: unknown[]) =>
-  ApplicationFailure.create({ message, type, nonRetryable: true, ...(details ? { details } : {}) });
-
-/** ProviderError → retryable or not as classified; guarded-download errors likewise; anything else unchanged. */
-export function toActivityFailure(err: unknown, what: string): unknown {
-  if (err instanceof ApplicationFailure) return err;
-  if (err instanceof ProviderError) {
-    return ApplicationFailure.create({
-      message: `${what}: ${err.message}`,
-      type: ERROR_TYPES.provider,
-      nonRetryable: !err.retryable,
-      details: [{ provider: err.provider, code: err.code, status: err.status ?? null }],
-      ...(err.retryAfterMs !== undefined && err.retryable ? { nextRetryDelay: err.retryAfterMs } : {}),
-    });
-  }
-  if (err instanceof OutboundRequestError) {
-    return ApplicationFailure.create({
-      message: `${what}: ${err.message}`,
-      type: ERROR_TYPES.storage,
-      nonRetryable: !err.retryable,
-      details: [{ code: err.publicCode, status: err.status ?? null }],
-    });
-  }
-  return err;
-}
-
-/** Heartbeats every `ms` while a long call runs (so the heartbeat timeout only fires when the worker is gone). */
-export function keepAlive(ms = 10_000, details?: () => unknown): () => void {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(details?.()), ms);
-  return () => clearInterval(timer);
-}
+import { nonRetryable } from '@gptmarket/worker-runtime';
+import type { ContentActivityDeps } from './deps.js';
+import { toActivityFailure } from './failures.js';
 
 /** Reads a small object of ours completely (text files, transcripts), refusing anything larger than `max`. */
 export async function readSmall(body: AsyncIterable<unknown>, size: number, max: number, what: string): Promise<Buffer> {
@@ -60,26 +29,22 @@ export async function readSmall(body: AsyncIterable<unknown>, size: number, max:
   return Buffer.concat(chunks);
 }
 
-/**
- * The provider clients the issue-4 activities use, read from the worker's `deps.providers` (created once per
- * process in worker.ts). Each one absent (or null) → that activity runs on the offline local provider.
- */
-export interface ContentProviders {
-  /** Outbound policy for remote media (private addresses refused unless allowed). */
-  downloadPolicy?: OutboundPolicy | undefined;
-  /** Gemini primary, OpenAI fallback (packages/providers/src/llm): Pinterest queries and transcript summaries. */
-  llm?: LlmClient | null | undefined;
-  /** Operator's template directory (PROMPT_PATH). */
-  promptPath?: string | undefined;
-  /** The GPTMarket Pinterest scraper; null → the offline scraper. */
-  gptmarket?: GptMarketClient | null | undefined;
-  speech?: SpeechClient | null | undefined;
-  transcriber?: Transcriber | null | undefined;
+/** Reads an object of ours into memory (images only: small). Null when the URL is not in our storage or the object is larger than `maxBytes`. */
+export async function readOwnObject(storage: Storage, url: string, maxBytes = 64 * 1024 * 1024): Promise<{ data: Buffer; contentType: string } | null> {
+  const key = storage.keyFromUrl(url);
+  if (!key) return null;
+  const obj = await storage.get(key);
+  if (obj.size > maxBytes) {
+    obj.body.destroy?.();
+    return null;
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of obj.body) chunks.push(chunk as Buffer);
+  return { data: Buffer.concat(chunks), contentType: obj.contentType };
 }
-export interface ContentActivityDeps {
-  storage: Storage;
-  providers?: ContentProviders | undefined;
-}
+
+/** A storage-safe object id derived from a workflow id. */
+const objectId = (name: string) => name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 64) || 'object';
 
 /** Size caps and accepted media types per kind. */
 const KINDS = {
@@ -88,7 +53,7 @@ const KINDS = {
   video: { maxBytes: 1024 * 1024 * 1024, types: ['video/mp4', 'video/webm', 'video/quicktime'], timeoutMs: 10 * 60_000 },
 } as const;
 
-export function createStorageActivities(deps: ContentActivityDeps) {
+export function createStorageActivities(deps: ContentActivityDeps): Pick<GenerationActivities, 'rehostMedia' | 'saveJson'> {
   const { storage } = deps;
   return {
     async rehostMedia(req: RehostRequest): Promise<StoredMedia> {
@@ -137,6 +102,14 @@ export function createStorageActivities(deps: ContentActivityDeps) {
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
+    },
+
+    async saveJson(req: SaveJsonRequest) {
+      const body = Buffer.from(JSON.stringify(req.data, null, 2));
+      return storage.put(makeKey(req.folder, 'json', new Date(), objectId(req.name)), body, {
+        contentType: 'application/json',
+        contentLength: body.length,
+      });
     },
   };
 }

@@ -13,7 +13,10 @@ import { ERROR_TYPES, type SummarizeRequest, type SummarizeResult, type Transcri
 import { makeKey } from '@gptmarket/storage';
 import { createLocalLlm } from '@gptmarket/offline';
 import { createTranscriber, renderTemplate } from '@gptmarket/providers';
-import { keepAlive, nonRetryable, readSmall, toActivityFailure, type ContentActivityDeps } from './storage.js';
+import { keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
+import type { ContentActivityDeps } from './deps.js';
+import { toActivityFailure } from './failures.js';
+import { readSmall } from './storage.js';
 
 const MAX_AUDIO_BYTES = 512 * 1024 * 1024;
 const MAX_TRANSCRIPT_BYTES = 4 * 1024 * 1024;
@@ -30,7 +33,7 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
       const key = storage.keyFromUrl(req.audio_url);
       if (!key) throw nonRetryable('transcribeAudio: the audio must be in our storage', ERROR_TYPES.invalidInput);
       const ctx = Context.current();
-      const stop = keepAlive();
+      const stop = keepAlive(10_000);
       const dir = await mkdtemp(join(tmpdir(), 'gptmarket-transcribe-'));
       let result: { text: string; provider: string };
       try {
@@ -70,7 +73,7 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
         model = 'none';
       } else {
         const ctx = Context.current();
-        const stop = keepAlive();
+        const stop = keepAlive(10_000);
         try {
           const prompt = await renderTemplate('transcript-summary', { transcript, meeting_date: req.meeting_date }, p.promptPath ? { promptPath: p.promptPath } : undefined);
           const answer = await llm.complete({ system: prompt.system, user: prompt.user, json: false, temperature: 0.2, maxTokens: 4096, timeoutMs: 240_000 }, ctx.cancellationSignal);

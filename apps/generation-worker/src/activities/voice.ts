@@ -3,7 +3,9 @@ import { Context } from '@temporalio/activity';
 import { ERROR_TYPES, type SpeechRequest, type SpeechResult } from '@gptmarket/contracts';
 import { makeKey } from '@gptmarket/storage';
 import { createSpeech, type SpeechResult as ProviderSpeech } from '@gptmarket/providers';
-import { keepAlive, nonRetryable, toActivityFailure, type ContentActivityDeps } from './storage.js';
+import { keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
+import type { ContentActivityDeps } from './deps.js';
+import { toActivityFailure } from './failures.js';
 
 /** Duration of a PCM WAV from its `fmt ` byte rate and `data` size; null for anything else. */
 export function wavDurationSeconds(data: Buffer): number | null {
@@ -26,7 +28,7 @@ export function createVoiceActivities(deps: ContentActivityDeps) {
     async synthesizeSpeech(req: SpeechRequest): Promise<SpeechResult> {
       if (typeof req.text !== 'string' || !req.text.trim()) throw nonRetryable('synthesizeSpeech: text is empty', ERROR_TYPES.invalidInput);
       const ctx = Context.current();
-      const stop = keepAlive();
+      const stop = keepAlive(10_000);
       let audio: ProviderSpeech;
       try {
         audio = await speech.synthesize(

@@ -1,4 +1,4 @@
-import { condition, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, defineSignal, proxyActivities, setHandler } from '@temporalio/workflow';
 import {
   RENDER_PROGRESS_SIGNAL,
   REWRITE_IGNORED_WARNING,
@@ -19,7 +19,6 @@ import { GenerationRun } from './run.js';
 
 const prompts = proxyActivities<GenerationActivities>(fast('2m'));
 const paid = proxyActivities<GenerationActivities>(paidOptions('15m'));
-const storage = proxyActivities<GenerationActivities>(fast('2m'));
 const renderProgress = defineSignal<[RenderProgress]>(RENDER_PROGRESS_SIGNAL);
 
 /** With slow motion and a caption in one render, the step moves from `slowmo` to `text` when the encode is this far. */
@@ -94,11 +93,7 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
         ...(rendered.preview_url ? { final_video_preview_url: rendered.preview_url } : {}),
       };
       // A provenance record beside the media: what made it, from which prompts, labelled AI-generated.
-      await storage.saveJson({
-        folder: 'ruby/manifests',
-        name: workflowInfo().workflowId,
-        data: { ai_generated: true, generator: 'GPTMarket Generator', workflow_id: workflowInfo().workflowId, output },
-      });
+      await run.saveManifest('ruby', output, { aiGenerated: true });
       return output;
     };
 

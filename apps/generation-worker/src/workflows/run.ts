@@ -15,6 +15,7 @@ import {
   proxyLocalActivities,
   setHandler,
   defineQuery,
+  workflowInfo,
   type ActivityOptions,
   type LocalActivityOptions,
 } from '@temporalio/workflow';
@@ -23,6 +24,7 @@ import {
   COMPLETE_STEP,
   DEFAULT_WORKER_SETTINGS,
   ERROR_TYPES,
+  GENERATOR_NAME,
   QUERY_GET_CURRENT_STEP,
   ModelInputError,
   QUERY_GET_STATUS,
@@ -38,7 +40,7 @@ import {
   type Contract,
   type ContractOutput,
 } from '@gptmarket/contracts';
-import { mediaOptions } from './options.js';
+import { fast, mediaOptions } from './options.js';
 
 export const getStatusQuery = defineQuery<WorkflowStatus>(QUERY_GET_STATUS);
 export const getCurrentStepQuery = defineQuery<StepProgress | null>(QUERY_GET_CURRENT_STEP);
@@ -59,6 +61,8 @@ const { verifyWorkflowAuth } = proxyLocalActivities<Pick<GenerationActivities, '
  */
 const MODEL_CHECK_IN_WORKFLOW = 'model-check-in-workflow';
 const legacyModelCheck = proxyLocalActivities<{ validateModelRequests(requests: ModelRequest[]): Promise<string[]> }>(localOptions);
+
+const { saveJson } = proxyActivities<Pick<GenerationActivities, 'saveJson'>>(fast('2m'));
 
 /** Errors the workflow turns into a failed execution (instead of a retried workflow task). */
 function asWorkflowFailure(err: unknown): unknown {
@@ -224,6 +228,19 @@ export class GenerationRun {
       }
     };
     return { renderVideo: bounded('renderVideo'), probeMedia: bounded('probeMedia'), extractAudio: bounded('extractAudio') } as MediaActivities;
+  }
+
+  /**
+   * The provenance record beside a run's media, `<area>/manifests/<workflow id>.json`: the generator, the workflow and
+   * its output; `aiGenerated` labels the media AI-made.
+   */
+  async saveManifest(area: string, output: unknown, opts: { aiGenerated: boolean }): Promise<void> {
+    const workflowId = workflowInfo().workflowId;
+    await saveJson({
+      folder: `${area}/manifests`,
+      name: workflowId,
+      data: { ...(opts.aiGenerated ? { ai_generated: true } : {}), generator: GENERATOR_NAME, workflow_id: workflowId, output },
+    });
   }
 
   complete(): void {

@@ -11,7 +11,6 @@ import { GenerationRun } from './run.js';
 
 const transcriber = proxyActivities<GenerationActivities>(paid('30m', '60s'));
 const llm = proxyActivities<GenerationActivities>(fast('5m'));
-const storage = proxyActivities<GenerationActivities>(fast('2m'));
 
 /** `TranscriptSummaryWorkflow` (FocusFlow's pipeline): audio extraction → transcript → summary, all stored. */
 export async function TranscriptSummaryWorkflow(rawInput: unknown): Promise<TranscriptSummaryOutput> {
@@ -46,13 +45,8 @@ export async function TranscriptSummaryWorkflow(rawInput: unknown): Promise<Tran
       providers: { transcription: transcript.provider, summary: summary.provider },
       warnings,
     };
-    await run.step(STEPS.upload, async () => {
-      await storage.saveJson({
-        folder: 'transcripts/manifests',
-        name: workflowInfo().workflowId,
-        data: { generator: 'GPTMarket Generator', workflow_id: workflowInfo().workflowId, output: { ...output, summary: undefined } },
-      });
-    });
+    // The manifest leaves the summary text out: it is stored beside it.
+    await run.step(STEPS.upload, () => run.saveManifest('transcripts', { ...output, summary: undefined }, { aiGenerated: false }));
     run.complete();
     return output;
   });

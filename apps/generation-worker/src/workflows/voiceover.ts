@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import {
   REWRITE_IGNORED_WARNING,
   VOICEOVER_STEPS as STEPS,
@@ -6,11 +6,10 @@ import {
   type GenerationActivities,
   type VoiceoverOutput,
 } from '@gptmarket/contracts';
-import { fast, paid } from './options.js';
+import { paid } from './options.js';
 import { GenerationRun } from './run.js';
 
 const voice = proxyActivities<GenerationActivities>(paid('5m'));
-const storage = proxyActivities<GenerationActivities>(fast('2m'));
 
 /** `VoiceoverWorkflow`: text → speech (ElevenLabs, Cartesia or offline), optionally put under a video. */
 export async function VoiceoverWorkflow(rawInput: unknown): Promise<VoiceoverOutput> {
@@ -74,14 +73,8 @@ export async function VoiceoverWorkflow(rawInput: unknown): Promise<VoiceoverOut
       provider: speech.provider,
       warnings,
     };
-    await run.step(STEPS.upload, async () => {
-      // A provenance record beside the media: which provider spoke it, labelled AI-generated.
-      await storage.saveJson({
-        folder: 'voiceover/manifests',
-        name: workflowInfo().workflowId,
-        data: { ai_generated: true, generator: 'GPTMarket Generator', workflow_id: workflowInfo().workflowId, output },
-      });
-    });
+    // A provenance record beside the media: which provider spoke it, labelled AI-generated.
+    await run.step(STEPS.upload, () => run.saveManifest('voiceover', output, { aiGenerated: true }));
     run.complete();
     return output;
   });

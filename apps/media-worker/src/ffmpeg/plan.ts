@@ -1,11 +1,11 @@
 import { join } from 'node:path';
-import type { Caption, RenderPlan } from '@gptmarket/contracts';
+import { GENERATOR_NAME, type Caption, type RenderPlan } from '@gptmarket/contracts';
 import { captionFontSize, lineLayout, wrapCaption } from './caption.js';
 import type { MediaInfo } from './probe.js';
 
 export const PROVENANCE = {
-  generator: 'GPTMarket Generator',
-  comment: 'AI-generated media, made by GPTMarket Generator',
+  generator: GENERATOR_NAME,
+  comment: `AI-generated media, made by ${GENERATOR_NAME}`,
 } as const;
 
 export interface CompiledRender {

@@ -69,7 +69,6 @@ export const RubyRequest = BaseGenerationRequest.extend({
 /** What the workflow receives: the request and its credential. */
 export const RubyInput = RubyRequest.extend(WorkflowCredential);
 export type RubyInput = z.infer<typeof RubyInput>;
-export type RubyInputWire = z.input<typeof RubyInput>;
 
 export const RubyOutput = z.object({
   face_image_url: z.string(),

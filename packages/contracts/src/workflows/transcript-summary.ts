@@ -13,7 +13,6 @@ export const TranscriptSummaryRequest = BaseGenerationRequest.extend({
 /** What the workflow receives: the request and its credential. */
 export const TranscriptSummaryInput = TranscriptSummaryRequest.extend(WorkflowCredential);
 export type TranscriptSummaryInput = z.infer<typeof TranscriptSummaryInput>;
-export type TranscriptSummaryInputWire = z.input<typeof TranscriptSummaryInput>;
 
 export const TranscriptSummaryOutput = z.object({
   /** The extracted audio track, in our storage. */

@@ -35,7 +35,6 @@ export const VoiceoverRequest = BaseGenerationRequest.extend({
 /** What the workflow receives: the request and its credential. */
 export const VoiceoverInput = VoiceoverRequest.extend(WorkflowCredential);
 export type VoiceoverInput = z.infer<typeof VoiceoverInput>;
-export type VoiceoverInputWire = z.input<typeof VoiceoverInput>;
 
 export const VoiceoverOutput = z.object({
   /** The speech, in our storage (mp3 or wav). */

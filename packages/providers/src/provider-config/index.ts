@@ -72,16 +72,12 @@ export const providersEnvShape = {
   ...transcriptionEnvShape,
   ...promptEnvShape,
 };
-const providersEnv = z.object(providersEnvShape);
-export type ProvidersEnv = z.infer<typeof providersEnv>;
+export type ProvidersEnv = z.infer<z.ZodObject<typeof providersEnvShape>>;
 export type ReplicateEnv = z.infer<z.ZodObject<typeof replicateEnvShape>>;
 export type LlmEnv = z.infer<z.ZodObject<typeof llmEnvShape>>;
 export type SpeechEnv = z.infer<z.ZodObject<typeof speechEnvShape>>;
 export type GptMarketEnv = z.infer<z.ZodObject<typeof gptMarketEnvShape>>;
 export type TranscriptionEnv = z.infer<z.ZodObject<typeof transcriptionEnvShape>>;
-
-/** Parses provider env from a plain object (tests, scripts): unset keys fall back to defaults. */
-export const parseProvidersEnv = (source: Record<string, string | undefined>): ProvidersEnv => providersEnv.parse(source);
 
 type PlanEnv = Pick<
   ProvidersEnv,

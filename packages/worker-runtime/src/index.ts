@@ -1,0 +1,4 @@
+export * from './failures.js';
+export * from './heartbeat.js';
+export * from './health.js';
+export * from './worker.js';

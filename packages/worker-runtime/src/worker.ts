@@ -1,0 +1,96 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { integer, stringWithDefault, temporalAddress, type Logger } from '@gptmarket/runtime';
+import { startHealthServer, type HealthRule } from './health.js';
+
+/** Variables of a worker process beside Temporal's connection ones (`temporalEnvShape`). */
+export const workerProcessEnvShape = (defaultShutdownGraceSeconds: number) => ({
+  /** Seconds running activities get after SIGTERM to finish (or heartbeat out) before they are cancelled. */
+  WORKER_SHUTDOWN_GRACE_SECONDS: integer(defaultShutdownGraceSeconds, 0, 3600),
+  /** Port of the health endpoint (GET /health: 200 while the worker polls, else 503); 0 turns it off. */
+  HEALTH_PORT: integer(0, 0, 65535),
+  /** Address the health endpoint listens on (loopback is enough for a container health check). */
+  HEALTH_HOST: stringWithDefault('127.0.0.1'),
+});
+
+/** A created Temporal worker and the connection it polls through. */
+export interface TemporalWorker {
+  worker: Worker;
+  connection: NativeConnection;
+}
+
+/**
+ * Connects to Temporal (unless a connection is given: tests share one) and creates a worker in the env's namespace.
+ */
+export async function createWorker(
+  env: { TEMPORAL_ADDRESS?: string | undefined; TEMPORAL_HOST: string; TEMPORAL_NAMESPACE: string },
+  options: Omit<WorkerOptions, 'connection' | 'namespace'>,
+  connection?: NativeConnection,
+): Promise<TemporalWorker> {
+  const conn = connection ?? (await NativeConnection.connect({ address: temporalAddress(env) }));
+  const worker = await Worker.create({ connection: conn, namespace: env.TEMPORAL_NAMESPACE, ...options });
+  return { worker, connection: conn };
+}
+
+/** Shutdown grace and heartbeat cadence of the activity workers (generation and media). */
+export const drainOptions = (env: { WORKER_SHUTDOWN_GRACE_SECONDS: number }) =>
+  ({
+    shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
+    // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
+    maxHeartbeatThrottleInterval: '2s',
+    defaultHeartbeatThrottleInterval: '2s',
+  }) satisfies Partial<WorkerOptions>;
+
+/** A worker that runs: `running` settles once it stopped; `stop()` drains it and closes its connection. */
+export interface RunningWorker extends TemporalWorker {
+  running: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a created worker. SIGINT/SIGTERM already shut every worker of the process down (the Temporal runtime's
+ * signal handling); `stop()` is for a process that ends the worker itself, and tolerates a shutdown already begun.
+ */
+export function startWorker({ worker, connection }: TemporalWorker): RunningWorker {
+  const running = worker.run();
+  return {
+    worker,
+    connection,
+    running,
+    async stop() {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await running.catch(() => {});
+      await connection.close();
+    },
+  };
+}
+
+/**
+ * The whole life of a worker process: create the worker, run it, serve its health endpoint (when a port is set),
+ * log `<name> ready`; on SIGINT/SIGTERM the worker drains (running activities get the grace time), then the
+ * endpoint and the connection close and `<name> stopped` is logged. Any failure logs `<name> failed` and exits 1.
+ */
+export async function runWorker(opts: {
+  name: string;
+  log: Logger;
+  create: () => Promise<TemporalWorker>;
+  health: { host: string; port: number; rule: HealthRule };
+  /** Fields of the ready line (the task queue). */
+  ready: Record<string, unknown>;
+}): Promise<void> {
+  const { name, log } = opts;
+  try {
+    const { worker, connection, running } = startWorker(await opts.create());
+    const health = opts.health.port ? await startHealthServer(worker, opts.health) : undefined;
+    log.info(`${name} ready`, { ...opts.ready, healthPort: health?.port });
+    try {
+      await running;
+    } finally {
+      await health?.close();
+    }
+    await connection.close();
+    log.info(`${name} stopped`);
+  } catch (err) {
+    log.error(`${name} failed`, { error: (err as Error).message });
+    process.exit(1);
+  }
+}
