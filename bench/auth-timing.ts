@@ -41,8 +41,11 @@ async function measure(title: string, once: (k: string) => Promise<unknown>) {
     }
   }
   console.log(`${title} over ${ROUNDS} interleaved rounds (µs)`);
-  for (const [name, xs] of Object.entries(samples)) console.log(`  ${name.padEnd(10)} median ${q(xs, 0.5).toFixed(1)}  p90 ${q(xs, 0.9).toFixed(1)}`);
-  console.log(`  ratios of medians: unknown/known ${(q(samples.unknown, 0.5) / q(samples.known, 0.5)).toFixed(3)}, near_miss/unknown ${(q(samples.near_miss, 0.5) / q(samples.unknown, 0.5)).toFixed(3)}`);
+  for (const [name, xs] of Object.entries(samples))
+    console.log(`  ${name.padEnd(10)} median ${q(xs, 0.5).toFixed(1)}  p90 ${q(xs, 0.9).toFixed(1)}`);
+  console.log(
+    `  ratios of medians: unknown/known ${(q(samples.unknown, 0.5) / q(samples.known, 0.5)).toFixed(3)}, near_miss/unknown ${(q(samples.near_miss, 0.5) / q(samples.unknown, 0.5)).toFixed(3)}`,
+  );
 }
 await measure('key authentication (ApiKeyService.authenticate)', (k) => keys.authenticate(k));
 await measure('whole request GET /v1/generation-types', (k) =>

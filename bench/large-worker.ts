@@ -20,7 +20,12 @@ const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('
 const baselineRssMb = process.memoryUsage().rss / 1024 ** 2;
 const t = process.hrtime.bigint();
 const output = await env.run(() =>
-  activities.renderVideo({ input_url: url, speed: 0.7, caption: { text: 'a large input, streamed' }, output: { folder: 'bench', thumbnails: true } }),
+  activities.renderVideo({
+    input_url: url,
+    speed: 0.7,
+    caption: { text: 'a large input, streamed' },
+    output: { folder: 'bench', thumbnails: true },
+  }),
 );
 const seconds = Number(process.hrtime.bigint() - t) / 1e9;
 // resourceUsage().maxRSS is in kilobytes: the high-water mark of this process over its whole life.

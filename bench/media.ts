@@ -40,10 +40,33 @@ const seconds = (fn: () => unknown) => async () => {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
-  console.log(`GPTMarket media bench — ${new Date().toISOString()}, ${(await import('node:os')).cpus().length} cores, ${execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n')[0]}`);
+  console.log(
+    `GPTMarket media bench — ${new Date().toISOString()}, ${(await import('node:os')).cpus().length} cores, ${execFileSync('ffmpeg', ['-version'], { encoding: 'utf8' }).split('\n')[0]}`,
+  );
   // The input: a 5 s 720×1280 clip with audio, as a video model would return it.
   const input = join(work, 'input.mp4');
-  ff(['-f', 'lavfi', '-i', 'testsrc2=s=720x1280:r=30:d=5', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000:d=5', '-c:v', 'libx264', '-preset', 'medium', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', input]);
+  ff([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=s=720x1280:r=30:d=5',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=440:sample_rate=48000:d=5',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'medium',
+    '-crf',
+    '20',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    input,
+  ]);
   const storage = new LocalStorage({ dir: join(work, 'storage'), publicBaseUrl: 'http://bench.invalid/media' });
   const stored = await storage.put(makeKey('ruby/raw', 'mp4'), readFileSync(input), { contentType: 'video/mp4' });
 
@@ -65,22 +88,64 @@ try {
   const draw = (i: number, opts: { file: boolean }) =>
     `drawtext=fontfile=${font}:${opts.file ? `textfile=${join(work, `line${i}.txt`)}:expansion=none` : `text='${lines[i]}'`}:fontsize=${size}:fontcolor=white:borderw=4:bordercolor=black:x=(w-text_w)/2:y=(h-${2 * size + 12})/2+${i * (size + 12)}`;
 
-  console.log(`\nRuby post-processing: slow motion ${RUBY_SLOWMO_SPEED} + two-line caption ("${lines.join(' / ')}"), 5 s 720x1280 input, ${RUNS} interleaved rounds`);
+  console.log(
+    `\nRuby post-processing: slow motion ${RUBY_SLOWMO_SPEED} + two-line caption ("${lines.join(' / ')}"), 5 s 720x1280 input, ${RUNS} interleaved rounds`,
+  );
   const handOut = join(work, 'hand.mp4');
   const slowOut = join(work, 'py-slow.mp4');
   const textOut = join(work, 'py-text.mp4');
   let engineBytes = 0;
   const variants: Array<[string, () => unknown]> = [
-    ['engine activity, end to end (video only)', async () => {
-      engineBytes = (await env.run(() => activities.renderVideo(plan(false)))).size_bytes;
-    }],
+    [
+      'engine activity, end to end (video only)',
+      async () => {
+        engineBytes = (await env.run(() => activities.renderVideo(plan(false)))).size_bytes;
+      },
+    ],
     ['engine activity, end to end (+poster +preview)', () => env.run(() => activities.renderVideo(plan(true)))],
-    ['hand-written single ffmpeg command (same settings)', () =>
-      ff(['-i', input, '-vf', `setpts=PTS/${RUBY_SLOWMO_SPEED},fps=30,${draw(0, { file: true })},${draw(1, { file: true })},format=yuv420p`, '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', handOut])],
-    ['Python system: slow-down pass + text pass (libx264 fast)', () => {
-      ff(['-i', input, '-vf', `setpts=${1 / RUBY_SLOWMO_SPEED}*PTS`, '-an', '-c:v', 'libx264', '-preset', 'fast', slowOut]);
-      ff(['-i', slowOut, '-vf', `${draw(0, { file: false })},${draw(1, { file: false })}`, '-c:v', 'libx264', '-preset', 'fast', '-crf', '23', '-c:a', 'copy', textOut]);
-    }],
+    [
+      'hand-written single ffmpeg command (same settings)',
+      () =>
+        ff([
+          '-i',
+          input,
+          '-vf',
+          `setpts=PTS/${RUBY_SLOWMO_SPEED},fps=30,${draw(0, { file: true })},${draw(1, { file: true })},format=yuv420p`,
+          '-an',
+          '-c:v',
+          'libx264',
+          '-preset',
+          'veryfast',
+          '-crf',
+          '20',
+          '-pix_fmt',
+          'yuv420p',
+          '-movflags',
+          '+faststart',
+          handOut,
+        ]),
+    ],
+    [
+      'Python system: slow-down pass + text pass (libx264 fast)',
+      () => {
+        ff(['-i', input, '-vf', `setpts=${1 / RUBY_SLOWMO_SPEED}*PTS`, '-an', '-c:v', 'libx264', '-preset', 'fast', slowOut]);
+        ff([
+          '-i',
+          slowOut,
+          '-vf',
+          `${draw(0, { file: false })},${draw(1, { file: false })}`,
+          '-c:v',
+          'libx264',
+          '-preset',
+          'fast',
+          '-crf',
+          '23',
+          '-c:a',
+          'copy',
+          textOut,
+        ]);
+      },
+    ],
   ];
   // Rounds interleave the variants, so load from elsewhere on the machine falls on all of them alike.
   const times = variants.map(() => [] as number[]);
@@ -89,7 +154,11 @@ try {
   }
   const med = times.map(median);
   const best = times.map((t) => Math.min(...t));
-  variants.forEach(([label], i) => console.log(`  ${label.padEnd(58)} median ${med[i]!.toFixed(2)} s, best ${best[i]!.toFixed(2)} s  (runs: ${times[i]!.map((t) => t.toFixed(2)).join(', ')})`));
+  variants.forEach(([label], i) =>
+    console.log(
+      `  ${label.padEnd(58)} median ${med[i]!.toFixed(2)} s, best ${best[i]!.toFixed(2)} s  (runs: ${times[i]!.map((t) => t.toFixed(2)).join(', ')})`,
+    ),
+  );
   // Best-of-N is the steadier figure on a shared machine (other load only ever adds time); medians shown too.
   const ratios = (label: string, [engine, engineFull, hand, python]: number[]) => {
     console.log(`\n  ratios (${label}):`);
@@ -99,8 +168,15 @@ try {
   };
   ratios('best of each', best);
   ratios('medians', med);
-  console.log(`  output sizes: engine ${(engineBytes / 1e6).toFixed(2)} MB, hand-written ${(statSync(handOut).size / 1e6).toFixed(2)} MB, Python ${(statSync(textOut).size / 1e6).toFixed(2)} MB`);
-  console.log(`  load average at the end: ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `  output sizes: engine ${(engineBytes / 1e6).toFixed(2)} MB, hand-written ${(statSync(handOut).size / 1e6).toFixed(2)} MB, Python ${(statSync(textOut).size / 1e6).toFixed(2)} MB`,
+  );
+  console.log(
+    `  load average at the end: ${(await import('node:os'))
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
 
   if (!skipLarge) await largeInput();
 } finally {
@@ -121,11 +197,24 @@ async function largeInput(): Promise<void> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   const tempRoot = mkdtempSync(join(work, 'large-'));
-  console.log(`\nLarge input: ${(bytes / 1024 ** 2).toFixed(0)} MiB (${frames} frames raw 720x1280), downloaded over HTTP, slow motion 0.7 + caption`);
-  const child = spawn(process.execPath, ['--conditions=@gptmarket/source', '--import', 'tsx', join(root, 'bench/large-worker.ts'), `http://127.0.0.1:${port}/big.nut`, tempRoot], {
-    cwd: mw,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  console.log(
+    `\nLarge input: ${(bytes / 1024 ** 2).toFixed(0)} MiB (${frames} frames raw 720x1280), downloaded over HTTP, slow motion 0.7 + caption`,
+  );
+  const child = spawn(
+    process.execPath,
+    [
+      '--conditions=@gptmarket/source',
+      '--import',
+      'tsx',
+      join(root, 'bench/large-worker.ts'),
+      `http://127.0.0.1:${port}/big.nut`,
+      tempRoot,
+    ],
+    {
+      cwd: mw,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   // Sample FFmpeg's high-water mark while it runs (it is the worker's child; its memory is separate).
@@ -146,7 +235,16 @@ async function largeInput(): Promise<void> {
   clearInterval(sampler);
   server.close();
   if (code !== 0) throw new Error(`large-input worker failed (${code}): ${out}`);
-  const r = JSON.parse(out.trim().split('\n').pop()!) as { seconds: number; maxRssMb: number; baselineRssMb: number; output: { size_bytes: number; duration_seconds: number } };
-  console.log(`  worker (Node) peak RSS ${r.maxRssMb.toFixed(0)} MB (baseline after start-up ${r.baselineRssMb.toFixed(0)} MB) for a ${(bytes / 1024 ** 2).toFixed(0)} MiB input`);
-  console.log(`  ffmpeg peak RSS ${(ffmpegPeakKb / 1024).toFixed(0)} MB; end to end ${r.seconds.toFixed(1)} s; output ${(r.output.size_bytes / 1e6).toFixed(1)} MB, ${r.output.duration_seconds.toFixed(2)} s`);
+  const r = JSON.parse(out.trim().split('\n').pop()!) as {
+    seconds: number;
+    maxRssMb: number;
+    baselineRssMb: number;
+    output: { size_bytes: number; duration_seconds: number };
+  };
+  console.log(
+    `  worker (Node) peak RSS ${r.maxRssMb.toFixed(0)} MB (baseline after start-up ${r.baselineRssMb.toFixed(0)} MB) for a ${(bytes / 1024 ** 2).toFixed(0)} MiB input`,
+  );
+  console.log(
+    `  ffmpeg peak RSS ${(ffmpegPeakKb / 1024).toFixed(0)} MB; end to end ${r.seconds.toFixed(1)} s; output ${(r.output.size_bytes / 1e6).toFixed(1)} MB, ${r.output.duration_seconds.toFixed(2)} s`,
+  );
 }

@@ -24,7 +24,8 @@ const publicUrl = process.env.GATEWAY_PUBLIC_URL ?? `http://localhost:${port}`;
 
 // A per-checkout workflow secret, so auth is on in development exactly as in production.
 const secretFile = join(data, 'workflow-secret');
-if (!process.env.WORKFLOW_SECRET_KEY && !existsSync(secretFile)) writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
+if (!process.env.WORKFLOW_SECRET_KEY && !existsSync(secretFile))
+  writeFileSync(secretFile, randomBytes(32).toString('hex'), { mode: 0o600 });
 const workflowSecret = process.env.WORKFLOW_SECRET_KEY ?? readFileSync(secretFile, 'utf8').trim();
 
 const colors = [36, 35, 33, 32, 34];
@@ -86,8 +87,14 @@ async function shutdown(code: number): Promise<never> {
   if (stopping) return new Promise(() => {}) as never;
   stopping = true;
   // Services first, so workers finish or hand back their tasks; Temporal last.
-  await stopAll(children.filter((c) => c.name !== 'temporal'), 35_000);
-  await stopAll(children.filter((c) => c.name === 'temporal'), 10_000);
+  await stopAll(
+    children.filter((c) => c.name !== 'temporal'),
+    35_000,
+  );
+  await stopAll(
+    children.filter((c) => c.name === 'temporal'),
+    10_000,
+  );
   console.log('\nstack stopped.');
   process.exit(code);
 }
@@ -95,14 +102,34 @@ process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 
 async function main() {
-  for (const [p, variable] of [[port, 'PORT'], ...(external ? [] : [[temporalPort, 'TEMPORAL_PORT'], [uiPort, 'TEMPORAL_UI_PORT']])] as [number, string][]) {
+  for (const [p, variable] of [
+    [port, 'PORT'],
+    ...(external
+      ? []
+      : [
+          [temporalPort, 'TEMPORAL_PORT'],
+          [uiPort, 'TEMPORAL_UI_PORT'],
+        ]),
+  ] as [number, string][]) {
     if (!(await portFree(p))) throw new Error(`port ${p} is in use: stop what uses it or set ${variable} to another port`);
   }
   if (!external) {
     const cli = process.env.TEMPORAL_CLI_PATH!;
     const temporal = start('temporal', cli, [
-      'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort),
-      '--db-filename', join(data, 'temporal.db'), '--log-level', 'error', '--namespace', 'default',
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(temporalPort),
+      '--ui-port',
+      String(uiPort),
+      '--db-filename',
+      join(data, 'temporal.db'),
+      '--log-level',
+      'error',
+      '--namespace',
+      'default',
     ]);
     const deadline = Date.now() + 60_000;
     for (;;) {

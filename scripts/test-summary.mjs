@@ -3,7 +3,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-let passed = 0, failed = 0, skipped = 0, suitesFailed = 0;
+let passed = 0,
+  failed = 0,
+  skipped = 0,
+  suitesFailed = 0;
 const missing = [];
 const exitedNonZero = new Set((process.env.FAILED_PACKAGES ?? '').split(/\s+/).filter(Boolean));
 const dirs = [
@@ -17,9 +20,14 @@ const dirs = [
     const pkg = join(dir, 'package.json');
     if (!existsSync(pkg) || !JSON.parse(readFileSync(pkg, 'utf8')).scripts?.test) continue;
     const file = join(dir, 'reports', 'vitest.json');
-    if (!existsSync(file)) { missing.push(rel); continue; }
+    if (!existsSync(file)) {
+      missing.push(rel);
+      continue;
+    }
     const r = JSON.parse(readFileSync(file, 'utf8'));
-    passed += r.numPassedTests; failed += r.numFailedTests; skipped += r.numPendingTests + (r.numTodoTests ?? 0);
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    skipped += r.numPendingTests + (r.numTodoTests ?? 0);
     // A file that failed to load counts as a failure even though it ran no test.
     const broken = (r.testResults ?? []).filter((t) => t.status === 'failed' && t.assertionResults.length === 0);
     suitesFailed += broken.length;
@@ -27,7 +35,9 @@ const dirs = [
     const pkgName = JSON.parse(readFileSync(pkg, 'utf8')).name;
     const unhandled = exitedNonZero.has(pkgName) && r.numFailedTests === 0 && broken.length === 0 ? 1 : 0;
     suitesFailed += unhandled;
-    console.log(`  ${rel}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${broken.length ? `, ${broken.length} test files failed to run` : ''}${unhandled ? ', and its test command exited non-zero (see the log)' : ''}`);
+    console.log(
+      `  ${rel}: ${r.numPassedTests} passed, ${r.numFailedTests} failed${broken.length ? `, ${broken.length} test files failed to run` : ''}${unhandled ? ', and its test command exited non-zero (see the log)' : ''}`,
+    );
   }
 }
 for (const m of missing) console.log(`  ${m}: no report (its tests did not run)`);

@@ -19,7 +19,9 @@ const appDir = resolve(values.app ?? join(import.meta.dirname, '../../apps/gener
 const out = resolve(values.out ?? join(appDir, 'dist/workflow-bundle.js'));
 const entry = join(appDir, 'dist/index.js');
 if (!existsSync(entry)) {
-  console.error(`bundle-workflows: ${entry} does not exist; build the worker first (turbo run build --filter=@gptmarket/generation-worker)`);
+  console.error(
+    `bundle-workflows: ${entry} does not exist; build the worker first (turbo run build --filter=@gptmarket/generation-worker)`,
+  );
   process.exit(1);
 }
 
@@ -32,4 +34,6 @@ const started = Date.now();
 const { code } = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions });
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, code);
-console.log(`bundle-workflows: ${out} (${(code.length / 1024).toFixed(0)} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s) from ${workflowsPath}`);
+console.log(
+  `bundle-workflows: ${out} (${(code.length / 1024).toFixed(0)} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s) from ${workflowsPath}`,
+);

@@ -18,7 +18,10 @@ interface Service {
   stop_grace_period?: string;
   container_name?: string;
 }
-const compose = parse(read('docker-compose.prod.yml'), { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+const compose = parse(read('docker-compose.prod.yml'), { merge: true }) as {
+  services: Record<string, Service>;
+  volumes: Record<string, unknown>;
+};
 const publicOverride = parse(read('docker-compose.temporal-public.yml'), { merge: true }) as { services: Record<string, Service> };
 const services = compose.services;
 /** Jobs that run once and exit: no health check, restart "no", and their dependants wait for success. */
@@ -32,7 +35,17 @@ const seconds = (d: string) => {
 describe('docker-compose.prod.yml', () => {
   it('has the expected services', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['app-db', 'gateway', 'generation-worker', 'media-worker', 'temporal', 'temporal-db', 'temporal-namespace', 'temporal-schema', 'temporal-ui'].sort(),
+      [
+        'app-db',
+        'gateway',
+        'generation-worker',
+        'media-worker',
+        'temporal',
+        'temporal-db',
+        'temporal-namespace',
+        'temporal-schema',
+        'temporal-ui',
+      ].sort(),
     );
   });
 
@@ -55,7 +68,10 @@ describe('docker-compose.prod.yml', () => {
   });
 
   it('publishes only the gateway (HOST_PORT, on loopback unless set) and the Temporal UI on loopback', () => {
-    const published = Object.entries(services).filter(([, s]) => s.ports?.length).map(([n]) => n).sort();
+    const published = Object.entries(services)
+      .filter(([, s]) => s.ports?.length)
+      .map(([n]) => n)
+      .sort();
     expect(published).toEqual(['gateway', 'temporal-ui']);
     expect(services.gateway!.ports).toEqual(['${HOST_PORT:-127.0.0.1:8000}:3000']);
     for (const p of services['temporal-ui']!.ports!) expect(p.startsWith('127.0.0.1:'), p).toBe(true);
@@ -113,7 +129,10 @@ describe('docker-compose.prod.yml', () => {
   it('scales the workers and limits the media worker on its own', () => {
     expect(String(services['generation-worker']!.deploy?.replicas)).toBe('${WORKER_REPLICAS:-2}');
     expect(String(services['media-worker']!.deploy?.replicas)).toBe('${MEDIA_WORKER_REPLICAS:-1}');
-    expect(services['media-worker']!.deploy?.resources?.limits).toEqual({ cpus: '${MEDIA_WORKER_CPUS:-2}', memory: '${MEDIA_WORKER_MEMORY:-2G}' });
+    expect(services['media-worker']!.deploy?.resources?.limits).toEqual({
+      cpus: '${MEDIA_WORKER_CPUS:-2}',
+      memory: '${MEDIA_WORKER_MEMORY:-2G}',
+    });
   });
 
   it('lets running activities finish: stop_grace_period is longer than the worker shutdown grace', () => {
@@ -152,7 +171,10 @@ describe('docker-compose.prod.yml', () => {
     for (const [name, s] of Object.entries(services)) {
       if (name === 'generation-worker') continue;
       const env = Object.keys(s.environment ?? {});
-      expect(env.filter((k) => providerVariables.includes(k) || /_API_(KEY|TOKEN)$/.test(k)), name).toEqual([]);
+      expect(
+        env.filter((k) => providerVariables.includes(k) || /_API_(KEY|TOKEN)$/.test(k)),
+        name,
+      ).toEqual([]);
     }
     // A production worker refuses to start without keys unless the operator lists what may run offline.
     expect(services['generation-worker']!.environment?.NODE_ENV).toBe('production');

@@ -4,7 +4,9 @@ import { exists, read } from './repo.js';
 
 /** docs/DEPLOYMENT.md must agree with what ships: services, variables, files, images, ports. */
 const doc = read('docs/DEPLOYMENT.md');
-const compose = parse(read('docker-compose.prod.yml'), { merge: true }) as { services: Record<string, { image?: string; environment?: Record<string, string> }> };
+const compose = parse(read('docker-compose.prod.yml'), { merge: true }) as {
+  services: Record<string, { image?: string; environment?: Record<string, string> }>;
+};
 const services = new Set(Object.keys(compose.services));
 const example = new Set([...read('.env.example').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
 const codeBlocks = [...doc.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -38,7 +40,9 @@ describe('docs/DEPLOYMENT.md', () => {
   });
 
   it('refers to files that exist', () => {
-    const files = [...doc.matchAll(/`((?:infra|docs|apps|packages)\/[\w./-]+|docker-compose[\w.-]*\.yml|\.env\.example)`/g)].map((m) => m[1]!);
+    const files = [...doc.matchAll(/`((?:infra|docs|apps|packages)\/[\w./-]+|docker-compose[\w.-]*\.yml|\.env\.example)`/g)].map(
+      (m) => m[1]!,
+    );
     expect(files.length).toBeGreaterThan(3);
     expect(files.filter((f) => !exists(f))).toEqual([]);
   });
@@ -49,7 +53,7 @@ describe('docs/DEPLOYMENT.md', () => {
     expect(doc).toContain(`:${compose.services['media-worker']!.environment!.HEALTH_PORT}/health`);
   });
 
-  it('does not repeat the Python guide\'s false statements', () => {
+  it("does not repeat the Python guide's false statements", () => {
     expect(doc).not.toMatch(/42713/); // the old guide's port; compose never used it
     expect(doc).not.toMatch(/WORKFLOW_SECRET_ENABLED[^\n]*\|\s*`false`/);
     expect(doc).not.toMatch(/not inputs\/outputs/i); // the claim that Temporal without the key hides inputs

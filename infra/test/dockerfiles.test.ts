@@ -7,8 +7,16 @@ import { FONT_FILES } from '../../apps/media-worker/src/ffmpeg/fonts.js';
 import { APPS, deployArgs, exists, read, repo } from './repo.js';
 
 /** Static checks of the Dockerfiles (no Docker engine here): stages, COPY sources, the runner's shape. */
-interface Instruction { op: string; args: string; line: number }
-interface Stage { name: string | undefined; from: string; instructions: Instruction[] }
+interface Instruction {
+  op: string;
+  args: string;
+  line: number;
+}
+interface Stage {
+  name: string | undefined;
+  from: string;
+  instructions: Instruction[];
+}
 
 function parseDockerfile(text: string): { args: Map<string, string>; stages: Stage[] } {
   const logical: { text: string; line: number }[] = [];
@@ -55,7 +63,10 @@ function copyParts(args: string): { from?: string; sources: string[]; dest: stri
   return { from, sources: paths.slice(0, -1), dest: paths.at(-1)! };
 }
 
-const dockerignore = read('.dockerignore').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+const dockerignore = read('.dockerignore')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
 const ignored = (path: string) =>
   dockerignore.some((p) => !p.startsWith('!') && (p === path || (p.startsWith('**/') && path.split('/').includes(p.slice(3)))));
 
@@ -85,7 +96,11 @@ describe.each(APPS)('$dockerfile', (app) => {
 
   it('has the prune → install → build → deploy stages, for this app', () => {
     expect([...byName.keys()]).toEqual(['base', 'pruner', 'builder', 'runner']);
-    const runs = (s: Stage) => s.instructions.filter((i) => i.op === 'RUN').map((i) => i.args).join('\n');
+    const runs = (s: Stage) =>
+      s.instructions
+        .filter((i) => i.op === 'RUN')
+        .map((i) => i.args)
+        .join('\n');
     expect(runs(byName.get('base')!)).toContain(`pnpm@${rootPkg.packageManager.split('@')[1]}`);
     expect(runs(byName.get('base')!)).toContain(`turbo@${catalogTurbo}`);
     expect(runs(byName.get('pruner')!)).toContain(`turbo prune ${app.pkg} --docker`);
@@ -146,13 +161,20 @@ describe('image specifics', () => {
     const text = read('infra/docker/generation-worker.Dockerfile');
     expect(text).toMatch(/RUN node infra\/scripts\/bundle-workflows\.mjs --out \/repo\/apps\/generation-worker\/dist\/workflow-bundle\.js/);
     expect(text).toMatch(/WORKFLOW_BUNDLE_PATH=\/app\/dist\/workflow-bundle\.js/);
-    expect(text).toMatch(/COPY --from=builder --chown=node:node \/repo\/apps\/generation-worker\/dist\/workflow-bundle\.js \.\/dist\/workflow-bundle\.js/);
+    expect(text).toMatch(
+      /COPY --from=builder --chown=node:node \/repo\/apps\/generation-worker\/dist\/workflow-bundle\.js \.\/dist\/workflow-bundle\.js/,
+    );
   });
 
   it('installs FFmpeg and a Debian package for every caption font the media worker names', () => {
     const text = read('infra/docker/media-worker.Dockerfile');
     // Debian 12 package that owns each directory under /usr/share/fonts/truetype (checked with dpkg -S).
-    const PACKAGE_OF_DIR: Record<string, string> = { dejavu: 'fonts-dejavu-core', liberation: 'fonts-liberation', freefont: 'fonts-freefont-ttf', roboto: 'fonts-roboto-unhinted' };
+    const PACKAGE_OF_DIR: Record<string, string> = {
+      dejavu: 'fonts-dejavu-core',
+      liberation: 'fonts-liberation',
+      freefont: 'fonts-freefont-ttf',
+      roboto: 'fonts-roboto-unhinted',
+    };
     expect(text).toMatch(/--no-install-recommends[^&]*\bffmpeg\b/);
     for (const [font, file] of Object.entries(FONT_FILES)) {
       const pkg = PACKAGE_OF_DIR[file.split('/')[0]!];

@@ -30,8 +30,12 @@ const NOT_FOR_OPERATORS = new Set([
   'CI', // set by CI runners
 ]);
 
-const SOURCE_DIRS = [...walk('apps', /\.(ts|mts|js|mjs)$/), ...walk('packages', /\.(ts|mts|js|mjs)$/), ...walk('scripts', /\.(ts|mts|js|mjs)$/), ...walk('infra/scripts', /\.(ts|mts|js|mjs)$/)]
-  .filter((f) => /^(apps|packages)\/[^/]+\/src\//.test(f) || f.startsWith('scripts/') || f.startsWith('infra/scripts/'));
+const SOURCE_DIRS = [
+  ...walk('apps', /\.(ts|mts|js|mjs)$/),
+  ...walk('packages', /\.(ts|mts|js|mjs)$/),
+  ...walk('scripts', /\.(ts|mts|js|mjs)$/),
+  ...walk('infra/scripts', /\.(ts|mts|js|mjs)$/),
+].filter((f) => /^(apps|packages)\/[^/]+\/src\//.test(f) || f.startsWith('scripts/') || f.startsWith('infra/scripts/'));
 
 function directReads(): Map<string, string[]> {
   const found = new Map<string, string[]>();
@@ -72,10 +76,12 @@ describe('.env.example', () => {
   const schemas = { gateway: gatewayEnv, 'generation-worker': generationWorkerEnv, 'media-worker': mediaWorkerEnv };
   const read_ = new Map<string, string>();
   for (const [name, schema] of Object.entries(schemas)) for (const k of schemaKeys(schema)) read_.set(k, `${name} env schema`);
-  for (const shape of [temporalEnvShape, storageEnvShape, providersEnvShape]) for (const k of Object.keys(shape)) read_.set(k, 'providers env shape');
+  for (const shape of [temporalEnvShape, storageEnvShape, providersEnvShape])
+    for (const k of Object.keys(shape)) read_.set(k, 'providers env shape');
   // Families read by name at run time: PROVIDER_CONCURRENCY_<NAME> and PROVIDER_RATE_<NAME> for every provider.
   for (const name of Object.keys(DEFAULT_CONCURRENCY)) {
-    for (const family of ['PROVIDER_CONCURRENCY', 'PROVIDER_RATE']) read_.set(`${family}_${name.toUpperCase()}`, 'packages/providers/src/limits.ts');
+    for (const family of ['PROVIDER_CONCURRENCY', 'PROVIDER_RATE'])
+      read_.set(`${family}_${name.toUpperCase()}`, 'packages/providers/src/limits.ts');
   }
   for (const [k, files] of directReads()) if (!read_.has(k)) read_.set(k, files[0]!);
   const compose = composeVariables();
@@ -112,16 +118,22 @@ describe('.env.example', () => {
         const parsed = field.safeParse(undefined);
         if (!parsed.success || parsed.data === undefined) continue;
         // Per-process defaults may differ (e.g. the shutdown grace); the example shows one of them.
-        const defaults = Object.values(schemas).map((s) => (s.shape as Record<string, z.ZodType>)[key]?.safeParse(undefined)).filter((r) => r?.success).map((r) => String(r!.data));
-        if (!defaults.includes(entry.value)) wrong.push(`${key}: .env.example says ${entry.value}, ${name} defaults to ${String(parsed.data)}`);
+        const defaults = Object.values(schemas)
+          .map((s) => (s.shape as Record<string, z.ZodType>)[key]?.safeParse(undefined))
+          .filter((r) => r?.success)
+          .map((r) => String(r!.data));
+        if (!defaults.includes(entry.value))
+          wrong.push(`${key}: .env.example says ${entry.value}, ${name} defaults to ${String(parsed.data)}`);
       }
     }
     expect(wrong).toEqual([]);
   });
 
-  it('lists the Python system\'s names that still work: ENVIRONMENT (every process) and LITELLM_TIMEOUT (seconds)', () => {
+  it("lists the Python system's names that still work: ENVIRONMENT (every process) and LITELLM_TIMEOUT (seconds)", () => {
     for (const schema of Object.values(schemas)) expect(Object.keys(schema.shape)).toContain('ENVIRONMENT');
-    expect(Object.keys(generationWorkerEnv.shape)).toEqual(expect.arrayContaining(['LITELLM_TIMEOUT', 'LITELLM_TIMEOUT_MS', 'TEMPORAL_HOST']));
+    expect(Object.keys(generationWorkerEnv.shape)).toEqual(
+      expect.arrayContaining(['LITELLM_TIMEOUT', 'LITELLM_TIMEOUT_MS', 'TEMPORAL_HOST']),
+    );
     for (const key of ['ENVIRONMENT', 'LITELLM_TIMEOUT', 'LITELLM_TIMEOUT_MS']) {
       expect(example.get(key), key).toBeDefined();
       expect(example.get(key)!.value, `${key} is unset by default`).toBe('');

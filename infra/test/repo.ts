@@ -23,7 +23,12 @@ export function walk(dir: string, pattern: RegExp): string[] {
 /** The apps that ship as images, with their Dockerfiles and package names. */
 export const APPS = [
   { dir: 'apps/gateway', pkg: '@gptmarket/gateway', dockerfile: 'infra/docker/gateway.Dockerfile', service: 'gateway' },
-  { dir: 'apps/generation-worker', pkg: '@gptmarket/generation-worker', dockerfile: 'infra/docker/generation-worker.Dockerfile', service: 'generation-worker' },
+  {
+    dir: 'apps/generation-worker',
+    pkg: '@gptmarket/generation-worker',
+    dockerfile: 'infra/docker/generation-worker.Dockerfile',
+    service: 'generation-worker',
+  },
   { dir: 'apps/media-worker', pkg: '@gptmarket/media-worker', dockerfile: 'infra/docker/media-worker.Dockerfile', service: 'media-worker' },
 ] as const;
 

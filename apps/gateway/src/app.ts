@@ -86,10 +86,28 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const records = new GenerationRecords(db, storage);
   const publish = feed.publish.bind(feed);
   const observer = new GenerationObserver({ db, temporal, records, storage, onChange: publish, log });
-  const commands = new GenerationCommands({ db, temporal, taskQueue: env.TEMPORAL_TASK_QUEUE, workflowSecret: env.WORKFLOW_SECRET_KEY, records, observer, onChange: publish, log });
+  const commands = new GenerationCommands({
+    db,
+    temporal,
+    taskQueue: env.TEMPORAL_TASK_QUEUE,
+    workflowSecret: env.WORKFLOW_SECRET_KEY,
+    records,
+    observer,
+    onChange: publish,
+    log,
+  });
   const webhookPolicy = { allowHosts: hostList(env.WEBHOOK_ALLOWED_HOSTS) };
   const webhookDeps: WebhookDeps | null = env.WEBHOOK_SIGNING_SECRET
-    ? { db, temporal, records, taskQueue: env.TEMPORAL_TASK_QUEUE, secret: env.WEBHOOK_SIGNING_SECRET, policy: webhookPolicy, maxAttempts: env.WEBHOOK_MAX_ATTEMPTS, log }
+    ? {
+        db,
+        temporal,
+        records,
+        taskQueue: env.TEMPORAL_TASK_QUEUE,
+        secret: env.WEBHOOK_SIGNING_SECRET,
+        policy: webhookPolicy,
+        maxAttempts: env.WEBHOOK_MAX_ATTEMPTS,
+        log,
+      }
     : null;
   const tracker = new GenerationTracker({
     records,
@@ -100,7 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     concurrency: 4,
     log,
     onTick: async () => {
-      if (webhookDeps) await dispatchPendingWebhooks(webhookDeps).catch((err) => log.warn('webhook dispatch failed', { error: (err as Error).message }));
+      if (webhookDeps)
+        await dispatchPendingWebhooks(webhookDeps).catch((err) => log.warn('webhook dispatch failed', { error: (err as Error).message }));
     },
   });
   if (deps.track ?? true) {
@@ -120,7 +139,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     windowMs: env.RATE_LIMIT_WINDOW_MS,
     isPublic: (req: FastifyRequest) => req.method === 'OPTIONS' || PUBLIC_PATHS.test(req.url.split('?')[0]!),
   });
-  if (env.RATE_LIMIT_ENABLED) await registerRateLimit(app, { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX, anonymousMax: env.RATE_LIMIT_ANON_MAX });
+  if (env.RATE_LIMIT_ENABLED)
+    await registerRateLimit(app, { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX, anonymousMax: env.RATE_LIMIT_ANON_MAX });
   await registerOpenApi(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);

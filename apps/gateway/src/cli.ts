@@ -31,7 +31,9 @@ function assertPgliteFree(dir: string): void {
   } catch {
     return; // stale
   }
-  throw new Error(`the gateway (pid ${pid}) has the embedded database in ${dir} open: stop it first (Ctrl-C stops ./scripts/dev.sh), then run this command again`);
+  throw new Error(
+    `the gateway (pid ${pid}) has the embedded database in ${dir} open: stop it first (Ctrl-C stops ./scripts/dev.sh), then run this command again`,
+  );
 }
 
 export async function runCli(argv: string[], out: (line: string) => void = console.log): Promise<number> {
@@ -64,7 +66,9 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
         const rows = await keys.list();
         if (rows.length === 0) out('no API keys');
         for (const r of rows) {
-          out(`${r.id}\t${r.prefix}…\t${r.name}\t${r.rateLimit ?? 'default'}\t${r.revokedAt ? `revoked ${r.revokedAt.toISOString()}` : 'active'}\tcreated ${r.createdAt.toISOString()}${r.lastUsedAt ? `\tlast used ${r.lastUsedAt.toISOString()}` : ''}`);
+          out(
+            `${r.id}\t${r.prefix}…\t${r.name}\t${r.rateLimit ?? 'default'}\t${r.revokedAt ? `revoked ${r.revokedAt.toISOString()}` : 'active'}\tcreated ${r.createdAt.toISOString()}${r.lastUsedAt ? `\tlast used ${r.lastUsedAt.toISOString()}` : ''}`,
+          );
         }
         return 0;
       }

@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { join } from 'node:path';
-import { deploymentEnvShape, booleanFlag, dataDir, integer, loadEnv, localPath, optionalString, secretString, stringWithDefault, temporalEnvShape } from '@gptmarket/runtime';
+import {
+  deploymentEnvShape,
+  booleanFlag,
+  dataDir,
+  integer,
+  loadEnv,
+  localPath,
+  optionalString,
+  secretString,
+  stringWithDefault,
+  temporalEnvShape,
+} from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
 import { GENERATION_QUEUE, MEDIA_QUEUE } from '@gptmarket/contracts';
 
@@ -63,7 +74,14 @@ export type GatewayEnv = z.infer<typeof gatewayEnv>;
 export const loadGatewayEnv = (source: NodeJS.ProcessEnv = process.env): GatewayEnv => {
   const env = loadEnv(gatewayEnv, source, 'gateway');
   if (Boolean(env.BASIC_AUTH_USER) !== Boolean(env.BASIC_AUTH_PASSWORD)) {
-    return loadEnv(gatewayEnv.refine(() => false, { message: 'set both BASIC_AUTH_USER and BASIC_AUTH_PASSWORD, or neither', path: ['BASIC_AUTH_PASSWORD'] }), source, 'gateway');
+    return loadEnv(
+      gatewayEnv.refine(() => false, {
+        message: 'set both BASIC_AUTH_USER and BASIC_AUTH_PASSWORD, or neither',
+        path: ['BASIC_AUTH_PASSWORD'],
+      }),
+      source,
+      'gateway',
+    );
   }
   return env;
 };
@@ -92,4 +110,8 @@ export function databaseLabel(env: GatewayEnv): string {
   }
 }
 
-export const hostList = (value: string | undefined): string[] => (value ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+export const hostList = (value: string | undefined): string[] =>
+  (value ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);

@@ -26,10 +26,14 @@ const activeKeys = await keys.countActive();
 const basic = Boolean(env.BASIC_AUTH_USER && env.BASIC_AUTH_PASSWORD);
 if (activeKeys === 0 && !basic) {
   if (production) {
-    log.error('refusing to start: no authentication configured. Create an API key (gptmarket-gateway keys create --name NAME) or set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD.');
+    log.error(
+      'refusing to start: no authentication configured. Create an API key (gptmarket-gateway keys create --name NAME) or set BASIC_AUTH_USER and BASIC_AUTH_PASSWORD.',
+    );
     process.exit(78);
   }
-  log.warn('!!! the API is OPEN: no API keys and no basic auth. Fine on your machine; never in production (NODE_ENV=production or ENVIRONMENT=production refuses to start like this).');
+  log.warn(
+    '!!! the API is OPEN: no API keys and no basic auth. Fine on your machine; never in production (NODE_ENV=production or ENVIRONMENT=production refuses to start like this).',
+  );
 }
 warnIfOutputUrlsExpire(storage, env, log);
 if (!env.WORKFLOW_SECRET_KEY) log.warn('WORKFLOW_SECRET_KEY is not set: workers with auth enabled will refuse every workflow');
@@ -47,7 +51,13 @@ const webhookWorker =
     : null;
 
 const address = await app.listen({ host: env.HOST, port: env.PORT });
-log.info('gateway ready', { address, publicUrl: publicUrlOf(env), database: databaseLabel(env), storage: storage.kind, webhooks: Boolean(webhookWorker) });
+log.info('gateway ready', {
+  address,
+  publicUrl: publicUrlOf(env),
+  database: databaseLabel(env),
+  storage: storage.kind,
+  webhooks: Boolean(webhookWorker),
+});
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -60,7 +60,10 @@ const countWorkflows = async (query?: string) => {
 async function readEvents(path: string, opts: { lastEventId?: string; timeoutMs?: number; until?: (e: SseEvent[]) => boolean } = {}) {
   const ctrl = new AbortController();
   const timer = setTimeout(() => ctrl.abort(), opts.timeoutMs ?? 60_000);
-  const res = await fetch(stack.baseUrl + path, { headers: opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}, signal: ctrl.signal });
+  const res = await fetch(stack.baseUrl + path, {
+    headers: opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {},
+    signal: ctrl.signal,
+  });
   const events: SseEvent[] = [];
   let comments = 0;
   let buffer = '';
@@ -115,7 +118,14 @@ describe('catalogue and OpenAPI', () => {
     const { json } = await api(stack, 'GET', '/openapi.json');
     expect(json.openapi).toMatch(/^3\./);
     const doc = (await SwaggerParser.validate(structuredClone(json))) as any;
-    for (const path of ['/v1/generations', '/v1/generations/{id}', '/v1/generations/{id}/cancel', '/v1/generations/{id}/retry', '/v1/generations/{id}/events', '/v1/generation-types']) {
+    for (const path of [
+      '/v1/generations',
+      '/v1/generations/{id}',
+      '/v1/generations/{id}/cancel',
+      '/v1/generations/{id}/retry',
+      '/v1/generations/{id}/events',
+      '/v1/generation-types',
+    ]) {
       expect(Object.keys(doc.paths)).toContain(path);
     }
     expect(doc.paths['/v1/generations'].post.requestBody.content['application/json'].schema.properties.type).toBeDefined();
@@ -125,12 +135,18 @@ describe('catalogue and OpenAPI', () => {
     expect(ruby.properties.image_model_params).toMatchObject({ type: 'object', default: {}, 'x-model-field': 'image_model' });
     const byModel = Object.fromEntries(ruby.properties.image_model_params.anyOf.map((m: any) => [m.title, m]));
     expect(Object.keys(byModel)).toEqual(['nano-banana', 'hidream-fast']);
-    expect(byModel['hidream-fast'].properties.speed_mode).toMatchObject({ type: 'string', nullable: true, default: 'Extra Juiced 🚀 (even more speed)' });
+    expect(byModel['hidream-fast'].properties.speed_mode).toMatchObject({
+      type: 'string',
+      nullable: true,
+      default: 'Extra Juiced 🚀 (even more speed)',
+    });
     expect(byModel['hidream-fast'].properties.speed_mode.enum).toContain('Juiced 🔥 (more speed)');
     expect(byModel['hidream-fast'].properties.prompt).toBeUndefined();
     const kling = ruby.properties.video_model_params.anyOf.find((m: any) => m.title === 'kling-v2.6');
     expect(kling.properties.duration).toMatchObject({ type: 'number', enum: [5, 10], default: 5 });
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['SlideshowsPinterestInput', 'VoiceoverInput', 'TranscriptSummaryInput', 'HelloWorldInput']));
+    expect(Object.keys(doc.components.schemas)).toEqual(
+      expect.arrayContaining(['SlideshowsPinterestInput', 'VoiceoverInput', 'TranscriptSummaryInput', 'HelloWorldInput']),
+    );
     const page = await fetch(`${stack.baseUrl}/docs`, { redirect: 'follow' });
     expect(page.status).toBe(200);
     expect(await page.text()).toMatch(/swagger/i);
@@ -144,7 +160,9 @@ describe('docs/api.md', () => {
     const start = doc.indexOf(`\n## ${title}\n`);
     expect(start, `section "${title}"`).toBeGreaterThan(0);
     const end = doc.indexOf('\n## ', start + 1);
-    return [...doc.slice(start, end < 0 ? undefined : end).matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/[^`]*)`/gm)].map((m) => `${m[1]} ${m[2]}`);
+    return [...doc.slice(start, end < 0 ? undefined : end).matchAll(/^\| `(GET|POST|PUT|PATCH|DELETE) (\/[^`]*)`/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
   };
 
   it('documents every operation /openapi.json has, and no other', async () => {
@@ -193,7 +211,9 @@ describe('progress over SSE', () => {
       expect(new Set(ids).size).toBe(ids.length);
     }
     // someone saw a running step on the way (steps change while listeners watch)
-    const steps = new Set(listeners.flatMap((l) => l.events.filter((e) => e.event === 'progress').map((e) => JSON.parse(e.data).current_step?.step_id)));
+    const steps = new Set(
+      listeners.flatMap((l) => l.events.filter((e) => e.event === 'progress').map((e) => JSON.parse(e.data).current_step?.step_id)),
+    );
     expect([...steps].some((s) => ['prompts', 'face', 'video', 'slowmo', 'upload'].includes(s))).toBe(true);
   }, 90_000);
 
@@ -252,7 +272,11 @@ describe('job records', () => {
   });
 
   it('a workflow started directly through Temporal (seed-style client) breaks nothing', async () => {
-    await stack.temporal.client.workflow.execute('HelloWorldWorkflow', { taskQueue: 'generation-queue', workflowId: `direct-${Date.now()}`, args: [{ secret_key: stack.secret }] });
+    await stack.temporal.client.workflow.execute('HelloWorldWorkflow', {
+      taskQueue: 'generation-queue',
+      workflowId: `direct-${Date.now()}`,
+      args: [{ secret_key: stack.secret }],
+    });
     const res = await api(stack, 'GET', '/v1/generations?limit=5');
     expect(res.status).toBe(200);
     expect((await api(stack, 'GET', '/ready')).status).toBe(200);
@@ -295,7 +319,9 @@ describe('cancel and retry', () => {
       const { json: gen } = await create({ type: 'ruby', input: {} });
       // wait until this generation's face prediction exists at the provider
       const deadline = Date.now() + 30_000;
-      while (![...replicate.predictions.values()].some((p) => !earlier.has(p.id) && p.status === 'processing' && /nano-banana/.test(p.model))) {
+      while (
+        ![...replicate.predictions.values()].some((p) => !earlier.has(p.id) && p.status === 'processing' && /nano-banana/.test(p.model))
+      ) {
         if (Date.now() > deadline) throw new Error('no prediction was created');
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -407,7 +433,10 @@ describe('webhooks', () => {
       const node = (app: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', join(repo, 'apps', app, 'src', 'main.ts')];
       stack.services[wi] = spawnService('generation-worker', process.execPath, node('generation-worker'), stack.env, repo);
       stack.services[gi] = spawnService('gateway', process.execPath, node('gateway'), stack.env, repo);
-      await Promise.all([stack.services[wi]!.waitForOutput(/generation-worker ready/, 120_000), stack.services[gi]!.waitForOutput(/gateway ready/, 60_000)]);
+      await Promise.all([
+        stack.services[wi]!.waitForOutput(/generation-worker ready/, 120_000),
+        stack.services[gi]!.waitForOutput(/gateway ready/, 60_000),
+      ]);
       accept = true;
       await until('a delivery after the restart', () => attempts.some((a) => a.ok), 90_000);
       expect(new Set(attempts.map((a) => a.id)).size).toBe(1); // one event, retried
@@ -423,7 +452,14 @@ describe('webhooks', () => {
   }, 180_000);
 
   it('refuses webhook URLs that point at private or metadata addresses', async () => {
-    for (const bad of ['http://169.254.169.254/latest', 'http://10.0.0.1/x', 'http://[::1]:9/x', 'http://localhost:9/x', 'ftp://example.com/x', 'http://user:pw@example.com/']) {
+    for (const bad of [
+      'http://169.254.169.254/latest',
+      'http://10.0.0.1/x',
+      'http://[::1]:9/x',
+      'http://localhost:9/x',
+      'ftp://example.com/x',
+      'http://user:pw@example.com/',
+    ]) {
       const res = await create({ type: 'hello_world', input: {}, webhook_url: bad });
       expect(res.status, bad).toBe(400);
     }
@@ -444,7 +480,10 @@ describe('webhooks', () => {
 
 describe('CORS', () => {
   it('allows the configured origin and no other', async () => {
-    const ok = await fetch(`${stack.baseUrl}/v1/generations`, { method: 'OPTIONS', headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' } });
+    const ok = await fetch(`${stack.baseUrl}/v1/generations`, {
+      method: 'OPTIONS',
+      headers: { origin: ORIGIN, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization' },
+    });
     expect(ok.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     const res = await fetch(`${stack.baseUrl}/v1/generation-types`, { headers: { origin: 'http://evil.example' } });
     expect(res.headers.get('access-control-allow-origin')).toBeNull();
@@ -463,8 +502,20 @@ describe('hostile requests get a 4xx and start nothing', () => {
     ['constructor.prototype', () => api(stack, 'POST', '/v1/generations', '{"type":"ruby","input":{"constructor":{"prototype":{"x":1}}}}')],
     ['bad JSON', () => api(stack, 'POST', '/v1/generations', '{"type": "ruby",')],
     ['empty body', () => api(stack, 'POST', '/v1/generations', '')],
-    ['text/plain', () => fetch(`${stack.baseUrl}/v1/generations`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"type":"ruby"}' })],
-    ['form encoded', () => fetch(`${stack.baseUrl}/v1/generations`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'type=ruby' })],
+    [
+      'text/plain',
+      () =>
+        fetch(`${stack.baseUrl}/v1/generations`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"type":"ruby"}' }),
+    ],
+    [
+      'form encoded',
+      () =>
+        fetch(`${stack.baseUrl}/v1/generations`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'type=ruby',
+        }),
+    ],
     ['no content type', () => fetch(`${stack.baseUrl}/v1/generations`, { method: 'POST', body: new Uint8Array([123, 125]) })],
     ['NUL in metadata', () => create({ type: 'hello_world', input: {}, metadata: { a: 'x\u0000y' } })],
     ['lone surrogate', () => api(stack, 'POST', '/v1/generations', '{"type":"hello_world","input":{"name":"\\ud800"}}')],
@@ -473,7 +524,10 @@ describe('hostile requests get a 4xx and start nothing', () => {
     ['a number as type', () => create({ type: 42, input: {} })],
     ['null body', () => api(stack, 'POST', '/v1/generations', 'null')],
     ['a JSON string body', () => api(stack, 'POST', '/v1/generations', '"ruby"')],
-    ['metadata too large', () => create({ type: 'hello_world', input: {}, metadata: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])) })],
+    [
+      'metadata too large',
+      () => create({ type: 'hello_world', input: {}, metadata: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])) }),
+    ],
     ['a bad generation id', () => api(stack, 'GET', `/v1/generations/${'%00'.repeat(10)}`)],
     ['a very long path', () => api(stack, 'GET', `/v1/generations/${'a'.repeat(5000)}`)],
     ['an unknown method', () => fetch(`${stack.baseUrl}/v1/generations`, { method: 'DELETE' })],

@@ -39,7 +39,13 @@ async function harness(
 ): Promise<Harness> {
   const url = await (opts.cluster ?? pg).createDatabase(name);
   const temporalAddress = opts.temporalAddress ?? temporal.address;
-  const parsed = gatewayEnv.parse({ DATABASE_URL: url, TEMPORAL_ADDRESS: temporalAddress, LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 's3cret', ...env });
+  const parsed = gatewayEnv.parse({
+    DATABASE_URL: url,
+    TEMPORAL_ADDRESS: temporalAddress,
+    LOCAL_STORAGE_DIR: mediaDir,
+    WORKFLOW_SECRET_KEY: 's3cret',
+    ...env,
+  });
   const database = await openDatabase({ url });
   const built = await buildApp({
     env: parsed,
@@ -115,10 +121,17 @@ describe('authentication', () => {
   it('an API key sees only its own generations', async () => {
     const a = await h.keys.create('a');
     const b = await h.keys.create('b');
-    const created = await h.app.inject({ method: 'POST', url: '/v1/generations', headers: { authorization: `Bearer ${a.key}` }, payload: hello });
+    const created = await h.app.inject({
+      method: 'POST',
+      url: '/v1/generations',
+      headers: { authorization: `Bearer ${a.key}` },
+      payload: hello,
+    });
     expect(created.statusCode).toBe(202);
     const id = created.json().id;
-    expect((await h.app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: { authorization: `Bearer ${a.key}` } })).statusCode).toBe(200);
+    expect(
+      (await h.app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: { authorization: `Bearer ${a.key}` } })).statusCode,
+    ).toBe(200);
     const other = await h.app.inject({ method: 'GET', url: `/v1/generations/${id}`, headers: { authorization: `Bearer ${b.key}` } });
     expect(other.statusCode).toBe(404);
     const list = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${b.key}` } });
@@ -138,7 +151,9 @@ describe('basic auth', () => {
     try {
       const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
       expect((await h.app.inject({ method: 'GET', url: '/v1/generations' })).statusCode).toBe(401);
-      expect((await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: basic('admin', 'wrong') } })).statusCode).toBe(401);
+      expect(
+        (await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: basic('admin', 'wrong') } })).statusCode,
+      ).toBe(401);
       const ok = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: basic('admin', 'correct horse') } });
       expect(ok.statusCode).toBe(200);
       // basic-auth callers get the authenticated budget, not the anonymous one
@@ -179,11 +194,13 @@ describe('rate limits', () => {
     const h = await harness('rate_anon', { RATE_LIMIT_ANON_MAX: '4' });
     try {
       const codes: number[] = [];
-      for (let i = 0; i < 6; i++) codes.push((await h.app.inject({ method: 'GET', url: `/nope/${i}`, remoteAddress: '203.0.113.7' })).statusCode);
+      for (let i = 0; i < 6; i++)
+        codes.push((await h.app.inject({ method: 'GET', url: `/nope/${i}`, remoteAddress: '203.0.113.7' })).statusCode);
       expect(codes).toEqual([404, 404, 404, 404, 429, 429]);
       // a different IP has its own budget; health is never limited
       expect((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '203.0.113.8' })).statusCode).toBe(200);
-      for (let i = 0; i < 10; i++) expect((await h.app.inject({ method: 'GET', url: '/health', remoteAddress: '203.0.113.7' })).statusCode).toBe(200);
+      for (let i = 0; i < 10; i++)
+        expect((await h.app.inject({ method: 'GET', url: '/health', remoteAddress: '203.0.113.7' })).statusCode).toBe(200);
     } finally {
       await h.close();
     }
@@ -214,10 +231,15 @@ describe('rate limits', () => {
   });
 
   it('a locked-out address still passes with the correct basic-auth password', async () => {
-    const h = await harness('rate_failures_basic', { BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 'correct horse', RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    const h = await harness('rate_failures_basic', {
+      BASIC_AUTH_USER: 'admin',
+      BASIC_AUTH_PASSWORD: 'correct horse',
+      RATE_LIMIT_AUTH_FAILURES_MAX: '2',
+    });
     try {
       const basic = (p: string) => `Basic ${Buffer.from(`admin:${p}`).toString('base64')}`;
-      const from = (authorization: string) => h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.20', headers: { authorization } });
+      const from = (authorization: string) =>
+        h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.20', headers: { authorization } });
       const codes: number[] = [];
       for (let i = 0; i < 4; i++) codes.push((await from(basic('wrong'))).statusCode);
       expect(codes).toEqual([401, 401, 429, 429]);
@@ -228,11 +250,16 @@ describe('rate limits', () => {
   });
 
   it('bounds guessing many different passwords from one address; a password proven from it keeps passing, and so do valid keys', async () => {
-    const h = await harness('rate_guessing', { BASIC_AUTH_USER: 'admin', BASIC_AUTH_PASSWORD: 'correct horse', RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
+    const h = await harness('rate_guessing', {
+      BASIC_AUTH_USER: 'admin',
+      BASIC_AUTH_PASSWORD: 'correct horse',
+      RATE_LIMIT_AUTH_FAILURES_MAX: '2',
+    });
     try {
       const { key } = await h.keys.create('exists');
       const basic = (p: string) => `Basic ${Buffer.from(`admin:${p}`).toString('base64')}`;
-      const from = (remoteAddress: string, authorization: string) => h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress, headers: { authorization } });
+      const from = (remoteAddress: string, authorization: string) =>
+        h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress, headers: { authorization } });
       // A colleague behind the same address signed in before the attack started.
       expect((await from('198.51.100.25', basic('correct horse'))).statusCode).toBe(200);
       // Distinct guesses: each is new, so only the address budget (10 x 2 failures per window) stops them.
@@ -256,7 +283,16 @@ describe('rate limits', () => {
     try {
       const codes: number[] = [];
       for (let i = 0; i < 5; i++) {
-        codes.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.30', headers: { authorization: 'Bearer gmk_stale' } })).statusCode);
+        codes.push(
+          (
+            await h.app.inject({
+              method: 'GET',
+              url: '/v1/generations',
+              remoteAddress: '198.51.100.30',
+              headers: { authorization: 'Bearer gmk_stale' },
+            })
+          ).statusCode,
+        );
       }
       expect(codes).toEqual([401, 401, 429, 429, 429]);
       expect((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.30' })).statusCode).toBe(200);
@@ -269,7 +305,8 @@ describe('rate limits', () => {
     const h = await harness('rate_failures_off', { RATE_LIMIT_ENABLED: 'false', RATE_LIMIT_AUTH_FAILURES_MAX: '2' });
     try {
       const { key } = await h.keys.create('exists');
-      const from = (authorization: string) => h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.40', headers: { authorization } });
+      const from = (authorization: string) =>
+        h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '198.51.100.40', headers: { authorization } });
       const codes: number[] = [];
       for (let i = 0; i < 6; i++) codes.push((await from('Bearer gmk_guess')).statusCode);
       expect(codes).toEqual([401, 401, 401, 401, 401, 401]);
@@ -286,10 +323,14 @@ describe('client addresses behind a proxy', () => {
   /** GET /v1/generations from a given local address (127.0.0.x: every one is loopback on Linux), optionally claiming another. */
   const call = (base: string, localAddress: string, forwardedFor?: string) =>
     new Promise<number>((done, fail) => {
-      const req = httpGet(`${base}/v1/generations`, { localAddress, agent: false, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} }, (res) => {
-        res.resume();
-        done(res.statusCode!);
-      });
+      const req = httpGet(
+        `${base}/v1/generations`,
+        { localAddress, agent: false, headers: forwardedFor ? { 'x-forwarded-for': forwardedFor } : {} },
+        (res) => {
+          res.resume();
+          done(res.statusCode!);
+        },
+      );
       req.on('error', fail);
     });
 
@@ -300,10 +341,14 @@ describe('client addresses behind a proxy', () => {
     // drops what an untrusted client sent first; this one keeps it, the harder case.)
     const proxy = createServer((req, res) => {
       const forwarded = [req.headers['x-forwarded-for'], req.socket.remoteAddress].filter(Boolean).join(', ');
-      const upstream = httpRequest(`${gateway}${req.url}`, { method: req.method, agent: false, headers: { ...req.headers, 'x-forwarded-for': forwarded } }, (r) => {
-        res.writeHead(r.statusCode!, r.headers);
-        r.pipe(res);
-      });
+      const upstream = httpRequest(
+        `${gateway}${req.url}`,
+        { method: req.method, agent: false, headers: { ...req.headers, 'x-forwarded-for': forwarded } },
+        (r) => {
+          res.writeHead(r.statusCode!, r.headers);
+          r.pipe(res);
+        },
+      );
       req.pipe(upstream);
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
@@ -317,7 +362,16 @@ describe('client addresses behind a proxy', () => {
       // A client reaching the gateway around the proxy from a public address cannot claim addresses either.
       const direct: number[] = [];
       for (let i = 0; i < 5; i++) {
-        direct.push((await h.app.inject({ method: 'GET', url: '/v1/generations', remoteAddress: '8.8.4.4', headers: { 'x-forwarded-for': `198.51.100.${i}` } })).statusCode);
+        direct.push(
+          (
+            await h.app.inject({
+              method: 'GET',
+              url: '/v1/generations',
+              remoteAddress: '8.8.4.4',
+              headers: { 'x-forwarded-for': `198.51.100.${i}` },
+            })
+          ).statusCode,
+        );
       }
       expect(direct).toEqual([200, 200, 200, 429, 429]);
     } finally {
@@ -344,18 +398,34 @@ describe('the production rule', () => {
   it.each([
     ['NODE_ENV=production', { NODE_ENV: 'production' }],
     ['ENVIRONMENT=production', { ENVIRONMENT: 'production' }],
-  ])('refuses to start with %s and no auth method', async (label, stage) => {
-    const url = await pg.createDatabase(`prod_rule_${label.split('=')[0]!.toLowerCase()}`);
-    const repo = resolve(import.meta.dirname, '../../..');
-    const res = spawnSync(process.execPath, ['--import', 'tsx', '--conditions=@gptmarket/source', join(repo, 'apps/gateway/src/main.ts')], {
-      env: { PATH: process.env.PATH, ...stage, DATABASE_URL: url, TEMPORAL_ADDRESS: temporal.address, PORT: '0', LOCAL_STORAGE_DIR: mediaDir, WORKFLOW_SECRET_KEY: 'x' },
-      encoding: 'utf8',
-      timeout: 60_000,
-      cwd: repo,
-    });
-    expect(res.status).toBe(78);
-    expect(res.stdout + res.stderr).toMatch(/refusing to start: no authentication configured/);
-  }, 90_000);
+  ])(
+    'refuses to start with %s and no auth method',
+    async (label, stage) => {
+      const url = await pg.createDatabase(`prod_rule_${label.split('=')[0]!.toLowerCase()}`);
+      const repo = resolve(import.meta.dirname, '../../..');
+      const res = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', '--conditions=@gptmarket/source', join(repo, 'apps/gateway/src/main.ts')],
+        {
+          env: {
+            PATH: process.env.PATH,
+            ...stage,
+            DATABASE_URL: url,
+            TEMPORAL_ADDRESS: temporal.address,
+            PORT: '0',
+            LOCAL_STORAGE_DIR: mediaDir,
+            WORKFLOW_SECRET_KEY: 'x',
+          },
+          encoding: 'utf8',
+          timeout: 60_000,
+          cwd: repo,
+        },
+      );
+      expect(res.status).toBe(78);
+      expect(res.stdout + res.stderr).toMatch(/refusing to start: no authentication configured/);
+    },
+    90_000,
+  );
 
   it('with ENVIRONMENT=production an anonymous call is refused although no key exists', async () => {
     const open = await harness('stage_local', { ENVIRONMENT: 'local' });
@@ -382,7 +452,12 @@ describe('when a dependency is down', () => {
       const ready = await app.inject({ method: 'GET', url: '/ready' });
       expect(ready.statusCode).toBe(503);
       // Which workers and providers serve is read through Temporal: unknown while it is down.
-      expect(ready.json()).toMatchObject({ status: 'unavailable', checks: { temporal: 'down', database: 'ok', storage: 'ok' }, workers: null, providers: null });
+      expect(ready.json()).toMatchObject({
+        status: 'unavailable',
+        checks: { temporal: 'down', database: 'ok', storage: 'ok' },
+        workers: null,
+        providers: null,
+      });
       expect(JSON.stringify(ready.json())).not.toMatch(/key|secret/i);
       const start = await app.inject({ method: 'POST', url: '/v1/generations', payload: hello });
       expect(start.statusCode).toBe(503);

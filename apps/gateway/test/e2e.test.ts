@@ -69,9 +69,18 @@ describe('a Ruby request through the gateway', () => {
     }
 
     const seenSteps = new Set<string>();
-    const done = await waitForTerminal(gen.id, (g) => g.current_step && seenSteps.add(`${g.current_step.step_id}@${g.current_step.progress_pct}`));
+    const done = await waitForTerminal(
+      gen.id,
+      (g) => g.current_step && seenSteps.add(`${g.current_step.step_id}@${g.current_step.progress_pct}`),
+    );
     expect(done.status, JSON.stringify(done.error)).toBe('completed');
-    expect(done.current_step).toEqual({ step_id: 'complete', step_name: 'Complete', status: 'completed', progress_pct: 100, message: 'Done!' });
+    expect(done.current_step).toEqual({
+      step_id: 'complete',
+      step_name: 'Complete',
+      status: 'completed',
+      progress_pct: 100,
+      message: 'Done!',
+    });
     // Every step seen carried its step table's percentage (packages/contracts).
     const pctById = Object.fromEntries(Object.values(RUBY_STEPS).map((s) => [s.id, s.pct]));
     for (const s of seenSteps) {
@@ -126,7 +135,12 @@ describe('a Ruby request through the gateway', () => {
 
     // The caption is drawn: the same frame rendered through the same engine without a caption differs in the
     // caption band (centre) and matches elsewhere.
-    const plan = RenderPlan.parse({ input_url: 'http://unused.invalid/x.mp4', speed: RUBY_SLOWMO_SPEED, caption: null, output: { folder: 'x' } });
+    const plan = RenderPlan.parse({
+      input_url: 'http://unused.invalid/x.mp4',
+      speed: RUBY_SLOWMO_SPEED,
+      caption: null,
+      output: { folder: 'x' },
+    });
     const refDir = mkdtempSync(join(work, 'ref-'));
     const compiled = compileRender(plan, await probeMedia(raw.path), { dir: refDir, input: raw.path, fontFile: () => '/unused' });
     const r = spawnSync('ffmpeg', compiled.args, { encoding: 'utf8' });
@@ -189,7 +203,8 @@ describe('a Ruby request through the gateway', () => {
     const history = await stack.temporal.client.workflow.getHandle(done.workflow_id).fetchHistory();
     // Payloads serialise as base64: decode every one so the check sees the real bytes.
     const json = JSON.stringify(history);
-    const text = json + [...json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
+    const text =
+      json + [...json.matchAll(/"data":"([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8')).join('\n');
     expect(text).not.toContain(stack.secret);
     expect(text).toContain(workflowToken(stack.secret, done.workflow_id));
     const client = new pg.Client({ connectionString: stack.databaseUrl });
@@ -216,8 +231,18 @@ describe('bad input gets the contract answer and starts nothing', () => {
     ['a video model as image model', { type: 'ruby', input: { image_model: 'kling-v2.6' } }, 'validation_failed', 'input.image_model'],
     ['a 5000-character caption', { type: 'ruby', input: { text_overlay: 'x'.repeat(5000) } }, 'validation_failed', 'input.text_overlay'],
     ['a missing type', { input: {} }, 'validation_failed', 'type'],
-    ['a frame rate seedance cannot make', { type: 'ruby', input: { video_model: 'seedance-1.5-pro', video_model_params: { fps: 30 } } }, 'validation_failed', 'input.video_model_params.fps'],
-    ['a speed mode HiDream does not have', { type: 'ruby', input: { image_model: 'hidream-fast', image_model_params: { speed_mode: 'Extra Juiced 🚀' } } }, 'validation_failed', 'input.image_model_params.speed_mode'],
+    [
+      'a frame rate seedance cannot make',
+      { type: 'ruby', input: { video_model: 'seedance-1.5-pro', video_model_params: { fps: 30 } } },
+      'validation_failed',
+      'input.video_model_params.fps',
+    ],
+    [
+      'a speed mode HiDream does not have',
+      { type: 'ruby', input: { image_model: 'hidream-fast', image_model_params: { speed_mode: 'Extra Juiced 🚀' } } },
+      'validation_failed',
+      'input.image_model_params.speed_mode',
+    ],
   ])('%s → 400', async (_label, body, code, path) => {
     const before = await countWorkflows();
     const res = await api(stack, 'POST', '/v1/generations', body);
@@ -270,8 +295,15 @@ describe('workflow auth through a direct Temporal client', () => {
   it('bad model params fail the workflow before anything is paid for', async () => {
     const workflowId = `ruby-badparams-${Date.now()}`;
     const err = await stack.temporal.client.workflow
-      .execute('RubyWorkflow', { taskQueue: 'generation-queue', workflowId, args: [{ secret_key: stack.secret, video_model_params: { duration: 7 } }] })
-      .then(() => null, (e) => e);
+      .execute('RubyWorkflow', {
+        taskQueue: 'generation-queue',
+        workflowId,
+        args: [{ secret_key: stack.secret, video_model_params: { duration: 7 } }],
+      })
+      .then(
+        () => null,
+        (e) => e,
+      );
     expect(err).toBeInstanceOf(WorkflowFailedError);
     const cause = (err as WorkflowFailedError).cause as ApplicationFailure;
     expect(cause.type).toBe('InvalidInputError');

@@ -32,14 +32,20 @@ export async function waitForStatus(stack: Stack, id: string, statuses: string[]
 }
 
 export function ffprobe(path: string): any {
-  return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], { encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], { encoding: 'utf8' }),
+  );
 }
 
 /** One decoded frame as raw RGB bytes. */
 export function frameAt(path: string, seconds: number, width: number, height: number): Buffer {
-  const res = spawnSync('ffmpeg', ['-v', 'error', '-ss', String(seconds), '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'], {
-    maxBuffer: 64 * 1024 * 1024,
-  });
+  const res = spawnSync(
+    'ffmpeg',
+    ['-v', 'error', '-ss', String(seconds), '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-'],
+    {
+      maxBuffer: 64 * 1024 * 1024,
+    },
+  );
   if (res.status !== 0) throw new Error(`ffmpeg frame extraction failed: ${res.stderr}`);
   const frame = res.stdout as Buffer;
   if (frame.length !== width * height * 3) throw new Error(`unexpected frame size ${frame.length}`);

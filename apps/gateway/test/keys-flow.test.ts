@@ -57,7 +57,13 @@ describe('API keys land where the README stack looks', () => {
       'dev-stack',
       process.execPath,
       ['--import', 'tsx', '--conditions=@gptmarket/source', 'scripts/dev.ts'],
-      { PATH: process.env.PATH!, HOME: process.env.HOME!, GPTMARKET_DATA_DIR: data, TEMPORAL_ADDRESS: temporal.address, PORT: String(port) },
+      {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME!,
+        GPTMARKET_DATA_DIR: data,
+        TEMPORAL_ADDRESS: temporal.address,
+        PORT: String(port),
+      },
       repo,
     );
     try {

@@ -29,7 +29,15 @@ let gw: App;
 
 beforeAll(async () => {
   s3 = await startS3('gateway-media');
-  storage = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: s3.endpoint, presignSeconds: PRESIGN_SECONDS });
+  storage = new S3Storage({
+    kind: 's3',
+    bucket: s3.bucket,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    endpoint: s3.endpoint,
+    presignSeconds: PRESIGN_SECONDS,
+  });
   h = await startHarness({ storage });
   database = await openDatabase();
   gw = await buildApp({
@@ -65,7 +73,11 @@ describe('media URLs of a private bucket', () => {
   let original: Record<string, string>;
 
   beforeAll(async () => {
-    const created = await gw.app.inject({ method: 'POST', url: '/v1/generations', payload: { type: 'ruby', input: { emotion: 'shocked', text_overlay: 'still here' } } });
+    const created = await gw.app.inject({
+      method: 'POST',
+      url: '/v1/generations',
+      payload: { type: 'ruby', input: { emotion: 'shocked', text_overlay: 'still here' } },
+    });
     expect(created.statusCode, created.body).toBe(202);
     const id = created.json().id as string;
     const deadline = Date.now() + 150_000;
@@ -111,7 +123,10 @@ describe('media URLs of a private bucket', () => {
       expect(md5(Buffer.from(await res.arrayBuffer())), f).toBe(md5(await bytesOf(keys[`/${f}`]!)));
     }
     // Everything else is the workflow's output as returned.
-    expect({ ...out, ...Object.fromEntries(URL_FIELDS.map((f) => [f, ''])) }).toEqual({ ...original, ...Object.fromEntries(URL_FIELDS.map((f) => [f, ''])) });
+    expect({ ...out, ...Object.fromEntries(URL_FIELDS.map((f) => [f, ''])) }).toEqual({
+      ...original,
+      ...Object.fromEntries(URL_FIELDS.map((f) => [f, ''])),
+    });
 
     // The list serves the same fresh URLs.
     const listed = (await get('/v1/generations?limit=5')).data.find((g: Generation) => g.id === done.id) as Generation;
@@ -140,10 +155,21 @@ describe('media URLs of a private bucket', () => {
 describe('storage keys by JSON Pointer', () => {
   it('finds our URLs at any depth, escapes "~" and "/" in names, and puts fresh URLs back only where strings were', async () => {
     const own = (key: string) => `${s3.endpoint}/${s3.bucket}/${key}`;
-    const value = { images: [{ image_url: own('pinterest/images/2026/01/02/aaaaaaaaaaaa.jpg') }, { image_url: 'https://example.com/x.jpg' }], 'a/b~c': own('voice/2026/01/02/bbbbbbbbbbbb.mp3'), n: 3 };
+    const value = {
+      images: [{ image_url: own('pinterest/images/2026/01/02/aaaaaaaaaaaa.jpg') }, { image_url: 'https://example.com/x.jpg' }],
+      'a/b~c': own('voice/2026/01/02/bbbbbbbbbbbb.mp3'),
+      n: 3,
+    };
     const keys = storageKeysIn(value, storage);
-    expect(keys).toEqual({ '/images/0/image_url': 'pinterest/images/2026/01/02/aaaaaaaaaaaa.jpg', '/a~1b~0c': 'voice/2026/01/02/bbbbbbbbbbbb.mp3' });
-    const fresh = await withFreshUrls(value, { ...keys, '/n': 'voice/2026/01/02/cccccccccccc.mp3', '/missing/0': 'voice/2026/01/02/dddddddddddd.mp3' }, storage);
+    expect(keys).toEqual({
+      '/images/0/image_url': 'pinterest/images/2026/01/02/aaaaaaaaaaaa.jpg',
+      '/a~1b~0c': 'voice/2026/01/02/bbbbbbbbbbbb.mp3',
+    });
+    const fresh = await withFreshUrls(
+      value,
+      { ...keys, '/n': 'voice/2026/01/02/cccccccccccc.mp3', '/missing/0': 'voice/2026/01/02/dddddddddddd.mp3' },
+      storage,
+    );
     expect(fresh.images[0]!.image_url).toMatch(new RegExp(`^${own('pinterest/images/2026/01/02/aaaaaaaaaaaa.jpg')}\\?X-Amz-`));
     expect(fresh['a/b~c']).toContain('X-Amz-Signature=');
     expect(fresh.images[1]).toEqual({ image_url: 'https://example.com/x.jpg' });
@@ -181,24 +207,43 @@ describe('a production start with a private bucket', () => {
     };
     const tsx = (app: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', join(repo, 'apps', app, 'src/main.ts')];
     const port = await freePort();
-    const gateway = spawnService('gateway', process.execPath, tsx('gateway'), {
-      ...env,
-      PORT: String(port),
-      PGLITE_DIR: join(dir, 'pglite'),
-      BASIC_AUTH_USER: 'ops',
-      BASIC_AUTH_PASSWORD: 'warning-test-password-0123456789',
-      GATEWAY_WEBHOOK_WORKER: 'false',
-    }, repo);
+    const gateway = spawnService(
+      'gateway',
+      process.execPath,
+      tsx('gateway'),
+      {
+        ...env,
+        PORT: String(port),
+        PGLITE_DIR: join(dir, 'pglite'),
+        BASIC_AUTH_USER: 'ops',
+        BASIC_AUTH_PASSWORD: 'warning-test-password-0123456789',
+        GATEWAY_WEBHOOK_WORKER: 'false',
+      },
+      repo,
+    );
     // The bundle the harness built already, as the image ships one: the worker starts without webpack.
     const bundlePath = join(dir, 'workflow-bundle.js');
     writeFileSync(bundlePath, (await workflowBundle()).code);
-    const worker = spawnService('generation-worker', process.execPath, tsx('generation-worker'), { ...env, WORKFLOW_BUNDLE_PATH: bundlePath, ALLOW_OFFLINE_PROVIDERS: 'true' }, repo);
+    const worker = spawnService(
+      'generation-worker',
+      process.execPath,
+      tsx('generation-worker'),
+      { ...env, WORKFLOW_BUNDLE_PATH: bundlePath, ALLOW_OFFLINE_PROVIDERS: 'true' },
+      repo,
+    );
     running.push(gateway, worker);
     await Promise.all([gateway.waitForOutput(/gateway ready/, 90_000), worker.waitForOutput(/generation-worker ready/, 150_000)]);
     for (const p of [gateway, worker]) {
-      const warned = p.output().split('\n').filter((line) => line.includes('media URLs in workflow outputs EXPIRE'));
+      const warned = p
+        .output()
+        .split('\n')
+        .filter((line) => line.includes('media URLs in workflow outputs EXPIRE'));
       expect(warned, p.name).toHaveLength(1);
-      expect(JSON.parse(warned[0]!)).toMatchObject({ level: 'warn', msg: expect.stringContaining('EXPIRE within 3 hour(s)'), presignSeconds: 3 * 3600 });
+      expect(JSON.parse(warned[0]!)).toMatchObject({
+        level: 'warn',
+        msg: expect.stringContaining('EXPIRE within 3 hour(s)'),
+        presignSeconds: 3 * 3600,
+      });
     }
   }, 180_000);
 });

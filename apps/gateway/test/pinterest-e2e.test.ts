@@ -45,7 +45,16 @@ afterAll(async () => {
 });
 
 function pinFor(path: string, extra: Record<string, unknown> = {}) {
-  const pin = { id: `pin${path.replace(/\W+/g, '-')}`, title: `Calm lake ${path}`, description: 'Morning mist over the water', image_url: `${imgBase}${path}`, aspect_ratio: '9:16', image_width: 90, image_height: 160, ...extra };
+  const pin = {
+    id: `pin${path.replace(/\W+/g, '-')}`,
+    title: `Calm lake ${path}`,
+    description: 'Morning mist over the water',
+    image_url: `${imgBase}${path}`,
+    aspect_ratio: '9:16',
+    image_width: 90,
+    image_height: 160,
+    ...extra,
+  };
   sourceOf.set(pin.id, path);
   return pin;
 }
@@ -90,7 +99,13 @@ describe('SlideshowsPinterestWorkflow through the gateway', () => {
       expect(r.json).toMatchObject({ search_type: 'social_media', pages: 2 });
     }
 
-    const out = done.output as { images: Array<{ id: string; image_url: string; aspect_ratio: string; image_width: number }>; queries_used: string[]; total_scraped: number; failed_uploads: unknown[]; warnings: string[] };
+    const out = done.output as {
+      images: Array<{ id: string; image_url: string; aspect_ratio: string; image_width: number }>;
+      queries_used: string[];
+      total_scraped: number;
+      failed_uploads: unknown[];
+      warnings: string[];
+    };
     expect(out.queries_used).toHaveLength(5);
     expect(out.total_scraped).toBe(16); // 15 pins + the repeated URL; the 2:3 pin never left the client
     expect(out.failed_uploads).toEqual([]);

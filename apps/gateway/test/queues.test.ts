@@ -59,7 +59,11 @@ afterAll(async () => {
 
 describe('renamed task queues', () => {
   it('runs a generation with a media step and delivers its webhook on the renamed queues', async () => {
-    const { status, json: gen } = await api(stack, 'POST', '/v1/generations', { type: 'ruby', input: { text_overlay: 'renamed queues' }, webhook_url: hookUrl });
+    const { status, json: gen } = await api(stack, 'POST', '/v1/generations', {
+      type: 'ruby',
+      input: { text_overlay: 'renamed queues' },
+      webhook_url: hookUrl,
+    });
     expect(status).toBe(202);
     const done = await waitForStatus(stack, gen.id, ['completed', 'failed', 'cancelled'], 90_000);
     expect(done.status, JSON.stringify(done.error)).toBe('completed');
@@ -106,7 +110,10 @@ describe('renamed task queues', () => {
 
   it('leaves the default queues unpolled', async () => {
     const workflowService = stack.temporal.client.connection.workflowService;
-    for (const [name, type] of [[GENERATION_QUEUE, 1], [MEDIA_QUEUE, 2]] as const) {
+    for (const [name, type] of [
+      [GENERATION_QUEUE, 1],
+      [MEDIA_QUEUE, 2],
+    ] as const) {
       const res = await workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name, kind: 1 }, taskQueueType: type });
       expect(res.pollers ?? [], name).toEqual([]);
     }

@@ -1,5 +1,14 @@
 import { z } from 'zod';
-import { deploymentEnvShape, booleanFlag, integer, loadEnv, optionalString, secretString, stringWithDefault, temporalEnvShape } from '@gptmarket/runtime';
+import {
+  deploymentEnvShape,
+  booleanFlag,
+  integer,
+  loadEnv,
+  optionalString,
+  secretString,
+  stringWithDefault,
+  temporalEnvShape,
+} from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
 import { workerProcessEnvShape } from '@gptmarket/worker-runtime';
 import { offlineAllowance, providersEnvShape } from '@gptmarket/providers';

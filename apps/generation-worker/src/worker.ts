@@ -5,7 +5,19 @@ import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { workerIdentity } from '@gptmarket/contracts';
 import { createLogger, isProduction } from '@gptmarket/runtime';
 import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
-import { createGptMarket, createLlm, createOpenAi, createOpenAiLlm, createReplicate, createSpeech, createTranscriber, offlineRefusal, providerPlan, renderTemplate, replicateKey } from '@gptmarket/providers';
+import {
+  createGptMarket,
+  createLlm,
+  createOpenAi,
+  createOpenAiLlm,
+  createReplicate,
+  createSpeech,
+  createTranscriber,
+  offlineRefusal,
+  providerPlan,
+  renderTemplate,
+  replicateKey,
+} from '@gptmarket/providers';
 import { createWorker, drainOptions, workerHealthRule, type TemporalWorker } from '@gptmarket/worker-runtime';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
@@ -19,7 +31,9 @@ export const workflowBundlerOptions: WorkerOptions['bundlerOptions'] = {
   },
 };
 
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url));
+export const workflowsPath = fileURLToPath(
+  new URL('./workflows/index.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url),
+);
 
 /**
  * Why this worker must not start, or null: in production, a capability whose provider key is missing would quietly
@@ -44,15 +58,23 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
   }
   const storage = createStorage(env, { localPublicBaseUrl: `${env.GATEWAY_PUBLIC_URL.replace(/\/+$/, '')}/media` });
   const plan = providerPlan(env);
-  const offline = Object.entries(plan).filter(([, provider]) => provider === 'local').map(([capability]) => capability);
-  if (offline.length > 0) log.warn(`the offline local provider (placeholder output) serves ${offline.join(', ')}: no provider key is set for them`);
+  const offline = Object.entries(plan)
+    .filter(([, provider]) => provider === 'local')
+    .map(([capability]) => capability);
+  if (offline.length > 0)
+    log.warn(`the offline local provider (placeholder output) serves ${offline.join(', ')}: no provider key is set for them`);
   warnIfOutputUrlsExpire(storage, env, log);
   // Provider clients: created once per process, shared by every activity. A missing key → the local provider.
   const replicate = replicateKey(env) ? createReplicate(env) : null;
   const openai = env.OPENAI_API_KEY ? createOpenAi(env) : undefined;
   const providerClients = {
     replicate,
-    downloadPolicy: { allowHosts: (env.PROVIDER_DOWNLOAD_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean) },
+    downloadPolicy: {
+      allowHosts: (env.PROVIDER_DOWNLOAD_ALLOWED_HOSTS ?? '')
+        .split(',')
+        .map((h) => h.trim())
+        .filter(Boolean),
+    },
     pollMs: env.REPLICATE_POLL_MS,
     maxOutputBytes: env.PROVIDER_OUTPUT_MAX_BYTES,
     promptLlm: createOpenAiLlm(env, openai ? { openai } : {}),

@@ -16,10 +16,15 @@ const startWorker = (env: Record<string, string>) =>
 
 describe('generation worker configuration', () => {
   it('refuses to start with an LLM model of another LiteLLM provider, saying which variable and why', () => {
-    const res = startWorker({ LITELLM_PRIMARY_MODEL: 'anthropic/claude-3-5-haiku', GEMINI_API_KEY: 'AIzaFakeGeminiKey0123456789abcdefghij' });
+    const res = startWorker({
+      LITELLM_PRIMARY_MODEL: 'anthropic/claude-3-5-haiku',
+      GEMINI_API_KEY: 'AIzaFakeGeminiKey0123456789abcdefghij',
+    });
     expect(res.status).toBe(78);
     expect(res.stderr).toContain('generation-worker: invalid environment:');
-    expect(res.stderr).toContain('LITELLM_PRIMARY_MODEL: names the LiteLLM provider "anthropic", which this system does not call: use gemini/<model> or openai/<model>');
+    expect(res.stderr).toContain(
+      'LITELLM_PRIMARY_MODEL: names the LiteLLM provider "anthropic", which this system does not call: use gemini/<model> or openai/<model>',
+    );
     expect(res.stderr).not.toContain('AIzaFake');
   }, 90_000);
 

@@ -45,7 +45,9 @@ export interface Harness {
 
 export const PUBLIC_BASE = 'http://media.test.invalid/media';
 
-export async function startHarness(opts: { mediaPolicy?: OutboundPolicy; generation?: Partial<GenerationActivityDeps>; storage?: Storage } = {}): Promise<Harness> {
+export async function startHarness(
+  opts: { mediaPolicy?: OutboundPolicy; generation?: Partial<GenerationActivityDeps>; storage?: Storage } = {},
+): Promise<Harness> {
   try {
     Runtime.install({ logger: new DefaultLogger('WARN') });
   } catch {
@@ -97,10 +99,13 @@ export async function startHarness(opts: { mediaPolicy?: OutboundPolicy; generat
 function delayed<T extends object>(activities: T, ms: number): T {
   const out: Record<string, unknown> = {};
   for (const [name, fn] of Object.entries(activities) as [string, (...a: unknown[]) => Promise<unknown>][]) {
-    out[name] = name === 'verifyWorkflowAuth' ? fn : async (...args: unknown[]) => {
-      await new Promise((r) => setTimeout(r, ms));
-      return fn(...args);
-    };
+    out[name] =
+      name === 'verifyWorkflowAuth'
+        ? fn
+        : async (...args: unknown[]) => {
+            await new Promise((r) => setTimeout(r, ms));
+            return fn(...args);
+          };
   }
   return out as T;
 }
@@ -128,12 +133,15 @@ export async function runWorkflow<T>(
   const steps: StepProgress[] = [];
   const statuses: string[] = [];
   let done = false;
-  const outcome = handle.result().then(
-    (result) => ({ result: result as T }),
-    (error: unknown) => ({ error }),
-  ).finally(() => {
-    done = true;
-  });
+  const outcome = handle
+    .result()
+    .then(
+      (result) => ({ result: result as T }),
+      (error: unknown) => ({ error }),
+    )
+    .finally(() => {
+      done = true;
+    });
   const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
   while (!done && Date.now() < deadline) {
     try {
@@ -149,7 +157,12 @@ export async function runWorkflow<T>(
     }
     await new Promise((r) => setTimeout(r, 25));
   }
-  const out = await Promise.race([outcome, new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`${workflowType} did not finish in time`)), Math.max(1, deadline - Date.now())))]);
+  const out = await Promise.race([
+    outcome,
+    new Promise<never>((_, rej) =>
+      setTimeout(() => rej(new Error(`${workflowType} did not finish in time`)), Math.max(1, deadline - Date.now())),
+    ),
+  ]);
   // The final state (completed or failed) as the query reports it after the end.
   try {
     const final = await handle.query<StepProgress | null>(QUERY_GET_CURRENT_STEP);
@@ -180,12 +193,16 @@ export interface Probe {
   streams: { codec_type: string; codec_name: string; width?: number; height?: number; duration?: string; sample_rate?: string }[];
 }
 export function ffprobe(path: string): Probe {
-  return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], { encoding: 'utf8' })) as Probe;
+  return JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], { encoding: 'utf8' }),
+  ) as Probe;
 }
 
 /** Decodes the first audio stream of a file to mono 16 kHz signed 16-bit samples. */
 export function decodeAudio(path: string): Int16Array {
-  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', '16000', '-f', 's16le', 'pipe:1'], { maxBuffer: 256 * 1024 * 1024 });
+  const raw = execFileSync('ffmpeg', ['-v', 'error', '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', '16000', '-f', 's16le', 'pipe:1'], {
+    maxBuffer: 256 * 1024 * 1024,
+  });
   return new Int16Array(raw.buffer, raw.byteOffset, Math.floor(raw.length / 2));
 }
 

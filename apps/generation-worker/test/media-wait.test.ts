@@ -29,17 +29,21 @@ function startRuby(taskQueue: string) {
   const record = async (hd: Awaited<typeof started>) => {
     const step = await hd.query<StepProgress | null>(QUERY_GET_CURRENT_STEP).catch(() => null);
     const last = seen[seen.length - 1]?.step;
-    if (step && (!last || last.step_id !== step.step_id || last.status !== step.status || last.message !== step.message)) seen.push({ at: Date.now(), step });
+    if (step && (!last || last.step_id !== step.step_id || last.status !== step.status || last.message !== step.message))
+      seen.push({ at: Date.now(), step });
   };
   const outcome = (async () => {
     const hd = await started;
     let done = false;
-    const result = hd.result().then(
-      (value) => ({ result: value as RubyOutput, at: Date.now() }),
-      (error: unknown) => ({ error, at: Date.now() }),
-    ).finally(() => {
-      done = true;
-    });
+    const result = hd
+      .result()
+      .then(
+        (value) => ({ result: value as RubyOutput, at: Date.now() }),
+        (error: unknown) => ({ error, at: Date.now() }),
+      )
+      .finally(() => {
+        done = true;
+      });
     while (!done) {
       await record(hd);
       await new Promise((r) => setTimeout(r, 50));
@@ -64,7 +68,9 @@ describe('a media step without a media worker', () => {
   it('says it is waiting for a media worker, then fails with a MediaError after the bound', async () => {
     const taskQueue = `media-wait-gen-${process.pid}`;
     // The harness runs a media worker on the default media queue; this worker names a queue nobody polls.
-    await h.addGenerationWorker(taskQueue, { settings: { media_task_queue: `nobody-polls-${process.pid}`, media_wait_seconds: WAIT_SECONDS } });
+    await h.addGenerationWorker(taskQueue, {
+      settings: { media_task_queue: `nobody-polls-${process.pid}`, media_wait_seconds: WAIT_SECONDS },
+    });
     const { seen, outcome } = startRuby(taskQueue);
     const out = await outcome;
     expect(out).toHaveProperty('error');
@@ -73,7 +79,9 @@ describe('a media step without a media worker', () => {
     const cause = (err as WorkflowFailedError).cause;
     expect(cause).toBeInstanceOf(ApplicationFailure);
     expect((cause as ApplicationFailure).type).toBe(ERROR_TYPES.media);
-    expect((cause as ApplicationFailure).message).toBe(`No media worker became available within ${WAIT_SECONDS} seconds, so this step could not run. Please try again later.`);
+    expect((cause as ApplicationFailure).message).toBe(
+      `No media worker became available within ${WAIT_SECONDS} seconds, so this step could not run. Please try again later.`,
+    );
 
     const textSteps = seen.filter((s) => s.step.step_id === RUBY_STEPS.text.id);
     expect(textSteps.map((s) => [s.step.status, s.step.message])).toEqual([

@@ -28,7 +28,10 @@ beforeAll(async () => {
   [env, fake, bundle, dir] = await Promise.all([
     startTemporal(),
     startFakeReplicate({ pollsToFinish: 1_000_000 }),
-    bundleWorkflowCode({ workflowsPath: fileURLToPath(new URL('./paid/workflows.ts', import.meta.url)), ...(workflowBundlerOptions ? { webpackConfigHook: workflowBundlerOptions.webpackConfigHook } : {}) }),
+    bundleWorkflowCode({
+      workflowsPath: fileURLToPath(new URL('./paid/workflows.ts', import.meta.url)),
+      ...(workflowBundlerOptions ? { webpackConfigHook: workflowBundlerOptions.webpackConfigHook } : {}),
+    }),
     mkdtemp(join(tmpdir(), 'paid-jobs-')),
   ]);
   storage = new LocalStorage({ dir, publicBaseUrl: 'http://media.test/media' });
@@ -42,7 +45,10 @@ afterAll(async () => {
 
 let queueN = 0;
 async function makeWorker(taskQueue: string, concurrency = 4) {
-  const replicate = createReplicate({ REPLICATE_API_KEY: FAKE_REPLICATE_KEY, REPLICATE_BASE_URL: fake.baseUrl }, { limiter: createProviderLimiter('replicate', concurrency) });
+  const replicate = createReplicate(
+    { REPLICATE_API_KEY: FAKE_REPLICATE_KEY, REPLICATE_BASE_URL: fake.baseUrl },
+    { limiter: createProviderLimiter('replicate', concurrency) },
+  );
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -69,13 +75,29 @@ describe('paid jobs on a real Temporal server', () => {
     const handle = await env.client.workflow.start('PaidVideoWorkflow', {
       taskQueue,
       workflowId: `paid-resume-${Date.now()}`,
-      args: [{ model: 'kling-v2.6', params: { prompt: 'a shocked face', duration: 5, aspect_ratio: '9:16', generate_audio: false, image: 'https://cdn.example.com/face.png' }, folder: 'ruby/raw' }],
+      args: [
+        {
+          model: 'kling-v2.6',
+          params: {
+            prompt: 'a shocked face',
+            duration: 5,
+            aspect_ratio: '9:16',
+            generate_audio: false,
+            image: 'https://cdn.example.com/face.png',
+          },
+          folder: 'ruby/raw',
+        },
+      ],
     });
     // The prediction exists and is being polled: the id is in the heartbeat details.
-    const id = await waitFor('the prediction to be polled', async () => {
-      const p = [...fake.predictions.values()].at(-1);
-      return posts().length === before + 1 && p && pollsOf(p.id) >= 2 ? p.id : undefined;
-    }, { timeoutMs: 20_000 });
+    const id = await waitFor(
+      'the prediction to be polled',
+      async () => {
+        const p = [...fake.predictions.values()].at(-1);
+        return posts().length === before + 1 && p && pollsOf(p.id) >= 2 ? p.id : undefined;
+      },
+      { timeoutMs: 20_000 },
+    );
     first.worker.shutdown();
     await first.running;
     const pollsAtKill = pollsOf(id);
@@ -87,10 +109,18 @@ describe('paid jobs on a real Temporal server', () => {
       expect(posts().length).toBe(before + 1);
       expect(pollsOf(id)).toBeGreaterThan(pollsAtKill);
       expect(fake.cancels()).toEqual([]);
-      expect(fake.predictions.get(id)!.input).toEqual({ prompt: 'a shocked face', start_image: 'https://cdn.example.com/face.png', aspect_ratio: '9:16', duration: 5, generate_audio: false });
+      expect(fake.predictions.get(id)!.input).toEqual({
+        prompt: 'a shocked face',
+        start_image: 'https://cdn.example.com/face.png',
+        aspect_ratio: '9:16',
+        duration: 5,
+        generate_audio: false,
+      });
       expect(result.provider).toBe('replicate');
       const history = await handle.fetchHistory();
-      const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      const attempts = history.events
+        ?.filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt);
       expect(attempts?.at(-1)).toBeGreaterThanOrEqual(2);
       expect(result.url.startsWith('http://media.test/media/ruby/raw/')).toBe(true);
       expect(result.content_type).toBe('video/mp4');
@@ -113,7 +143,13 @@ describe('paid jobs on a real Temporal server', () => {
       const result = await env.client.workflow.execute('PaidImageWorkflow', {
         taskQueue,
         workflowId: `paid-inline-${Date.now()}`,
-        args: [{ model: 'nano-banana', params: { prompt: 'same person, smiling', aspect_ratio: '9:16', image_input: [ref.url] }, folder: 'ruby/faces' }],
+        args: [
+          {
+            model: 'nano-banana',
+            params: { prompt: 'same person, smiling', aspect_ratio: '9:16', image_input: [ref.url] },
+            folder: 'ruby/faces',
+          },
+        ],
       });
       const p = [...fake.predictions.values()].at(-1)!;
       expect(p.model).toBe('google/nano-banana-pro');
@@ -144,10 +180,16 @@ describe('paid jobs on a real Temporal server', () => {
         workflowId: `paid-cancel-${Date.now()}`,
         args: [{ model: 'nano-banana', params: { prompt: 'a face', aspect_ratio: '9:16' }, folder: 'ruby/faces' }],
       });
-      const id = await waitFor('polling', async () => {
-        const p = [...fake.predictions.values()].at(-1);
-        return p && p.model === 'google/nano-banana-pro' && (p.status === 'starting' || p.status === 'processing') && pollsOf(p.id) >= 1 ? p.id : undefined;
-      }, { timeoutMs: 20_000 });
+      const id = await waitFor(
+        'polling',
+        async () => {
+          const p = [...fake.predictions.values()].at(-1);
+          return p && p.model === 'google/nano-banana-pro' && (p.status === 'starting' || p.status === 'processing') && pollsOf(p.id) >= 1
+            ? p.id
+            : undefined;
+        },
+        { timeoutMs: 20_000 },
+      );
       await handle.cancel();
       const err = await handle.result().catch((e: unknown) => e);
       expect(err).toBeInstanceOf(WorkflowFailedError);
@@ -183,7 +225,9 @@ describe('paid jobs on a real Temporal server', () => {
       expect(app.message).toContain('NSFW content detected');
       expect(posts().length).toBe(before + 1);
       const desc = await handle.fetchHistory();
-      const attempts = desc.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      const attempts = desc.events
+        ?.filter((e) => e.activityTaskStartedEventAttributes)
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt);
       expect(attempts).toEqual([1]);
     } finally {
       fake.script.outcome = 'succeeded';
@@ -212,7 +256,9 @@ describe('paid jobs on a real Temporal server', () => {
       expect(posts().length).toBe(before + 2);
       for (const h of handles) {
         const history = await h.fetchHistory();
-        const attempts = history.events?.filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+        const attempts = history.events
+          ?.filter((e) => e.activityTaskStartedEventAttributes)
+          .map((e) => e.activityTaskStartedEventAttributes!.attempt);
         expect(attempts).toEqual([1]);
       }
     } finally {
@@ -226,10 +272,25 @@ describe('paid jobs on a real Temporal server', () => {
     const taskQueue = `paid-${++queueN}`;
     const w = await makeWorker(taskQueue);
     try {
-      const ok = await env.client.workflow.execute('ValidateModelWorkflow', { taskQueue, workflowId: `validate-ok-${Date.now()}`, args: ['hidream-fast', { prompt: 'p', aspect_ratio: '3:4' }, 'image'] });
-      expect(ok).toEqual({ ok: true, prediction: { model: 'prunaai/hidream-l1-fast', input: expect.objectContaining({ resolution: '880 × 1168 (Portrait)' }) } });
-      const bad = await env.client.workflow.execute('ValidateModelWorkflow', { taskQueue, workflowId: `validate-bad-${Date.now()}`, args: ['seedance-1.5-pro', { prompt: 'p', fps: 30 }, 'video'] });
-      expect(bad).toEqual({ ok: false, name: 'ModelInputError', error: 'seedance-1.5-pro: fps: must be 24 (the only frame rate the model supports)' });
+      const ok = await env.client.workflow.execute('ValidateModelWorkflow', {
+        taskQueue,
+        workflowId: `validate-ok-${Date.now()}`,
+        args: ['hidream-fast', { prompt: 'p', aspect_ratio: '3:4' }, 'image'],
+      });
+      expect(ok).toEqual({
+        ok: true,
+        prediction: { model: 'prunaai/hidream-l1-fast', input: expect.objectContaining({ resolution: '880 × 1168 (Portrait)' }) },
+      });
+      const bad = await env.client.workflow.execute('ValidateModelWorkflow', {
+        taskQueue,
+        workflowId: `validate-bad-${Date.now()}`,
+        args: ['seedance-1.5-pro', { prompt: 'p', fps: 30 }, 'video'],
+      });
+      expect(bad).toEqual({
+        ok: false,
+        name: 'ModelInputError',
+        error: 'seedance-1.5-pro: fps: must be 24 (the only frame rate the model supports)',
+      });
     } finally {
       w.worker.shutdown();
       await w.running;

@@ -22,7 +22,9 @@ describe('md5 (pure JS, for the workflow sandbox)', () => {
     expect(md5Hex('a')).toBe('0cc175b9c0f1b6a831c399e269772661');
     expect(md5Hex('abc')).toBe('900150983cd24fb0d6963f7d28e17f72');
     expect(md5Hex('message digest')).toBe('f96b697d7cb7938d525a2f31aaf161d0');
-    expect(md5Hex('12345678901234567890123456789012345678901234567890123456789012345678901234567890')).toBe('57edf4a22be3c955ac49da2e2107b67a');
+    expect(md5Hex('12345678901234567890123456789012345678901234567890123456789012345678901234567890')).toBe(
+      '57edf4a22be3c955ac49da2e2107b67a',
+    );
   });
 
   it('matches node:crypto on random ASCII, unicode and block-boundary lengths', () => {
@@ -32,15 +34,33 @@ describe('md5 (pure JS, for the workflow sandbox)', () => {
   });
 });
 
-describe('Pinterest scoring (the Python workflow\'s _score_pin)', () => {
-  it('has the Python system\'s 51 distinct lower-case keywords', () => {
+describe("Pinterest scoring (the Python workflow's _score_pin)", () => {
+  it("has the Python system's 51 distinct lower-case keywords", () => {
     expect(TEXT_PENALTY_KEYWORDS).toHaveLength(51);
     expect(new Set(TEXT_PENALTY_KEYWORDS).size).toBe(51);
     for (const k of TEXT_PENALTY_KEYWORDS) expect(k).toBe(k.toLowerCase());
-    for (const k of ['template', 'quotes', 'tips', 'howto', 'guide', 'cheatsheet', 'diy', 'pdf', 'ebook', 'logo', 'stock', 'getty', 'pin this', 'save this', 'roundup', 'best of']) {
+    for (const k of [
+      'template',
+      'quotes',
+      'tips',
+      'howto',
+      'guide',
+      'cheatsheet',
+      'diy',
+      'pdf',
+      'ebook',
+      'logo',
+      'stock',
+      'getty',
+      'pin this',
+      'save this',
+      'roundup',
+      'best of',
+    ]) {
       expect(TEXT_PENALTY_KEYWORDS, k).toContain(k);
     }
-    for (const k of ['poster', 'typography', 'before and after', 'side by side', 'affirmation', 'split screen']) expect(TEXT_PENALTY_KEYWORDS, k).not.toContain(k);
+    for (const k of ['poster', 'typography', 'before and after', 'side by side', 'affirmation', 'split screen'])
+      expect(TEXT_PENALTY_KEYWORDS, k).not.toContain(k);
   });
 
   it('penalises −50 for the first keyword, −15 for each further one, at most 100; keywords are substrings', () => {
@@ -66,8 +86,12 @@ describe('Pinterest scoring (the Python workflow\'s _score_pin)', () => {
       expect(nodeMd5(c.hash_input).slice(0, 8), c.hash_input).toBe(c.md5_8);
       expect(similarityHash(c), c.id).toBe(c.md5_8);
     }
-    expect(similarityHash({ image_url: 'https://i.pinimg.com/736x/ab/cd/ef.jpg?x=1', image_width: 720, image_height: 1280 })).toBe(nodeMd5('ab-cd-ef.jpg?x=1:720:1280').slice(0, 8));
-    expect(similarityHash({ image_url: 'https://host.example/x.jpg', image_width: null, image_height: 5 })).toBe(nodeMd5('-host.example-x.jpg:0:5').slice(0, 8));
+    expect(similarityHash({ image_url: 'https://i.pinimg.com/736x/ab/cd/ef.jpg?x=1', image_width: 720, image_height: 1280 })).toBe(
+      nodeMd5('ab-cd-ef.jpg?x=1:720:1280').slice(0, 8),
+    );
+    expect(similarityHash({ image_url: 'https://host.example/x.jpg', image_width: null, image_height: 5 })).toBe(
+      nodeMd5('-host.example-x.jpg:0:5').slice(0, 8),
+    );
     expect(similarityHash({ image_url: 'local://pin/7' })).toBe(nodeMd5('-pin-7:0:0').slice(0, 8));
   });
 });

@@ -21,7 +21,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const person = { gender: 'male', age_range: 'late_30s', emotion: 'worried', style: 'streetwear', background: 'car', hair_color: 'jet black', ethnicity: 'east asian', clothing: 'denim jacket', context: 'reading a bill' };
+const person = {
+  gender: 'male',
+  age_range: 'late_30s',
+  emotion: 'worried',
+  style: 'streetwear',
+  background: 'car',
+  hair_color: 'jet black',
+  ethnicity: 'east asian',
+  clothing: 'denim jacket',
+  context: 'reading a bill',
+};
 
 function acts(extra: Partial<PaidProviders> = {}) {
   const promptLlm = createOpenAiLlm({ OPENAI_API_KEY: 'sk-test-openai-key-123456', OPENAI_BASE_URL: oa.baseUrl });
@@ -34,11 +44,21 @@ function acts(extra: Partial<PaidProviders> = {}) {
 
 describe('Ruby prompt activities', () => {
   it('person: every input reaches OpenAI; the JSON answer is the prompt', async () => {
-    const answer = { subject: { type: 'selfie', hair: { color: 'jet black' } }, apparel: { clothing: 'denim jacket' }, phone: {}, environment: {}, image_rendering: {} };
+    const answer = {
+      subject: { type: 'selfie', hair: { color: 'jet black' } },
+      apparel: { clothing: 'denim jacket' },
+      phone: {},
+      environment: {},
+      image_rendering: {},
+    };
     oa.replies.push({ content: JSON.stringify(answer) });
     const r = await new MockActivityEnvironment().run(acts().generatePersonPrompt, person);
     expect(r).toEqual({ json_prompt: answer, text_prompt: JSON.stringify(answer), provider: 'openai' });
-    const body = oa.requests.at(-1)!.json as { model: string; messages: Array<{ role: string; content: string }>; response_format: unknown };
+    const body = oa.requests.at(-1)!.json as {
+      model: string;
+      messages: Array<{ role: string; content: string }>;
+      response_format: unknown;
+    };
     expect(body.model).toBe('gpt-4o-mini');
     expect(body.response_format).toEqual({ type: 'json_object' });
     const user = body.messages.find((m) => m.role === 'user')!.content;
@@ -50,7 +70,9 @@ describe('Ruby prompt activities', () => {
     const r = await new MockActivityEnvironment().run(acts().generateReactionPrompt, { emotion: 'shocked', context: null, duration: 5 });
     expect(r).toEqual({ movements: ['a', 'b', 'c', 'd', 'e'], video_prompt: 'words', provider: 'openai' });
     oa.replies.push({ content: JSON.stringify({ nope: true }) });
-    const err = await new MockActivityEnvironment().run(acts().generateReactionPrompt, { emotion: 'shocked', context: null, duration: 5 }).catch((e: unknown) => e);
+    const err = await new MockActivityEnvironment()
+      .run(acts().generateReactionPrompt, { emotion: 'shocked', context: null, duration: 5 })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApplicationFailure);
     expect((err as ApplicationFailure).type).toBe('ProviderError');
     expect((err as ApplicationFailure).nonRetryable).toBe(false);
@@ -58,20 +80,32 @@ describe('Ruby prompt activities', () => {
 
   it('an OpenAI 400 is a non-retryable ProviderError; PROMPT_PATH overrides the template at activity time', async () => {
     oa.replies.push({ status: 400, body: { error: { message: 'Invalid value for max_tokens', type: 'invalid_request_error' } } });
-    const err = (await new MockActivityEnvironment().run(acts().generateReactionPrompt, { emotion: 'shocked', context: null, duration: 5 }).catch((e: unknown) => e)) as ApplicationFailure;
+    const err = (await new MockActivityEnvironment()
+      .run(acts().generateReactionPrompt, { emotion: 'shocked', context: null, duration: 5 })
+      .catch((e: unknown) => e)) as ApplicationFailure;
     expect(err.type).toBe('ProviderError');
     expect(err.nonRetryable).toBe(true);
     expect(err.message).toContain('Invalid value for max_tokens');
 
     await writeFile(join(dir, 'ugc-video-reaction.md'), '<!-- system -->\nOVERRIDE\n<!-- user -->\n{{emotion}}|{{context}}|{{duration}}\n');
     oa.replies.push({ content: JSON.stringify({ movements: ['m'], final_prompt: 'p' }) });
-    await new MockActivityEnvironment().run(acts({ promptPath: dir }).generateReactionPrompt, { emotion: 'sad', context: null, duration: 10 });
+    await new MockActivityEnvironment().run(acts({ promptPath: dir }).generateReactionPrompt, {
+      emotion: 'sad',
+      context: null,
+      duration: 10,
+    });
     const body = oa.requests.at(-1)!.json as { messages: Array<{ role: string; content: string }> };
-    expect(body.messages).toEqual([{ role: 'system', content: 'OVERRIDE' }, { role: 'user', content: 'sad|(none)|10' }]);
+    expect(body.messages).toEqual([
+      { role: 'system', content: 'OVERRIDE' },
+      { role: 'user', content: 'sad|(none)|10' },
+    ]);
   });
 
   it('without an OpenAI key the local prompt functions answer', async () => {
-    const local = createGenerationActivities({ storage: new LocalStorage({ dir, publicBaseUrl: 'http://x/media' }), secrets: { enabled: false, secrets: [] } });
+    const local = createGenerationActivities({
+      storage: new LocalStorage({ dir, publicBaseUrl: 'http://x/media' }),
+      secrets: { enabled: false, secrets: [] },
+    });
     const before = oa.requests.length;
     const r = (await new MockActivityEnvironment().run(local.generatePersonPrompt, person)) as { provider: string; json_prompt: unknown };
     expect(r.provider).toBe('local');

@@ -28,7 +28,17 @@ import { startFakeAssemblyAi, type FakeAssemblyAi } from '../../../packages/prov
 import { scraperAnswer, startFakeGptMarket, type FakeGptMarket } from '../../../packages/providers/test/fakes/gptmarket.js';
 import { startFakeGemini, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';
 import { startFakeElevenLabs, type FakeSpeech } from '../../../packages/providers/test/fakes/speech.js';
-import { bestCorrelation, decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type RunResult } from './harness.js';
+import {
+  bestCorrelation,
+  decodeAudio,
+  ffprobe,
+  readStored,
+  runWorkflow,
+  startHarness,
+  storedPath,
+  type Harness,
+  type RunResult,
+} from './harness.js';
 
 const GM_KEY = 'gm-test-key-0123456789';
 const GEMINI_KEY = 'AIzaFakeGeminiKey0123456789abcdefghij';
@@ -49,7 +59,12 @@ const base = { replicate: null, pollMs: 50, maxOutputBytes: 50 * 1024 * 1024 };
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'gptmarket-fakes-'));
-  [gm, gemini, eleven, aai] = await Promise.all([startFakeGptMarket(GM_KEY), startFakeGemini(GEMINI_KEY), startFakeElevenLabs(EL_KEY), startFakeAssemblyAi(AAI_KEY)]);
+  [gm, gemini, eleven, aai] = await Promise.all([
+    startFakeGptMarket(GM_KEY),
+    startFakeGemini(GEMINI_KEY),
+    startFakeElevenLabs(EL_KEY),
+    startFakeAssemblyAi(AAI_KEY),
+  ]);
   images = createServer((req, res) => {
     const body = served.get(req.url ?? '');
     if (!body) return res.writeHead(404).end();
@@ -65,12 +80,21 @@ beforeAll(async () => {
       ...base,
       downloadPolicy,
       llm: createLlm({ GEMINI_API_KEY: GEMINI_KEY, GEMINI_BASE_URL: gemini.url }),
-      gptmarket: createGptMarket({ GPTMARKET_API_URL: gm.baseUrl, GPTMARKET_API_KEY: GM_KEY }, { limiter: createProviderLimiter('gptmarket', 4) }),
+      gptmarket: createGptMarket(
+        { GPTMARKET_API_URL: gm.baseUrl, GPTMARKET_API_KEY: GM_KEY },
+        { limiter: createProviderLimiter('gptmarket', 4) },
+      ),
       speech: createSpeech({ ELEVENLABS_API_KEY: EL_KEY, ELEVENLABS_BASE_URL: eleven.url }),
-      transcriber: createTranscriber({}, {
-        assemblyai: createAssemblyAi({ ASSEMBLYAI_API_KEY: AAI_KEY, ASSEMBLYAI_BASE_URL: aai.url }, { limiter: createProviderLimiter('assemblyai', 2) }),
-        pollMs: 20,
-      }),
+      transcriber: createTranscriber(
+        {},
+        {
+          assemblyai: createAssemblyAi(
+            { ASSEMBLYAI_API_KEY: AAI_KEY, ASSEMBLYAI_BASE_URL: aai.url },
+            { limiter: createProviderLimiter('assemblyai', 2) },
+          ),
+          pollMs: 20,
+        },
+      ),
     },
   });
   // A worker whose GPTMarket key is wrong: every search fails with 401.
@@ -79,7 +103,10 @@ beforeAll(async () => {
       ...base,
       downloadPolicy,
       llm: createLocalLlm(),
-      gptmarket: createGptMarket({ GPTMARKET_API_URL: gm.baseUrl, GPTMARKET_API_KEY: 'wrong-key-wrong-key-0000' }, { limiter: createProviderLimiter('gptmarket', 4) }),
+      gptmarket: createGptMarket(
+        { GPTMARKET_API_URL: gm.baseUrl, GPTMARKET_API_KEY: 'wrong-key-wrong-key-0000' },
+        { limiter: createProviderLimiter('gptmarket', 4) },
+      ),
     },
   });
 }, 180_000);
@@ -99,7 +126,14 @@ function failureOf(run: RunResult<unknown>): ApplicationFailure {
 }
 
 const pin = (id: string, url: string, extra: Record<string, unknown> = {}) => ({
-  id, title: `Pin ${id}`, description: `A calm picture ${id}`, image_url: url, aspect_ratio: '9:16', image_width: 720, image_height: 1280, ...extra,
+  id,
+  title: `Pin ${id}`,
+  description: `A calm picture ${id}`,
+  image_url: url,
+  aspect_ratio: '9:16',
+  image_width: 720,
+  image_height: 1280,
+  ...extra,
 });
 const servePng = (path: string, seed: string) => {
   served.set(path, encodePng(renderPortrait({ width: 90, height: 160, seed })));
@@ -108,8 +142,15 @@ const servePng = (path: string, seed: string) => {
 const answer = (pins: unknown[]) => ({ status: 200, body: scraperAnswer(pins, 'q') });
 
 describe('SlideshowsPinterestWorkflow through GPTMarket and Gemini fakes', () => {
-  it('uses the model\'s first 5 queries, scrapes 2 pages each, saves the images and reports the failed ones', async () => {
-    const queries = ['autumn cabin interior', 'cozy fireplace aesthetic', 'forest cabin mood', 'rainy window reading', 'warm knit blankets', 'sixth is dropped'];
+  it("uses the model's first 5 queries, scrapes 2 pages each, saves the images and reports the failed ones", async () => {
+    const queries = [
+      'autumn cabin interior',
+      'cozy fireplace aesthetic',
+      'forest cabin mood',
+      'rainy window reading',
+      'warm knit blankets',
+      'sixth is dropped',
+    ];
     gemini.replies.push({ content: JSON.stringify({ queries }) });
     const a = servePng('/img/a.png', 'a');
     const b = servePng('/img/b.png', 'b');
@@ -125,7 +166,12 @@ describe('SlideshowsPinterestWorkflow through GPTMarket and Gemini fakes', () =>
       { status: 400, body: { error: 'bad query' } },
       answer([pin('f', f)]),
     );
-    const run = await runWorkflow<SlideshowsPinterestOutput>(h, SLIDESHOWS_PINTEREST_WORKFLOW, { prompt: 'a cozy autumn cabin' }, { taskQueue: 'fakes-queue' });
+    const run = await runWorkflow<SlideshowsPinterestOutput>(
+      h,
+      SLIDESHOWS_PINTEREST_WORKFLOW,
+      { prompt: 'a cozy autumn cabin' },
+      { taskQueue: 'fakes-queue' },
+    );
     expect(run.error).toBeUndefined();
     const out = run.result!;
 
@@ -165,15 +211,31 @@ describe('SlideshowsPinterestWorkflow through GPTMarket and Gemini fakes', () =>
   it('returns an empty result when every search finds nothing (no error)', async () => {
     gemini.replies.push({ content: JSON.stringify({ queries: ['q one', 'q two', 'q three', 'q four', 'q five'] }) });
     for (let i = 0; i < 5; i++) gm.replies.push(answer([]));
-    const run = await runWorkflow<SlideshowsPinterestOutput>(h, SLIDESHOWS_PINTEREST_WORKFLOW, { prompt: 'nothing at all' }, { taskQueue: 'fakes-queue' });
+    const run = await runWorkflow<SlideshowsPinterestOutput>(
+      h,
+      SLIDESHOWS_PINTEREST_WORKFLOW,
+      { prompt: 'nothing at all' },
+      { taskQueue: 'fakes-queue' },
+    );
     expect(run.error).toBeUndefined();
-    expect(run.result).toEqual({ images: [], queries_used: ['q one', 'q two', 'q three', 'q four', 'q five'], total_scraped: 0, failed_uploads: [], warnings: [] });
+    expect(run.result).toEqual({
+      images: [],
+      queries_used: ['q one', 'q two', 'q three', 'q four', 'q five'],
+      total_scraped: 0,
+      failed_uploads: [],
+      warnings: [],
+    });
   });
 
   it('searches for the prompt itself when the model gives no usable queries', async () => {
     gemini.replies.push({ content: JSON.stringify({ answer: 'not what was asked' }) });
     gm.replies.push(answer([pin('only', servePng('/img/only.png', 'only'))]));
-    const run = await runWorkflow<SlideshowsPinterestOutput>(h, SLIDESHOWS_PINTEREST_WORKFLOW, { prompt: '  lone pine  ' }, { taskQueue: 'fakes-queue' });
+    const run = await runWorkflow<SlideshowsPinterestOutput>(
+      h,
+      SLIDESHOWS_PINTEREST_WORKFLOW,
+      { prompt: '  lone pine  ' },
+      { taskQueue: 'fakes-queue' },
+    );
     expect(run.error).toBeUndefined();
     expect(run.result!.queries_used).toEqual(['lone pine']);
     expect(run.result!.images.map((i) => i.id)).toEqual(['only']);
@@ -199,20 +261,45 @@ describe('SlideshowsPinterestWorkflow through GPTMarket and Gemini fakes', () =>
 describe('VoiceoverWorkflow through the ElevenLabs fake', () => {
   it('sends every voice setting, stores the MP3 and puts it under a video of ours', async () => {
     const clip = join(work, 'clip.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=320x240:rate=24:duration=4', '-f', 'lavfi', '-i', 'anoisesrc=d=4:a=0.3', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=320x240:rate=24:duration=4',
+      '-f',
+      'lavfi',
+      '-i',
+      'anoisesrc=d=4:a=0.3',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      clip,
+    ]);
     const stored = await h.storage.put(makeKey('uploads', 'mp4'), readFileSync(clip), { contentType: 'video/mp4' });
     const text = 'Welcome to the cabin. Tonight we light the fire.';
-    const run = await runWorkflow<VoiceoverOutput>(h, VOICEOVER_WORKFLOW, {
-      text,
-      provider: 'elevenlabs',
-      voice_id: 'Voice0123456789abcdef',
-      model_id: 'eleven_turbo_v2_5',
-      stability: 0.3,
-      similarity_boost: 0.9,
-      speed: 1.1,
-      language: 'de',
-      video_url: stored.url,
-    }, { taskQueue: 'fakes-queue' });
+    const run = await runWorkflow<VoiceoverOutput>(
+      h,
+      VOICEOVER_WORKFLOW,
+      {
+        text,
+        provider: 'elevenlabs',
+        voice_id: 'Voice0123456789abcdef',
+        model_id: 'eleven_turbo_v2_5',
+        stability: 0.3,
+        similarity_boost: 0.9,
+        speed: 1.1,
+        language: 'de',
+        video_url: stored.url,
+      },
+      { taskQueue: 'fakes-queue' },
+    );
     expect(run.error).toBeUndefined();
     const out = run.result!;
     expect(out.provider).toBe('elevenlabs');
@@ -220,7 +307,11 @@ describe('VoiceoverWorkflow through the ElevenLabs fake', () => {
 
     const req = eleven.requests.find((r) => r.path === '/v1/text-to-speech/Voice0123456789abcdef')!;
     expect(req).toBeDefined();
-    const body = req.json as { text: string; model_id: string; voice_settings: { stability: number; similarity_boost: number; speed?: number } };
+    const body = req.json as {
+      text: string;
+      model_id: string;
+      voice_settings: { stability: number; similarity_boost: number; speed?: number };
+    };
     expect(body.text).toBe(text);
     expect(body.model_id).toBe('eleven_turbo_v2_5');
     expect(body.voice_settings.stability).toBe(0.3);
@@ -244,7 +335,12 @@ describe('VoiceoverWorkflow through the ElevenLabs fake', () => {
 
 describe('VoiceoverWorkflow: a provider that is not configured', () => {
   it('says in a warning which provider really spoke', async () => {
-    const run = await runWorkflow<VoiceoverOutput>(h, VOICEOVER_WORKFLOW, { text: 'Short line.', provider: 'cartesia' }, { taskQueue: 'fakes-queue' });
+    const run = await runWorkflow<VoiceoverOutput>(
+      h,
+      VOICEOVER_WORKFLOW,
+      { text: 'Short line.', provider: 'cartesia' },
+      { taskQueue: 'fakes-queue' },
+    );
     expect(run.error).toBeUndefined();
     expect(run.result!.provider).toBe('elevenlabs');
     expect(run.result!.warnings).toEqual(['cartesia is not configured on this server: the speech was made by elevenlabs']);
@@ -252,14 +348,39 @@ describe('VoiceoverWorkflow: a provider that is not configured', () => {
 });
 
 describe('TranscriptSummaryWorkflow through the AssemblyAI and Gemini fakes', () => {
-  it('uploads the extracted audio, stores the speaker transcript and the model\'s summary', async () => {
+  it("uploads the extracted audio, stores the speaker transcript and the model's summary", async () => {
     const clip = join(work, 'meeting.mp4');
-    execFileSync('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=10:duration=2', '-f', 'lavfi', '-i', 'sine=frequency=300:duration=2', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', clip]);
+    execFileSync('ffmpeg', [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=160x120:rate=10:duration=2',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=300:duration=2',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      clip,
+    ]);
     const stored = await h.storage.put(makeKey('uploads', 'mp4'), readFileSync(clip), { contentType: 'video/mp4' });
     const summary = '# Overview\n\nTwo people greet each other. Decisions: TBD.';
     gemini.replies.push({ content: summary });
     const uploadsBefore = aai.uploads.length;
-    const run = await runWorkflow<TranscriptSummaryOutput>(h, TRANSCRIPT_SUMMARY_WORKFLOW, { media_url: stored.url, meeting_date: '2026-11-21' }, { taskQueue: 'fakes-queue' });
+    const run = await runWorkflow<TranscriptSummaryOutput>(
+      h,
+      TRANSCRIPT_SUMMARY_WORKFLOW,
+      { media_url: stored.url, meeting_date: '2026-11-21' },
+      { taskQueue: 'fakes-queue' },
+    );
     expect(run.error).toBeUndefined();
     const out = run.result!;
     expect(out.providers).toEqual({ transcription: 'assemblyai', summary: 'gemini' });

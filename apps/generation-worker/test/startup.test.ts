@@ -45,7 +45,15 @@ describe('a production generation worker', () => {
     expect(res.status).toBe(78);
     const out = res.stdout + res.stderr;
     expect(out).toMatch(/refusing to start: no real provider for/);
-    for (const variable of ['REPLICATE_API_KEY', 'OPENAI_API_KEY', 'GEMINI_API_KEY', 'GPTMARKET_API_KEY', 'ELEVENLABS_API_KEY', 'CARTESIA_API_KEY', 'ASSEMBLYAI_API_KEY']) {
+    for (const variable of [
+      'REPLICATE_API_KEY',
+      'OPENAI_API_KEY',
+      'GEMINI_API_KEY',
+      'GPTMARKET_API_KEY',
+      'ELEVENLABS_API_KEY',
+      'CARTESIA_API_KEY',
+      'ASSEMBLYAI_API_KEY',
+    ]) {
       expect(out).toContain(variable);
     }
     expect(out).toContain('ALLOW_OFFLINE_PROVIDERS=image_video,prompts,llm,pinterest,speech,transcription');
@@ -72,21 +80,32 @@ describe('a production generation worker', () => {
       'generation-worker',
       process.execPath,
       entry,
-      productionEnv({ TEMPORAL_TASK_QUEUE: taskQueue, REPLICATE_API_KEY: 'r8_startup_value', OPENAI_API_KEY: 'sk-startup-value', ALLOW_OFFLINE_PROVIDERS: 'pinterest,speech' }),
+      productionEnv({
+        TEMPORAL_TASK_QUEUE: taskQueue,
+        REPLICATE_API_KEY: 'r8_startup_value',
+        OPENAI_API_KEY: 'sk-startup-value',
+        ALLOW_OFFLINE_PROVIDERS: 'pinterest,speech',
+      }),
       repo,
     );
     await worker.waitForOutput(/generation-worker ready/, 120_000);
     const identities = await waitFor(
       'the worker polling',
       async () => {
-        const res = await temporal.client.connection.workflowService.describeTaskQueue({ namespace: 'default', taskQueue: { name: taskQueue, kind: 1 }, taskQueueType: 1 });
+        const res = await temporal.client.connection.workflowService.describeTaskQueue({
+          namespace: 'default',
+          taskQueue: { name: taskQueue, kind: 1 },
+          taskQueueType: 1,
+        });
         const ids = (res.pollers ?? []).map((p) => p.identity ?? '');
         return ids.length > 0 ? ids : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 200 },
     );
     expect(identities).toHaveLength(1);
-    expect(identities[0]).toMatch(/^\d+@\S+ providers=image_video:replicate,prompts:openai,llm:openai,pinterest:local,speech:local,transcription:openai$/);
+    expect(identities[0]).toMatch(
+      /^\d+@\S+ providers=image_video:replicate,prompts:openai,llm:openai,pinterest:local,speech:local,transcription:openai$/,
+    );
     expect(worker.output()).toMatch(/the offline local provider \(placeholder output\) serves pinterest, speech/);
     expect(worker.output()).not.toMatch(/startup_value|startup-value/);
   }, 150_000);

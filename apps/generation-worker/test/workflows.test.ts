@@ -37,7 +37,19 @@ import {
 } from '@gptmarket/contracts';
 import { LocalStorage } from '@gptmarket/storage';
 import { noisyFrames } from '../../media-worker/test/helpers.js';
-import { OBSERVED_QUEUE, bestCorrelation, workflowBundle, decodeAudio, ffprobe, readStored, runWorkflow, startHarness, storedPath, type Harness, type RunResult } from './harness.js';
+import {
+  OBSERVED_QUEUE,
+  bestCorrelation,
+  workflowBundle,
+  decodeAudio,
+  ffprobe,
+  readStored,
+  runWorkflow,
+  startHarness,
+  storedPath,
+  type Harness,
+  type RunResult,
+} from './harness.js';
 
 const observed = { taskQueue: OBSERVED_QUEUE };
 
@@ -70,7 +82,11 @@ afterAll(async () => {
 /** Every step seen is from the table with its name and start percentage; percentages never go down. */
 /** `sequence`: the exact order of step ids seen (steps that call no activity cannot be observed). */
 function expectSteps(run: RunResult<unknown>, table: Record<string, StepDefinition>, sequence: string[]): void {
-  if (process.env.DEBUG_STEPS) console.log(run.steps.map((s) => `${s.step_id}:${s.status}:${s.progress_pct}`).join(' '), (run.result as { warnings?: unknown })?.warnings);
+  if (process.env.DEBUG_STEPS)
+    console.log(
+      run.steps.map((s) => `${s.step_id}:${s.status}:${s.progress_pct}`).join(' '),
+      (run.result as { warnings?: unknown })?.warnings,
+    );
   const byId = new Map(Object.values(table).map((s) => [s.id, s]));
   let pct = -1;
   for (const s of run.steps) {
@@ -106,10 +122,19 @@ function lastStep(run: RunResult<unknown>): StepProgress | undefined {
 function makeClip(name: string, seconds: number, withAudio = true): string {
   const path = join(work, name);
   execFileSync('ffmpeg', [
-    '-v', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc=size=320x240:rate=24:duration=${seconds}`,
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=320x240:rate=24:duration=${seconds}`,
     ...(withAudio ? ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`] : []),
-    '-c:v', 'libx264', '-pix_fmt', 'yuv420p', ...(withAudio ? ['-c:a', 'aac', '-shortest'] : []),
+    '-c:v',
+    'libx264',
+    '-pix_fmt',
+    'yuv420p',
+    ...(withAudio ? ['-c:a', 'aac', '-shortest'] : []),
     path,
   ]);
   return path;
@@ -173,7 +198,12 @@ describe('SlideshowsPinterestWorkflow (offline)', () => {
 
 describe('VoiceoverWorkflow (offline)', () => {
   it('speaks the text into a stored WAV, and reports rewrite_enabled as ignored', async () => {
-    const run = await runWorkflow<VoiceoverOutput>(h, VOICEOVER_WORKFLOW, { text: 'Hello there, this is a short voice over test.', rewrite_enabled: true }, observed);
+    const run = await runWorkflow<VoiceoverOutput>(
+      h,
+      VOICEOVER_WORKFLOW,
+      { text: 'Hello there, this is a short voice over test.', rewrite_enabled: true },
+      observed,
+    );
     expect(run.error).toBeUndefined();
     const out = run.result!;
     expect(out.provider).toBe('local');
@@ -189,10 +219,15 @@ describe('VoiceoverWorkflow (offline)', () => {
   it('puts the speech under a video fetched through the guarded downloader', async () => {
     const clip = makeClip('silent.mp4', 3, false);
     served.set('/clips/silent.mp4', { body: readFileSync(clip), type: 'video/mp4' });
-    const run = await runWorkflow<VoiceoverOutput>(h, VOICEOVER_WORKFLOW, {
-      text: 'One two three four five six seven eight nine ten',
-      video_url: `${httpBase}/clips/silent.mp4`,
-    }, observed);
+    const run = await runWorkflow<VoiceoverOutput>(
+      h,
+      VOICEOVER_WORKFLOW,
+      {
+        text: 'One two three four five six seven eight nine ten',
+        video_url: `${httpBase}/clips/silent.mp4`,
+      },
+      observed,
+    );
     expect(run.error).toBeUndefined();
     const out = run.result!;
     expect(out.video_url).toMatch(/^http:\/\/media\.test\.invalid\/media\/voiceover\/videos\//);
@@ -213,7 +248,7 @@ describe('VoiceoverWorkflow (offline)', () => {
     expect(lastStep(run)).toMatchObject({ step_id: 'mix', status: 'failed', progress_pct: VOICEOVER_STEPS.mix.pct });
   });
 
-  it("a failure shows only words meant for the caller: no FFmpeg output, no temp paths", async () => {
+  it('a failure shows only words meant for the caller: no FFmpeg output, no temp paths', async () => {
     // A clip whose index is intact (it probes fine) but whose frames are noise: FFmpeg refuses it mid-render.
     served.set('/clips/noisy.mp4', { body: noisyFrames(makeClip('noisy.mp4', 1, false)), type: 'video/mp4' });
     const run = await runWorkflow(h, VOICEOVER_WORKFLOW, { text: 'hi', video_url: `${httpBase}/clips/noisy.mp4` });
@@ -231,14 +266,21 @@ describe('VoiceoverWorkflow (offline)', () => {
     const notADirectory = join(work, 'not-a-directory');
     writeFileSync(notADirectory, 'a file where the storage directory should be');
     const queue = 'broken-storage-queue';
-    await h.addGenerationWorker(queue, { storage: new LocalStorage({ dir: notADirectory, publicBaseUrl: 'http://media.test.invalid/media' }) });
+    await h.addGenerationWorker(queue, {
+      storage: new LocalStorage({ dir: notADirectory, publicBaseUrl: 'http://media.test.invalid/media' }),
+    });
     const run = await runWorkflow(h, VOICEOVER_WORKFLOW, { text: 'hi' }, { taskQueue: queue });
     expect(run.error).toBeInstanceOf(WorkflowFailedError);
     expect(lastStep(run)).toMatchObject({ step_id: 'synthesize', status: 'failed', message: 'The step failed unexpectedly.' });
   });
 
   it('rejects invalid input with a non-retryable InvalidInputError', async () => {
-    for (const input of [{ text: '' }, { text: 'hi', video_url: 'file:///etc/passwd' }, { text: 'hi', provider: 'acme' }, { text: 'x'.repeat(5001) }]) {
+    for (const input of [
+      { text: '' },
+      { text: 'hi', video_url: 'file:///etc/passwd' },
+      { text: 'hi', provider: 'acme' },
+      { text: 'x'.repeat(5001) },
+    ]) {
       const failure = failureOf(await runWorkflow(h, VOICEOVER_WORKFLOW, input));
       expect(failure.type).toBe(ERROR_TYPES.invalidInput);
       expect(failure.nonRetryable).toBe(true);
@@ -250,10 +292,15 @@ describe('TranscriptSummaryWorkflow (offline)', () => {
   it('extracts the audio, stores a transcript and a summary', async () => {
     const clip = makeClip('talk.mp4', 2);
     served.set('/clips/talk.mp4', { body: readFileSync(clip), type: 'video/mp4' });
-    const run = await runWorkflow<TranscriptSummaryOutput>(h, TRANSCRIPT_SUMMARY_WORKFLOW, {
-      media_url: `${httpBase}/clips/talk.mp4`,
-      meeting_date: '2026-11-20',
-    }, observed);
+    const run = await runWorkflow<TranscriptSummaryOutput>(
+      h,
+      TRANSCRIPT_SUMMARY_WORKFLOW,
+      {
+        media_url: `${httpBase}/clips/talk.mp4`,
+        meeting_date: '2026-11-20',
+      },
+      observed,
+    );
     expect(run.error).toBeUndefined();
     const out = run.result!;
     const audio = ffprobe(storedPath(h, out.audio_url));
@@ -289,7 +336,12 @@ describe('TranscriptSummaryWorkflow (offline)', () => {
 
 describe('RubyWorkflow (offline)', () => {
   it('produces all outputs in our storage with its step table', async () => {
-    const run = await runWorkflow<RubyOutput>(h, RUBY_WORKFLOW, { text_overlay: 'wait for it', hair_color: 'pink', ethnicity: 'latino', clothing: 'athletic' }, { ...observed, timeoutMs: 150_000 });
+    const run = await runWorkflow<RubyOutput>(
+      h,
+      RUBY_WORKFLOW,
+      { text_overlay: 'wait for it', hair_color: 'pink', ethnicity: 'latino', clothing: 'athletic' },
+      { ...observed, timeoutMs: 150_000 },
+    );
     expect(run.error).toBeUndefined();
     const out = run.result!;
     for (const url of [out.face_image_url, out.raw_video_url, out.final_video_url]) expect(h.storage.keyFromUrl(url)).not.toBeNull();
@@ -306,7 +358,9 @@ describe('RubyWorkflow (offline)', () => {
     const events = (await h.client.getHandle(run.workflowId).fetchHistory()).events ?? [];
     const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'renderVideo');
     const signaled = events.find((e) => e.workflowExecutionSignaledEventAttributes?.signalName === RENDER_PROGRESS_SIGNAL);
-    const completed = events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId));
+    const completed = events.find(
+      (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId ?? '') === String(scheduled?.eventId),
+    );
     expect([scheduled, signaled, completed].every(Boolean)).toBe(true);
     expect(Number(scheduled!.eventId)).toBeLessThan(Number(signaled!.eventId));
     expect(Number(signaled!.eventId)).toBeLessThan(Number(completed!.eventId));
@@ -318,7 +372,12 @@ describe('RubyWorkflow (offline)', () => {
 
 describe('RubyWorkflow (offline): caption without slow motion', () => {
   it('reports the text step and keeps the clip length', async () => {
-    const run = await runWorkflow<RubyOutput>(h, RUBY_WORKFLOW, { text_overlay: 'no slow-mo', slowed_video: false }, { ...observed, timeoutMs: 150_000 });
+    const run = await runWorkflow<RubyOutput>(
+      h,
+      RUBY_WORKFLOW,
+      { text_overlay: 'no slow-mo', slowed_video: false },
+      { ...observed, timeoutMs: 150_000 },
+    );
     expect(run.error).toBeUndefined();
     const out = run.result!;
     expect(out.final_video_url).not.toBe(out.raw_video_url);

@@ -44,7 +44,8 @@ export interface MediaActivityDeps {
 }
 
 /** FFmpeg stderr that means the input itself is bad: retrying cannot help. */
-const UNDECODABLE = /Invalid data found when processing input|moov atom not found|could not find codec parameters|Error while decoding stream|does not contain any stream|Invalid NAL unit|corrupt/i;
+const UNDECODABLE =
+  /Invalid data found when processing input|moov atom not found|could not find codec parameters|Error while decoding stream|does not contain any stream|Invalid NAL unit|corrupt/i;
 
 /**
  * Signals the workflow that asked for a render (`RENDER_PROGRESS_SIGNAL`) once as the encode passes each mark.
@@ -63,7 +64,9 @@ function progressSignals(ctx: Context, marks: readonly number[]) {
       sent.push(
         Promise.resolve()
           .then(() => ctx.client.workflow.getHandle(run.workflowId, run.runId).signal(RENDER_PROGRESS_SIGNAL, payload))
-          .catch((err: unknown) => ctx.log.warn('could not signal render progress', { error: err instanceof Error ? err.message : String(err) })),
+          .catch((err: unknown) =>
+            ctx.log.warn('could not signal render progress', { error: err instanceof Error ? err.message : String(err) }),
+          ),
       );
     },
     /** Resolves once every signal sent has been delivered (or has failed): they reach the workflow before the result. */
@@ -140,7 +143,8 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
     }
     if (err instanceof FfmpegError) {
       ctx.log.warn('ffmpeg failed', { exitCode: err.exitCode, error: err.message, stderr: err.stderrTail });
-      if (err.stderrTail.some((l) => UNDECODABLE.test(l))) return nonRetryable('the input cannot be decoded as audio or video', ERROR_TYPES.invalidInput);
+      if (err.stderrTail.some((l) => UNDECODABLE.test(l)))
+        return nonRetryable('the input cannot be decoded as audio or video', ERROR_TYPES.invalidInput);
       if (err.exitCode === null) return activityFailure('the media engine could not start', ERROR_TYPES.media, { retryable: true });
       return activityFailure(`the media engine failed (exit code ${err.exitCode})`, ERROR_TYPES.media, { retryable: true });
     }
@@ -152,7 +156,12 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
       const ctx = Context.current();
       const parsed = RenderPlan.safeParse(planInput);
       if (!parsed.success) {
-        throw nonRetryable(`invalid render plan: ${formatIssues(parsed.error).map((i) => `${i.path}: ${i.message}`).join('; ')}`, ERROR_TYPES.invalidInput);
+        throw nonRetryable(
+          `invalid render plan: ${formatIssues(parsed.error)
+            .map((i) => `${i.path}: ${i.message}`)
+            .join('; ')}`,
+          ERROR_TYPES.invalidInput,
+        );
       }
       const plan = parsed.data;
       let progress = 0;
@@ -207,7 +216,10 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
           const now = new Date();
           const upload = async (path: string, ext: string, contentType: string) => {
             const { size } = await stat(path);
-            return deps.storage.put(makeKey(plan.output.folder, ext, now, id), createReadStream(path), { contentType, contentLength: size });
+            return deps.storage.put(makeKey(plan.output.folder, ext, now, id), createReadStream(path), {
+              contentType,
+              contentLength: size,
+            });
           };
           const stored = await upload(compiled.outputPath, 'mp4', 'video/mp4');
           const result: RenderResult = {
@@ -244,7 +256,13 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
             size_bytes: info.sizeBytes,
             format: info.formatName,
             video: info.video
-              ? { codec: info.video.codec, width: info.video.width, height: info.video.height, fps: info.video.fps, pixel_format: info.video.pixelFormat }
+              ? {
+                  codec: info.video.codec,
+                  width: info.video.width,
+                  height: info.video.height,
+                  fps: info.video.fps,
+                  pixel_format: info.video.pixelFormat,
+                }
               : null,
             audio: info.audio ? { codec: info.audio.codec, sample_rate: info.audio.sampleRate, channels: info.audio.channels } : null,
             has_audio: info.audio !== null,
@@ -261,7 +279,10 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
       const ctx = Context.current();
       const format = req.format ?? 'm4a';
       if (typeof req.input_url !== 'string' || !/^https?:\/\//i.test(req.input_url) || (format !== 'm4a' && format !== 'wav')) {
-        throw nonRetryable('invalid extract-audio request: input_url must be an http(s) URL and format m4a or wav', ERROR_TYPES.invalidInput);
+        throw nonRetryable(
+          'invalid extract-audio request: input_url must be an http(s) URL and format m4a or wav',
+          ERROR_TYPES.invalidInput,
+        );
       }
       let key: string;
       try {
@@ -281,11 +302,30 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
           const output = join(dir, `audio.${format}`);
           await runFfmpeg(
             [
-              '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-nostats',
-              '-protocol_whitelist', 'file', '-i', input, '-map', '0:a:0', '-vn',
+              '-hide_banner',
+              '-nostdin',
+              '-y',
+              '-loglevel',
+              'error',
+              '-progress',
+              'pipe:1',
+              '-nostats',
+              '-protocol_whitelist',
+              'file',
+              '-i',
+              input,
+              '-map',
+              '0:a:0',
+              '-vn',
               ...(format === 'wav' ? ['-c:a', 'pcm_s16le'] : ['-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart+use_metadata_tags']),
-              '-map_metadata', '-1', '-map_chapters', '-1',
-              '-metadata', `comment=${PROVENANCE.comment}`, '-metadata', `generator=${PROVENANCE.generator}`,
+              '-map_metadata',
+              '-1',
+              '-map_chapters',
+              '-1',
+              '-metadata',
+              `comment=${PROVENANCE.comment}`,
+              '-metadata',
+              `generator=${PROVENANCE.generator}`,
               output,
             ],
             {
@@ -298,7 +338,10 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
             },
           );
           const { size } = await stat(output);
-          return deps.storage.put(key, createReadStream(output), { contentType: format === 'wav' ? 'audio/wav' : 'audio/mp4', contentLength: size });
+          return deps.storage.put(key, createReadStream(output), {
+            contentType: format === 'wav' ? 'audio/wav' : 'audio/mp4',
+            contentLength: size,
+          });
         });
       } catch (err) {
         throw classify(err, ctx);

@@ -11,7 +11,10 @@ export const mediaWorkerHealth = workerHealthRule({ workflows: false });
 export async function createMediaWorker(env: MediaWorkerEnv, connection?: NativeConnection): Promise<TemporalWorker> {
   const log = createLogger('media-worker', env.LOG_LEVEL);
   const storage = createStorage(env, { localPublicBaseUrl: `${env.GATEWAY_PUBLIC_URL.replace(/\/+$/, '')}/media` });
-  const allowHosts = (env.MEDIA_ALLOWED_HOSTS ?? '').split(',').map((h) => h.trim()).filter(Boolean);
+  const allowHosts = (env.MEDIA_ALLOWED_HOSTS ?? '')
+    .split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const created = await createWorker(
     env,
     {

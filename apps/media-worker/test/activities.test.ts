@@ -1,4 +1,3 @@
-
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -35,11 +34,20 @@ async function listen(server: Server): Promise<number> {
 beforeAll(async () => {
   dir = tempDir('mw-act-');
   s3 = await startS3('media-activities');
-  storage = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: s3.endpoint, presignSeconds: 600 });
+  storage = new S3Storage({
+    kind: 's3',
+    bucket: s3.bucket,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    endpoint: s3.endpoint,
+    presignSeconds: 600,
+  });
   files.clip = makeClip(join(dir, 'clip.mp4'));
   files.tone = makeTone(join(dir, 'tone.m4a'), 1, 880);
   files.slow = makeClip(join(dir, 'slow.mp4'), { seconds: 8, audio: false });
-  const put = async (path: string, ext: string, type: string) => (await storage.put(makeKey('inputs', ext), readFileSync(path), { contentType: type })).url;
+  const put = async (path: string, ext: string, type: string) =>
+    (await storage.put(makeKey('inputs', ext), readFileSync(path), { contentType: type })).url;
   clipUrl = await put(files.clip, 'mp4', 'video/mp4');
   slowClipUrl = await put(files.slow, 'mp4', 'video/mp4');
 
@@ -130,7 +138,10 @@ describe('renderVideo through the activity', () => {
     const out = join(dir, 'activity-out.mp4');
     writeFileSync(out, Buffer.from(await (await fetch(result.url)).arrayBuffer()));
     expect(videoStream(ffprobe(out))).toMatchObject({ codec_name: 'h264', pix_fmt: 'yuv420p' });
-    for (const [url, type] of [[result.poster_url, 'image/jpeg'], [result.preview_url, 'image/gif']] as const) {
+    for (const [url, type] of [
+      [result.poster_url, 'image/jpeg'],
+      [result.preview_url, 'image/gif'],
+    ] as const) {
       expect(url).toBeTruthy();
       const res = await fetch(url!);
       expect(res.status).toBe(200);
@@ -282,7 +293,11 @@ describe('SSRF: private and special addresses are refused, non-retryably, before
     const playlist = `#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nhttp://127.0.0.1:${victimPort}/seg.ts\n#EXT-X-ENDLIST\n`;
     const url = (await storage.put(makeKey('inputs', 'txt'), Buffer.from(playlist), { contentType: 'text/plain' })).url;
     // One at a time: a promise created before the previous one is awaited could reject with no handler yet.
-    const attempts = [() => call.render({ input_url: url, output: { folder: 'x' } }), () => call.probe({ url }), () => call.render({ input_url: clipUrl, audio: { url }, output: { folder: 'x' } })];
+    const attempts = [
+      () => call.render({ input_url: url, output: { folder: 'x' } }),
+      () => call.probe({ url }),
+      () => call.render({ input_url: clipUrl, audio: { url }, output: { folder: 'x' } }),
+    ];
     for (const attempt of attempts) {
       const f = await failureOf(attempt());
       expect(f.nonRetryable).toBe(true);
@@ -302,7 +317,11 @@ describe('SSRF: private and special addresses are refused, non-retryably, before
 
 describe('control and resources', () => {
   // A render that keeps ffmpeg busy for many seconds on this machine.
-  const slowPlan = () => ({ input_url: slowClipUrl, caption: { text: 'busy' }, output: { folder: 'x', width: 1080, height: 1920, fps: 60, preset: 'slow' as const } });
+  const slowPlan = () => ({
+    input_url: slowClipUrl,
+    caption: { text: 'busy' },
+    output: { folder: 'x', width: 1080, height: 1920, fps: 60, preset: 'slow' as const },
+  });
 
   it('cancellation kills ffmpeg and removes the temp files', async () => {
     const { call, env, tempRoot, beats } = setup();

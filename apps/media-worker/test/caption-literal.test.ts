@@ -39,7 +39,32 @@ function trustedRender(text: string, font: string): string {
     'borderw=2',
     'bordercolor=black',
   ].join(':');
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-i', grey, '-filter_complex', `[0:v]fps=25,drawtext=${draw},format=yuv420p[v]`, '-map', '[v]', '-an', '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', '-pix_fmt', 'yuv420p', out], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-i',
+      grey,
+      '-filter_complex',
+      `[0:v]fps=25,drawtext=${draw},format=yuv420p[v]`,
+      '-map',
+      '[v]',
+      '-an',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-crf',
+      '20',
+      '-pix_fmt',
+      'yuv420p',
+      out,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   return out;
 }

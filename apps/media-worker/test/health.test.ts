@@ -54,10 +54,14 @@ describe('media worker health endpoint', () => {
     try {
       expect(await probe(health.port)).toMatchObject({ status: 503, body: { status: 'unavailable', runState: 'INITIALIZED' } });
       const running = w.run();
-      const ok = await waitFor('RUNNING', async () => {
-        const r = await probe(health.port);
-        return r.status === 200 ? r : undefined;
-      }, { timeoutMs: 30_000, intervalMs: 50 });
+      const ok = await waitFor(
+        'RUNNING',
+        async () => {
+          const r = await probe(health.port);
+          return r.status === 200 ? r : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 50 },
+      );
       expect(ok).toMatchObject({ body: { runState: 'RUNNING', activityPollerState: 'POLLING' } });
       w.shutdown();
       expect(await probe(health.port)).toMatchObject({ status: 503 });
@@ -79,7 +83,7 @@ describe('media worker health endpoint', () => {
         HOME: process.env.HOME,
         TEMPORAL_ADDRESS: temporal.address,
         MEDIA_TASK_QUEUE: `health-${process.pid}`,
-          LOCAL_STORAGE_DIR: join(dataDir, 'media'),
+        LOCAL_STORAGE_DIR: join(dataDir, 'media'),
         HEALTH_PORT: String(port),
         WORKER_SHUTDOWN_GRACE_SECONDS: '2',
         LOG_LEVEL: 'warn',
@@ -101,10 +105,14 @@ describe('media worker health endpoint', () => {
     const child = worker.child;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
-    const after = await waitFor('the endpoint to stop reporting healthy', async () => {
-      const r = await probe(port);
-      return r.status !== 200 ? r : undefined;
-    }, { timeoutMs: 20_000, intervalMs: 50 });
+    const after = await waitFor(
+      'the endpoint to stop reporting healthy',
+      async () => {
+        const r = await probe(port);
+        return r.status !== 200 ? r : undefined;
+      },
+      { timeoutMs: 20_000, intervalMs: 50 },
+    );
     expect(after.status === 'refused' || after.status === 503).toBe(true);
     // One SIGTERM is enough: the worker drains (grace 2 s here), closes the endpoint and exits 0.
     expect(await Promise.race([exited, new Promise((r) => setTimeout(() => r('still running'), 20_000))])).toBe(0);

@@ -11,7 +11,9 @@ export function makeClip(
   opts: { seconds?: number; width?: number; height?: number; fps?: number; audio?: boolean; freq?: number; color?: string } = {},
 ): string {
   const { seconds = 2, width = 320, height = 568, fps = 25, audio = true, freq = 440 } = opts;
-  const video = opts.color ? `color=c=${opts.color}:s=${width}x${height}:r=${fps}:d=${seconds}` : `testsrc2=s=${width}x${height}:r=${fps}:d=${seconds}`;
+  const video = opts.color
+    ? `color=c=${opts.color}:s=${width}x${height}:r=${fps}:d=${seconds}`
+    : `testsrc2=s=${width}x${height}:r=${fps}:d=${seconds}`;
   const args = ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', video];
   if (audio) args.push('-f', 'lavfi', '-i', `sine=frequency=${freq}:sample_rate=48000:duration=${seconds}`);
   args.push('-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p');
@@ -39,12 +41,36 @@ export function noisyFrames(path: string): Buffer {
 }
 
 export function makeTone(path: string, seconds: number, freq: number): string {
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `sine=frequency=${freq}:sample_rate=44100:duration=${seconds}`, '-c:a', 'aac', path]);
+  execFileSync('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=${freq}:sample_rate=44100:duration=${seconds}`,
+    '-c:a',
+    'aac',
+    path,
+  ]);
   return path;
 }
 
 export function makeImage(path: string, width = 640, height = 480): string {
-  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', `testsrc2=s=${width}x${height}:d=1`, '-frames:v', '1', path]);
+  execFileSync('ffmpeg', [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc2=s=${width}x${height}:d=1`,
+    '-frames:v',
+    '1',
+    path,
+  ]);
   return path;
 }
 
@@ -53,7 +79,9 @@ export interface Probe {
   streams: Array<Record<string, any>>;
 }
 export function ffprobe(path: string): Probe {
-  return JSON.parse(execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], { encoding: 'utf8' }));
+  return JSON.parse(
+    execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], { encoding: 'utf8' }),
+  );
 }
 export const videoStream = (p: Probe) => p.streams.find((s) => s.codec_type === 'video')!;
 export const audioStream = (p: Probe) => p.streams.find((s) => s.codec_type === 'audio');
@@ -62,14 +90,56 @@ export const videoDuration = (path: string) => Number(videoStream(ffprobe(path))
 
 /** One decoded frame as grey bytes (width × height). */
 export function greyFrame(path: string, at: number, width: number, height: number): Buffer {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-ss', String(at), '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'gray', '-s', `${width}x${height}`, 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-ss',
+      String(at),
+      '-i',
+      path,
+      '-frames:v',
+      '1',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'gray',
+      '-s',
+      `${width}x${height}`,
+      'pipe:1',
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
   if (r.status !== 0) throw new Error(`frame extraction failed: ${r.stderr}`);
   return r.stdout;
 }
 
 /** One decoded frame as RGB bytes. */
 export function rgbFrame(path: string, at: number, width: number, height: number): Buffer {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-ss', String(at), '-i', path, '-frames:v', '1', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${width}x${height}`, 'pipe:1'], { maxBuffer: 64 * 1024 * 1024 });
+  const r = spawnSync(
+    'ffmpeg',
+    [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-ss',
+      String(at),
+      '-i',
+      path,
+      '-frames:v',
+      '1',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      '-s',
+      `${width}x${height}`,
+      'pipe:1',
+    ],
+    { maxBuffer: 64 * 1024 * 1024 },
+  );
   if (r.status !== 0) throw new Error(`frame extraction failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -78,31 +148,47 @@ export function rgbFrame(path: string, at: number, width: number, height: number
 export function meanDiff(a: Buffer, b: Buffer, width: number, rect: { x0: number; y0: number; x1: number; y1: number }): number {
   let sum = 0;
   let n = 0;
-  for (let y = rect.y0; y < rect.y1; y++) for (let x = rect.x0; x < rect.x1; x++) {
-    sum += Math.abs(a[y * width + x]! - b[y * width + x]!);
-    n++;
-  }
+  for (let y = rect.y0; y < rect.y1; y++)
+    for (let x = rect.x0; x < rect.x1; x++) {
+      sum += Math.abs(a[y * width + x]! - b[y * width + x]!);
+      n++;
+    }
   return n ? sum / n : 0;
 }
 
 /** Bounding box of pixels where two grey frames differ by more than `threshold`. */
-export function diffBox(a: Buffer, b: Buffer, width: number, height: number, threshold = 40): { x0: number; y0: number; x1: number; y1: number; count: number } | null {
-  let x0 = width, y0 = height, x1 = -1, y1 = -1, count = 0;
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) {
-    if (Math.abs(a[y * width + x]! - b[y * width + x]!) > threshold) {
-      count++;
-      if (x < x0) x0 = x;
-      if (x > x1) x1 = x;
-      if (y < y0) y0 = y;
-      if (y > y1) y1 = y;
+export function diffBox(
+  a: Buffer,
+  b: Buffer,
+  width: number,
+  height: number,
+  threshold = 40,
+): { x0: number; y0: number; x1: number; y1: number; count: number } | null {
+  let x0 = width,
+    y0 = height,
+    x1 = -1,
+    y1 = -1,
+    count = 0;
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) {
+      if (Math.abs(a[y * width + x]! - b[y * width + x]!) > threshold) {
+        count++;
+        if (x < x0) x0 = x;
+        if (x > x1) x1 = x;
+        if (y < y0) y0 = y;
+        if (y > y1) y1 = y;
+      }
     }
-  }
   return count ? { x0, y0, x1, y1, count } : null;
 }
 
 /** Mean volume (dB) of the audio of a file, from FFmpeg's volumedetect. */
 export function meanVolume(path: string, filter = ''): number {
-  const r = spawnSync('ffmpeg', ['-hide_banner', '-nostats', '-i', path, '-af', `${filter ? `${filter},` : ''}volumedetect`, '-vn', '-f', 'null', '-'], { encoding: 'utf8' });
+  const r = spawnSync(
+    'ffmpeg',
+    ['-hide_banner', '-nostats', '-i', path, '-af', `${filter ? `${filter},` : ''}volumedetect`, '-vn', '-f', 'null', '-'],
+    { encoding: 'utf8' },
+  );
   const m = /mean_volume: (-?[\d.]+) dB/.exec(r.stderr);
   return m ? Number(m[1]) : -Infinity;
 }

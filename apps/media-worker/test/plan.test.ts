@@ -150,7 +150,11 @@ describe('speed and audio', () => {
   });
 
   it('replace_audio is honoured: the track replaces the source and is padded to the video length', async () => {
-    const out = await render(clip, { speed: 0.7, preserve_audio: true, audio: { url: 'https://example.com/a.m4a', mode: 'replace' } }, { audioInput: tone880 });
+    const out = await render(
+      clip,
+      { speed: 0.7, preserve_audio: true, audio: { url: 'https://example.com/a.m4a', mode: 'replace' } },
+      { audioInput: tone880 },
+    );
     const p = ffprobe(out.outputPath);
     expect(Math.abs(Number(audioStream(p)!.duration) - Number(videoStream(p).duration))).toBeLessThan(0.06);
     expect(meanVolume(out.outputPath, band(880))).toBeGreaterThan(-40);
@@ -160,7 +164,27 @@ describe('speed and audio', () => {
   it('offset_seconds starts the track that far in', async () => {
     // 1 s of 660 Hz then 1 s of 990 Hz: an offset of 1 s leaves only the 990 Hz part.
     const twoTone = join(dir, 'two-tone.m4a');
-    execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=660:sample_rate=48000:duration=1', '-f', 'lavfi', '-i', 'sine=frequency=990:sample_rate=48000:duration=1', '-filter_complex', '[0:a][1:a]concat=n=2:v=0:a=1[a]', '-map', '[a]', '-c:a', 'aac', twoTone]);
+    execFileSync('ffmpeg', [
+      '-hide_banner',
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=660:sample_rate=48000:duration=1',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=990:sample_rate=48000:duration=1',
+      '-filter_complex',
+      '[0:a][1:a]concat=n=2:v=0:a=1[a]',
+      '-map',
+      '[a]',
+      '-c:a',
+      'aac',
+      twoTone,
+    ]);
     const from0 = await render(clip, { audio: { url: 'https://example.com/a.m4a' } }, { audioInput: twoTone });
     const from1 = await render(clip, { audio: { url: 'https://example.com/a.m4a', offset_seconds: 1 } }, { audioInput: twoTone });
     const head = (path: string, f: number) => meanVolume(path, `atrim=0:0.8,${band(f)}`);
@@ -169,8 +193,16 @@ describe('speed and audio', () => {
   });
 
   it('mix keeps both; ducking lowers the track under the source', async () => {
-    const plain = await render(clip, { preserve_audio: true, audio: { url: 'https://example.com/a.m4a', mode: 'mix', volume: 0.5 } }, { audioInput: tone880 });
-    const ducked = await render(clip, { preserve_audio: true, audio: { url: 'https://example.com/a.m4a', mode: 'mix', volume: 0.5, duck: true } }, { audioInput: tone880 });
+    const plain = await render(
+      clip,
+      { preserve_audio: true, audio: { url: 'https://example.com/a.m4a', mode: 'mix', volume: 0.5 } },
+      { audioInput: tone880 },
+    );
+    const ducked = await render(
+      clip,
+      { preserve_audio: true, audio: { url: 'https://example.com/a.m4a', mode: 'mix', volume: 0.5, duck: true } },
+      { audioInput: tone880 },
+    );
     const mix440 = meanVolume(plain.outputPath, `atrim=0:0.9,${band(440)}`);
     const mix880 = meanVolume(plain.outputPath, `atrim=0:0.9,${band(880)}`);
     expect(mix440).toBeGreaterThan(-40);
@@ -190,15 +222,25 @@ describe('image to video', () => {
       expect(videoStream(p)).toMatchObject({ width: 640, height: 480, pix_fmt: 'yuv420p' });
       expect(Number(p.format.duration)).toBeCloseTo(2, 1);
     }
-    const diff = (path: string) => meanDiff(greyFrame(path, 0.1, 640, 480), greyFrame(path, 1.8, 640, 480), 640, { x0: 0, y0: 0, x1: 640, y1: 480 });
+    const diff = (path: string) =>
+      meanDiff(greyFrame(path, 0.1, 640, 480), greyFrame(path, 1.8, 640, 480), 640, { x0: 0, y0: 0, x1: 640, y1: 480 });
     expect(diff(still.outputPath)).toBeLessThan(1);
     expect(diff(zoom.outputPath)).toBeGreaterThan(5);
     for (const motion of ['zoom_out', 'pan_left'] as const) {
       const moved = await render(image, { image: { duration_seconds: 1, motion }, output: { width: 320, height: 240 } });
-      const d = meanDiff(greyFrame(moved.outputPath, 0.05, 320, 240), greyFrame(moved.outputPath, 0.9, 320, 240), 320, { x0: 0, y0: 0, x1: 320, y1: 240 });
+      const d = meanDiff(greyFrame(moved.outputPath, 0.05, 320, 240), greyFrame(moved.outputPath, 0.9, 320, 240), 320, {
+        x0: 0,
+        y0: 0,
+        x1: 320,
+        y1: 240,
+      });
       expect(d, motion).toBeGreaterThan(5);
     }
-    const pan = await render(image, { image: { duration_seconds: 1, motion: 'pan_right' }, audio: { url: 'https://example.com/a.m4a' } }, { audioInput: tone880 });
+    const pan = await render(
+      image,
+      { image: { duration_seconds: 1, motion: 'pan_right' }, audio: { url: 'https://example.com/a.m4a' } },
+      { audioInput: tone880 },
+    );
     const pp = ffprobe(pan.outputPath);
     expect(Number(audioStream(pp)!.duration)).toBeCloseTo(1, 1);
   });
@@ -213,10 +255,34 @@ describe('captions', () => {
 
   it('draws the caption where the position says', async () => {
     const cases: Array<[string, (b: NonNullable<ReturnType<typeof diffBox>>) => void]> = [
-      ['top_left', (b) => { expect(Math.abs(b.x0 - W * 0.05)).toBeLessThan(8); expect(b.y1).toBeLessThan(H / 3); }],
-      ['center', (b) => { expect(Math.abs((b.x0 + b.x1) / 2 - W / 2)).toBeLessThan(8); expect(Math.abs((b.y0 + b.y1) / 2 - H / 2)).toBeLessThan(30); }],
-      ['bottom_right', (b) => { expect(Math.abs(b.x1 - W * 0.95)).toBeLessThan(8); expect(b.y0).toBeGreaterThan((2 * H) / 3); }],
-      ['top', (b) => { expect(Math.abs((b.x0 + b.x1) / 2 - W / 2)).toBeLessThan(8); expect(b.y0).toBeLessThan(H * 0.15); }],
+      [
+        'top_left',
+        (b) => {
+          expect(Math.abs(b.x0 - W * 0.05)).toBeLessThan(8);
+          expect(b.y1).toBeLessThan(H / 3);
+        },
+      ],
+      [
+        'center',
+        (b) => {
+          expect(Math.abs((b.x0 + b.x1) / 2 - W / 2)).toBeLessThan(8);
+          expect(Math.abs((b.y0 + b.y1) / 2 - H / 2)).toBeLessThan(30);
+        },
+      ],
+      [
+        'bottom_right',
+        (b) => {
+          expect(Math.abs(b.x1 - W * 0.95)).toBeLessThan(8);
+          expect(b.y0).toBeGreaterThan((2 * H) / 3);
+        },
+      ],
+      [
+        'top',
+        (b) => {
+          expect(Math.abs((b.x0 + b.x1) / 2 - W / 2)).toBeLessThan(8);
+          expect(b.y0).toBeLessThan(H * 0.15);
+        },
+      ],
     ];
     for (const [position, check] of cases) {
       const { box: b } = await box({ text: 'HELLO', position });
@@ -280,7 +346,11 @@ describe('captions', () => {
     for (const f of ['IMPACT', 'ARIAL_BLACK', 'HELVETICA_BOLD', 'ARIAL', 'HELVETICA', 'ROBOTO', 'GEORGIA', 'TIMES', 'COURIER'] as const) {
       expect(() => fontPath(f), f).not.toThrow();
     }
-    const plan = RenderPlan.parse({ input_url: 'https://example.com/x.mp4', caption: { text: 'x', font: 'ROBOTO' }, output: { folder: 'x' } });
+    const plan = RenderPlan.parse({
+      input_url: 'https://example.com/x.mp4',
+      caption: { text: 'x', font: 'ROBOTO' },
+      output: { folder: 'x' },
+    });
     const info = await probeMedia(grey);
     const emptyFonts = tempDir('mw-nofonts-');
     expect(() => compileRender(plan, info, { dir, input: grey, fontFile: (f) => fontPath(f, emptyFonts) })).toThrow(MissingFontError);

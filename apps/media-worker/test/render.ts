@@ -12,7 +12,11 @@ export async function render(
   plan: Omit<RenderPlanInput, 'input_url' | 'output'> & { output?: Partial<RenderPlanInput['output']> },
   extra: { audioInput?: string } = {},
 ): Promise<CompiledRender> {
-  const parsed = RenderPlan.parse({ input_url: 'https://example.com/in.mp4', ...plan, output: { folder: 'tests', thumbnails: false, preset: 'ultrafast', ...plan.output } });
+  const parsed = RenderPlan.parse({
+    input_url: 'https://example.com/in.mp4',
+    ...plan,
+    output: { folder: 'tests', thumbnails: false, preset: 'ultrafast', ...plan.output },
+  });
   const dir = tempDir('mw-render-');
   const compiled = compileRender(parsed, await probeMedia(input), {
     dir,

@@ -46,9 +46,21 @@ beforeAll(async () => {
     workflowsPath: fileURLToPath(new URL('./workflows/render.ts', import.meta.url)),
   });
   running = Promise.all([mediaWorker.run(), workflowWorker.run()]);
-  const storage = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: s3.endpoint, presignSeconds: 600 });
+  const storage = new S3Storage({
+    kind: 's3',
+    bucket: s3.bucket,
+    region: s3.region,
+    accessKeyId: s3.accessKeyId,
+    secretAccessKey: s3.secretAccessKey,
+    endpoint: s3.endpoint,
+    presignSeconds: 600,
+  });
   clipUrl = (await storage.put(makeKey('inputs', 'mp4'), readFileSync(makeClip(join(dir, 'clip.mp4'))), { contentType: 'video/mp4' })).url;
-  slowUrl = (await storage.put(makeKey('inputs', 'mp4'), readFileSync(makeClip(join(dir, 'slow.mp4'), { seconds: 8, audio: false })), { contentType: 'video/mp4' })).url;
+  slowUrl = (
+    await storage.put(makeKey('inputs', 'mp4'), readFileSync(makeClip(join(dir, 'slow.mp4'), { seconds: 8, audio: false })), {
+      contentType: 'video/mp4',
+    })
+  ).url;
 }, 120_000);
 
 afterAll(async () => {
@@ -75,7 +87,11 @@ describe('media worker on a real Temporal server', () => {
     const { result, signals } = await temporal.client.workflow.execute('renderRecordingProgress', {
       taskQueue: WF_QUEUE,
       workflowId: `render-progress-${Date.now()}`,
-      args: [{ input_url: slowUrl, speed: 0.7, signal_progress_at: [50, 20], output: { folder: 'ruby/videos' } }, MEDIA_QUEUE, RENDER_PROGRESS_SIGNAL],
+      args: [
+        { input_url: slowUrl, speed: 0.7, signal_progress_at: [50, 20], output: { folder: 'ruby/videos' } },
+        MEDIA_QUEUE,
+        RENDER_PROGRESS_SIGNAL,
+      ],
     });
     expect(result.content_type).toBe('video/mp4');
     // One signal per mark passed (a report may pass both at once), each carrying how far the encode was.
@@ -97,7 +113,10 @@ describe('media worker on a real Temporal server', () => {
     const handle = await temporal.client.workflow.start('renderOnce', {
       taskQueue: WF_QUEUE,
       workflowId: `render-cancel-${Date.now()}`,
-      args: [{ input_url: slowUrl, caption: { text: 'busy' }, output: { folder: 'x', width: 1080, height: 1920, fps: 60, preset: 'slow' } }, MEDIA_QUEUE],
+      args: [
+        { input_url: slowUrl, caption: { text: 'busy' }, output: { folder: 'x', width: 1080, height: 1920, fps: 60, preset: 'slow' } },
+        MEDIA_QUEUE,
+      ],
     });
     const deadline = Date.now() + 30_000;
     while (ffmpegPids(tempRoot).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

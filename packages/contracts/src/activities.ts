@@ -50,7 +50,6 @@ export interface GeneratedMedia extends StoredMedia {
   model: string;
 }
 
-
 export interface SaveJsonRequest {
   folder: string;
   name: string;

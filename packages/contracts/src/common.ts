@@ -61,8 +61,8 @@ export type AspectRatio = z.infer<typeof AspectRatio>;
 
 /** Devices the Python `RewriteDevice` literal accepts (kept for wire compatibility; rewriting is not implemented). */
 export const REWRITE_DEVICES = [
-  ...(['17', '16', '15', '14'] as const).flatMap((n) =>
-    [`iPhone ${n} Pro Max`, `iPhone ${n} Pro`, `iPhone ${n} Plus`, `iPhone ${n}`] as const,
+  ...(['17', '16', '15', '14'] as const).flatMap(
+    (n) => [`iPhone ${n} Pro Max`, `iPhone ${n} Pro`, `iPhone ${n} Plus`, `iPhone ${n}`] as const,
   ),
   'iPhone 13 Pro Max',
   'iPhone 13 Pro',
@@ -132,7 +132,7 @@ export const label = (max = 64) =>
     .string()
     .min(1)
     .max(max)
-    .regex(/^[\p{L}\p{N}][\p{L}\p{N} _'&.\-]*$/u, 'must be letters, digits, spaces, _ - . \' or &');
+    .regex(/^[\p{L}\p{N}][\p{L}\p{N} _'&.\-]*$/u, "must be letters, digits, spaces, _ - . ' or &");
 
 /** Provider-specific model parameters: a flat JSON object, bounded. Checked against the model's schema later. */
 export const ModelParams = z

@@ -45,7 +45,10 @@ export type Metadata = z.infer<typeof Metadata>;
 export const CreateGenerationBody = z.object({
   type: z.string().min(1).max(64),
   input: z.record(z.string(), z.unknown()).default({}),
-  webhook_url: z.url({ protocol: /^https?$/ }).max(2048).optional(),
+  webhook_url: z
+    .url({ protocol: /^https?$/ })
+    .max(2048)
+    .optional(),
   metadata: Metadata.optional(),
 });
 export type CreateGenerationBody = z.infer<typeof CreateGenerationBody>;

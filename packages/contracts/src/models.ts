@@ -31,7 +31,9 @@ const negativePrompt = z.string().max(10_000).describe('What the result should n
 const mediaUrl = z
   .string()
   .max(4096)
-  .refine((u) => /^https?:\/\/\S+$/.test(u) || /^data:[\w.+-]+\/[\w.+-]+;base64,/.test(u), { message: 'must be an http(s) URL or a data URI' })
+  .refine((u) => /^https?:\/\/\S+$/.test(u) || /^data:[\w.+-]+\/[\w.+-]+;base64,/.test(u), {
+    message: 'must be an http(s) URL or a data URI',
+  })
   .describe('An http(s) URL or a base64 data URI.');
 /** One of `allowed` (an enum in the JSON Schema), with an error message listing them. */
 const oneOf = <T extends string>(allowed: readonly T[], fallback: NoInfer<T>) =>
@@ -73,7 +75,11 @@ export const MODELS = {
     aspectRatios: ASPECT_RATIOS,
     params: z.strictObject({
       prompt,
-      image_input: z.array(mediaUrl).max(14, 'at most 14 images').optional().describe('Reference images (up to 14); with them the result keeps their framing.'),
+      image_input: z
+        .array(mediaUrl)
+        .max(14, 'at most 14 images')
+        .optional()
+        .describe('Reference images (up to 14); with them the result keeps their framing.'),
       aspect_ratio: oneOf(ASPECT_RATIOS, '1:1'),
       resolution: z.enum(['1K', '2K', '4K']).default('2K'),
       output_format: z.enum(['jpg', 'png']).default('jpg'),
@@ -92,7 +98,13 @@ export const MODELS = {
       model_type: z.literal('fast', { message: 'must be "fast"' }).default('fast'),
       speed_mode: z.enum(HIDREAM_SPEED_MODES).default('Extra Juiced 🚀 (even more speed)'),
       aspect_ratio: oneOf(HIDREAM_ASPECT_RATIOS, '1:1'),
-      seed: z.number().int().min(-1).max(2 ** 32 - 1).default(-1).describe('-1 picks a random seed.'),
+      seed: z
+        .number()
+        .int()
+        .min(-1)
+        .max(2 ** 32 - 1)
+        .default(-1)
+        .describe('-1 picks a random seed.'),
       output_format: z.enum(['webp', 'jpg', 'png']).default('webp'),
       output_quality: z.number().int().min(1).max(100).default(100),
       negative_prompt: negativePrompt.default(''),
@@ -134,12 +146,21 @@ export const MODELS = {
       prompt,
       image: mediaUrl.optional(),
       last_frame_image: mediaUrl.optional().describe('The frame the clip ends on.'),
-      duration: seconds(SEEDANCE_DURATIONS, `must be a whole number of seconds from ${SEEDANCE_DURATIONS[0]} to ${SEEDANCE_DURATIONS.at(-1)}`, 5),
+      duration: seconds(
+        SEEDANCE_DURATIONS,
+        `must be a whole number of seconds from ${SEEDANCE_DURATIONS[0]} to ${SEEDANCE_DURATIONS.at(-1)}`,
+        5,
+      ),
       aspect_ratio: oneOf(SEEDANCE_ASPECT_RATIOS, '16:9'),
       fps: z.literal(24, { message: 'must be 24 (the only frame rate the model supports)' }).default(24),
       camera_fixed: z.boolean().default(false).describe('Keep the camera still.'),
       generate_audio: generateAudio,
-      seed: z.number().int().min(0).max(2 ** 32 - 1).optional(),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .optional(),
     }),
   },
 } as const satisfies Record<string, ModelInfo>;
@@ -151,8 +172,7 @@ export type ModelParamsInput<M extends ModelId> = z.input<(typeof MODELS)[M]['pa
 export type ModelParamsOutput<M extends ModelId> = z.output<(typeof MODELS)[M]['params']>;
 
 export const MODEL_IDS = Object.keys(MODELS) as ModelId[];
-export const modelsOfCategory = (category: ModelCategory): ModelId[] =>
-  MODEL_IDS.filter((id) => MODELS[id].category === category);
+export const modelsOfCategory = (category: ModelCategory): ModelId[] => MODEL_IDS.filter((id) => MODELS[id].category === category);
 export const getModel = (id: string): ModelInfo | undefined =>
   Object.hasOwn(MODELS, id) ? (MODELS as Record<string, ModelInfo>)[id] : undefined;
 
@@ -264,7 +284,11 @@ function modelParamsJsonSchema(id: ModelId, setByWorkflow: readonly string[], ta
   const shape = Object.entries(model.params.shape as Record<string, z.ZodType>)
     .filter(([key]) => !setByWorkflow.includes(key))
     .map(([key, schema]) => [key, schema.nullable().optional()] as const);
-  const { $schema: _ignored, ...json } = z.toJSONSchema(z.object(Object.fromEntries(shape)), { target, io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const { $schema: _ignored, ...json } = z.toJSONSchema(z.object(Object.fromEntries(shape)), {
+    target,
+    io: 'input',
+    unrepresentable: 'any',
+  }) as Record<string, unknown>;
   return { title: id, description: `${model.name} (${model.author}): ${model.description}`, ...json };
 }
 

@@ -41,7 +41,10 @@ export type CaptionPosition = z.infer<typeof CaptionPosition>;
 export const Color = z
   .string()
   .max(32)
-  .regex(/^(?:[A-Za-z]{3,24}|#[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?)(?:@(?:0(?:\.\d{1,3})?|1(?:\.0{1,3})?))?$/, 'must be a colour name or #RRGGBB[AA], optionally followed by @alpha (0 to 1)');
+  .regex(
+    /^(?:[A-Za-z]{3,24}|#[0-9A-Fa-f]{6}(?:[0-9A-Fa-f]{2})?)(?:@(?:0(?:\.\d{1,3})?|1(?:\.0{1,3})?))?$/,
+    'must be a colour name or #RRGGBB[AA], optionally followed by @alpha (0 to 1)',
+  );
 
 export const Caption = z
   .object({
@@ -108,23 +111,28 @@ export const RenderPlan = z.object({
    * workflow can report the steps one render covers (Ruby's slow motion, then its caption) as the render runs.
    */
   signal_progress_at: z.array(z.number().int().min(1).max(99)).max(4).default([]),
-  output: z.object({
-    /** Storage folder for the result, e.g. `ruby/videos`. */
-    folder: z.string().regex(/^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/).max(128),
-    /** Frames per second of the output; the source rate when null. */
-    fps: z.number().int().min(1).max(60).nullable().default(null),
-    crf: z.number().int().min(0).max(51).default(20),
-    /** Target frame size (even numbers); the source size when null. Both or neither. */
-    width: z.number().int().min(16).max(3840).multipleOf(2).nullable().default(null),
-    height: z.number().int().min(16).max(3840).multipleOf(2).nullable().default(null),
-    /** How the source fits the target size: letterboxed (`contain`) or cropped (`cover`). */
-    fit: z.enum(['contain', 'cover']).default('contain'),
-    /** libx264 speed/size trade-off. */
-    preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
-    audio_bitrate_kbps: z.number().int().min(32).max(320).default(128),
-    /** Also produce a poster frame (JPEG) and an animated preview (GIF). */
-    thumbnails: z.boolean().default(true),
-  }).refine((o) => (o.width === null) === (o.height === null), { message: 'width and height go together', path: ['width'] }),
+  output: z
+    .object({
+      /** Storage folder for the result, e.g. `ruby/videos`. */
+      folder: z
+        .string()
+        .regex(/^[a-z0-9_-]+(?:\/[a-z0-9_-]+)*$/)
+        .max(128),
+      /** Frames per second of the output; the source rate when null. */
+      fps: z.number().int().min(1).max(60).nullable().default(null),
+      crf: z.number().int().min(0).max(51).default(20),
+      /** Target frame size (even numbers); the source size when null. Both or neither. */
+      width: z.number().int().min(16).max(3840).multipleOf(2).nullable().default(null),
+      height: z.number().int().min(16).max(3840).multipleOf(2).nullable().default(null),
+      /** How the source fits the target size: letterboxed (`contain`) or cropped (`cover`). */
+      fit: z.enum(['contain', 'cover']).default('contain'),
+      /** libx264 speed/size trade-off. */
+      preset: z.enum(['ultrafast', 'superfast', 'veryfast', 'faster', 'fast', 'medium', 'slow']).default('veryfast'),
+      audio_bitrate_kbps: z.number().int().min(32).max(320).default(128),
+      /** Also produce a poster frame (JPEG) and an animated preview (GIF). */
+      thumbnails: z.boolean().default(true),
+    })
+    .refine((o) => (o.width === null) === (o.height === null), { message: 'width and height go together', path: ['width'] }),
 });
 export type RenderPlan = z.infer<typeof RenderPlan>;
 export type RenderPlanInput = z.input<typeof RenderPlan>;
@@ -164,7 +172,9 @@ export const MediaProbe = z.object({
   duration_seconds: z.number(),
   size_bytes: z.number().int().nonnegative(),
   format: z.string(),
-  video: z.object({ codec: z.string(), width: z.number().int(), height: z.number().int(), fps: z.number(), pixel_format: z.string() }).nullable(),
+  video: z
+    .object({ codec: z.string(), width: z.number().int(), height: z.number().int(), fps: z.number(), pixel_format: z.string() })
+    .nullable(),
   audio: z.object({ codec: z.string(), sample_rate: z.number().int(), channels: z.number().int() }).nullable(),
   has_audio: z.boolean(),
 });

@@ -45,7 +45,8 @@ export function planFromIdentity(identity: string): Partial<ProviderPlan> | null
   const plan: Partial<ProviderPlan> = {};
   for (const pair of m[1]!.split(',')) {
     const [capability, provider] = pair.split(':');
-    if (capability && provider && capability in PROVIDER_CAPABILITIES && /^[a-z0-9+_-]{1,64}$/.test(provider)) plan[capability as ProviderCapability] = provider;
+    if (capability && provider && capability in PROVIDER_CAPABILITIES && /^[a-z0-9+_-]{1,64}$/.test(provider))
+      plan[capability as ProviderCapability] = provider;
   }
   return plan;
 }

@@ -47,7 +47,13 @@ describe('wire compatibility with the Python system', () => {
       ['rewrite', 'Rewrite Media', 85],
       ['upload', 'Upload', 90],
     ]);
-    expect(StepProgress.parse(COMPLETE_STEP)).toEqual({ step_id: 'complete', step_name: 'Complete', status: 'completed', progress_pct: 100, message: 'Done!' });
+    expect(StepProgress.parse(COMPLETE_STEP)).toEqual({
+      step_id: 'complete',
+      step_name: 'Complete',
+      status: 'completed',
+      progress_pct: 100,
+      message: 'Done!',
+    });
   });
 
   it('fills every Ruby default as the Python system had them and ignores unknown keys', () => {

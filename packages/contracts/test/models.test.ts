@@ -17,11 +17,23 @@ describe('the model registry', () => {
   it("holds each model's params as a strict schema of the keys the model knows", () => {
     expect(MODEL_IDS).toEqual(['nano-banana', 'hidream-fast', 'kling-v2.6', 'seedance-1.5-pro']);
     for (const id of MODEL_IDS) expect(Object.keys(MODELS[id].params.shape), id).toContain('prompt');
-    expect(Object.keys(MODELS['kling-v2.6'].params.shape)).toEqual(['prompt', 'negative_prompt', 'start_image', 'image', 'aspect_ratio', 'duration', 'generate_audio']);
+    expect(Object.keys(MODELS['kling-v2.6'].params.shape)).toEqual([
+      'prompt',
+      'negative_prompt',
+      'start_image',
+      'image',
+      'aspect_ratio',
+      'duration',
+      'generate_audio',
+    ]);
     // The allowed aspect ratios and durations of the params are the model's.
     for (const id of MODEL_IDS) {
       const { aspectRatios } = MODELS[id];
-      for (const ar of aspectRatios) expect(() => parseModelParams(id, { prompt: 'p', aspect_ratio: ar }, MODELS[id].category as 'image' | 'video'), `${id} ${ar}`).not.toThrow();
+      for (const ar of aspectRatios)
+        expect(
+          () => parseModelParams(id, { prompt: 'p', aspect_ratio: ar }, MODELS[id].category as 'image' | 'video'),
+          `${id} ${ar}`,
+        ).not.toThrow();
     }
     expect(() => parseModelParams('seedance-1.5-pro', { prompt: 'p', duration: 12 }, 'video')).not.toThrow();
     expectTypeOf<ModelParamsInput<'hidream-fast'>['seed']>().toEqualTypeOf<number | undefined>();
@@ -38,14 +50,28 @@ describe('the model registry', () => {
   it('ModelInputError names the model and the field, and keeps the reason apart', () => {
     let err: unknown;
     try {
-      checkModelRequest({ model: 'kling-v2.6', category: 'video', params: { prompt: 'p', duration: 7 }, params_field: 'video_model_params' });
+      checkModelRequest({
+        model: 'kling-v2.6',
+        category: 'video',
+        params: { prompt: 'p', duration: 7 },
+        params_field: 'video_model_params',
+      });
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(ModelInputError);
-    expect(err).toMatchObject({ name: 'ModelInputError', model: 'kling-v2.6', field: 'duration', reason: 'must be 5 or 10 (seconds)', message: 'kling-v2.6: duration: must be 5 or 10 (seconds)' });
+    expect(err).toMatchObject({
+      name: 'ModelInputError',
+      model: 'kling-v2.6',
+      field: 'duration',
+      reason: 'must be 5 or 10 (seconds)',
+      message: 'kling-v2.6: duration: must be 5 or 10 (seconds)',
+    });
     expect(() => checkModelRequest({ model: 'sdxl', category: 'image', params: {} })).toThrow(
-      expect.objectContaining({ field: undefined, message: 'sdxl: unknown model (known: nano-banana, hidream-fast, kling-v2.6, seedance-1.5-pro)' }),
+      expect.objectContaining({
+        field: undefined,
+        message: 'sdxl: unknown model (known: nano-banana, hidream-fast, kling-v2.6, seedance-1.5-pro)',
+      }),
     );
   });
 

@@ -29,7 +29,9 @@ async function roundTrip(handle: DatabaseHandle) {
   expect(row?.createdAt).toBeInstanceOf(Date);
   // workflow ids are unique: a second row for the same workflow is refused
   await expect(
-    db.insert(generations).values({ id: 'gen_bbbbbbbbbb', type: 'ruby', workflowType: 'RubyWorkflow', workflowId: 'ruby-1', status: 'pending', input: {} }),
+    db
+      .insert(generations)
+      .values({ id: 'gen_bbbbbbbbbb', type: 'ruby', workflowType: 'RubyWorkflow', workflowId: 'ruby-1', status: 'pending', input: {} }),
   ).rejects.toThrow();
 }
 

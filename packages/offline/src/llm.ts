@@ -28,19 +28,37 @@ export function createLocalLlm(): LocalLlm {
         const brief = (/Brief[^:]*:\s*(.+)/.exec(req.user)?.[1] ?? req.user).trim().slice(0, 80);
         const count = Number(/Write (\d+)/.exec(req.user)?.[1] ?? 5);
         const styles = ['aesthetic', 'inspiration ideas', 'minimal style', 'cozy mood', 'vintage look', 'color palette', 'outfit ideas'];
-        const words = brief.toLowerCase().replace(/[^\p{L}\p{N} ]/gu, ' ').split(/\s+/).filter(Boolean).slice(0, 3).join(' ') || 'pinterest';
-        content = JSON.stringify({ queries: Array.from({ length: Math.min(Math.max(count, 1), 10) }, (_, i) => `${words} ${styles[i % styles.length]}`) });
+        const words =
+          brief
+            .toLowerCase()
+            .replace(/[^\p{L}\p{N} ]/gu, ' ')
+            .split(/\s+/)
+            .filter(Boolean)
+            .slice(0, 3)
+            .join(' ') || 'pinterest';
+        content = JSON.stringify({
+          queries: Array.from({ length: Math.min(Math.max(count, 1), 10) }, (_, i) => `${words} ${styles[i % styles.length]}`),
+        });
       } else if (req.json && /"movements"/.test(text)) {
         const emotion = (/Emotion:\s*(.+)/.exec(req.user)?.[1] ?? 'surprised').trim();
         const movements = ['Eyes widen', 'Eyebrows lift', 'Head tilts slightly', 'Leans toward the camera', 'Holds still for a beat'];
-        content = JSON.stringify({ movements, final_prompt: `${movements.join('. ')}. A ${emotion} reaction in handheld selfie framing. No speech, mouth closed.` });
+        content = JSON.stringify({
+          movements,
+          final_prompt: `${movements.join('. ')}. A ${emotion} reaction in handheld selfie framing. No speech, mouth closed.`,
+        });
       } else if (req.json) {
         content = '{}';
       } else {
         const excerpt = (/<transcript>\s*([\s\S]*?)\s*<\/transcript>/.exec(req.user)?.[1] ?? req.user).slice(0, 400);
         content = `# Summary\n\n## Overview\n\nOffline summary (no LLM configured).\n\n## Transcript excerpt\n\n${excerpt}\n`;
       }
-      return { content, parsed: req.json ? (JSON.parse(content) as unknown) : null, model: 'local', provider: 'local', fallbackUsed: false };
+      return {
+        content,
+        parsed: req.json ? (JSON.parse(content) as unknown) : null,
+        model: 'local',
+        provider: 'local',
+        fallbackUsed: false,
+      };
     },
   };
 }

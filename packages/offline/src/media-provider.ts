@@ -17,7 +17,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : und
 /** Pulls the person's attributes out of the JSON image prompt, when it is one of ours. */
 function attributesFromPrompt(prompt: string): { skinTone?: string; hairColor?: string; emotion?: string; background?: string } {
   try {
-    const p = JSON.parse(prompt) as { subject?: { ethnicity?: string; emotion?: string; hair?: { color?: string } }; environment?: { setting?: string } };
+    const p = JSON.parse(prompt) as {
+      subject?: { ethnicity?: string; emotion?: string; hair?: { color?: string } };
+      environment?: { setting?: string };
+    };
     return {
       skinTone: p.subject?.ethnicity?.replace(/ /g, '_'),
       hairColor: p.subject?.hair?.color,
@@ -48,7 +51,13 @@ export async function localVideo(
   let image;
   if (startImage?.contentType === 'image/png') image = decodePng(startImage.data);
   const { width, height } = image ? sizeForAspect(`${image.width}:${image.height}`, 640) : sizeForAspect(req.params.aspect_ratio, 640);
-  image ??= renderPortrait({ width, height, seed: createHash('sha256').update(str(req.params.prompt) ?? '').digest('hex') });
+  image ??= renderPortrait({
+    width,
+    height,
+    seed: createHash('sha256')
+      .update(str(req.params.prompt) ?? '')
+      .digest('hex'),
+  });
   heartbeat();
   const data = renderClip({ image, width, height, fps: 24, durationSeconds: duration });
   heartbeat();

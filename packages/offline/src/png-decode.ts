@@ -39,17 +39,28 @@ export function decodePng(buf: Buffer): { width: number; height: number; data: U
       const v = raw[src + x]!;
       let r: number;
       switch (filter) {
-        case 0: r = v; break;
-        case 1: r = v + a; break;
-        case 2: r = v + b; break;
-        case 3: r = v + ((a + b) >> 1); break;
+        case 0:
+          r = v;
+          break;
+        case 1:
+          r = v + a;
+          break;
+        case 2:
+          r = v + b;
+          break;
+        case 3:
+          r = v + ((a + b) >> 1);
+          break;
         case 4: {
           const p = a + b - c;
-          const pa = Math.abs(p - a), pb = Math.abs(p - b), pc = Math.abs(p - c);
+          const pa = Math.abs(p - a),
+            pb = Math.abs(p - b),
+            pc = Math.abs(p - c);
           r = v + (pa <= pb && pa <= pc ? a : pb <= pc ? b : c);
           break;
         }
-        default: throw new Error(`bad PNG filter ${filter}`);
+        default:
+          throw new Error(`bad PNG filter ${filter}`);
       }
       pixels[out + x] = r & 0xff;
     }
@@ -59,9 +70,11 @@ export function decodePng(buf: Buffer): { width: number; height: number; data: U
   for (let i = 0; i < width * height; i++) {
     const s = i * channels;
     const [r, g, b, al] =
-      channels === 3 ? [pixels[s]!, pixels[s + 1]!, pixels[s + 2]!, 255]
-      : channels === 2 ? [pixels[s]!, pixels[s]!, pixels[s]!, pixels[s + 1]!]
-      : [pixels[s]!, pixels[s]!, pixels[s]!, 255];
+      channels === 3
+        ? [pixels[s]!, pixels[s + 1]!, pixels[s + 2]!, 255]
+        : channels === 2
+          ? [pixels[s]!, pixels[s]!, pixels[s]!, pixels[s + 1]!]
+          : [pixels[s]!, pixels[s]!, pixels[s]!, 255];
     rgba.set([r, g, b, al], i * 4);
   }
   return { width, height, data: rgba };

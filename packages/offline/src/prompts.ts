@@ -20,14 +20,51 @@ const EXPRESSIONS: Record<string, string> = {
 };
 
 const MOVEMENTS: Record<string, string[]> = {
-  shocked: ['Eyes snap wide open', 'Eyebrows shoot up', 'Head jerks back slightly', 'Free hand rises to cover the mouth', 'Holds perfectly still in disbelief', 'Slow blink while processing'],
-  scared: ['Eyes widen and dart to the side', 'Shoulders pull up toward the ears', 'Phone trembles slightly', 'Leans away from the camera', 'Quick shallow breaths visible in the chest'],
+  shocked: [
+    'Eyes snap wide open',
+    'Eyebrows shoot up',
+    'Head jerks back slightly',
+    'Free hand rises to cover the mouth',
+    'Holds perfectly still in disbelief',
+    'Slow blink while processing',
+  ],
+  scared: [
+    'Eyes widen and dart to the side',
+    'Shoulders pull up toward the ears',
+    'Phone trembles slightly',
+    'Leans away from the camera',
+    'Quick shallow breaths visible in the chest',
+  ],
   surprised: ['Eyebrows lift quickly', 'Eyes widen', 'Head tilts back a little', 'Small step back from the phone', 'Blinks twice'],
-  worried: ['Brow furrows slowly', 'Bites the lower lip with mouth closed', 'Glances away then back to the lens', 'Fingers tap the side of the phone', 'Slight head shake'],
-  crying: ['Eyes well up with tears', 'A tear rolls down one cheek', 'Chin trembles', 'Wipes an eye with the back of the hand', 'Looks down then back at the lens'],
-  excited: ['Eyes light up', 'Shoulders bounce', 'Free hand waves near the face', 'Leans closer to the camera', 'Nods quickly with a closed-mouth grin'],
+  worried: [
+    'Brow furrows slowly',
+    'Bites the lower lip with mouth closed',
+    'Glances away then back to the lens',
+    'Fingers tap the side of the phone',
+    'Slight head shake',
+  ],
+  crying: [
+    'Eyes well up with tears',
+    'A tear rolls down one cheek',
+    'Chin trembles',
+    'Wipes an eye with the back of the hand',
+    'Looks down then back at the lens',
+  ],
+  excited: [
+    'Eyes light up',
+    'Shoulders bounce',
+    'Free hand waves near the face',
+    'Leans closer to the camera',
+    'Nods quickly with a closed-mouth grin',
+  ],
   confused: ['Head tilts to one side', 'One eyebrow rises', 'Squints at the screen', 'Slowly shakes the head', 'Scratches the temple'],
-  disgusted: ['Nose wrinkles', 'Pulls the head back', 'Upper lip curls with mouth closed', 'Turns the face slightly away', 'Shakes the head once'],
+  disgusted: [
+    'Nose wrinkles',
+    'Pulls the head back',
+    'Upper lip curls with mouth closed',
+    'Turns the face slightly away',
+    'Shakes the head once',
+  ],
   amazed: ['Eyes widen slowly', 'Eyebrows lift', 'Hand moves to the chest', 'Leans toward the phone', 'Slow nod of disbelief'],
 };
 const DEFAULT_MOVEMENTS = ['Eyes widen', 'Eyebrows lift', 'Head tilts slightly', 'Leans toward the camera', 'Holds still for a beat'];

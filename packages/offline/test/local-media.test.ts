@@ -472,17 +472,7 @@ describe('renderClip', () => {
     expect(findBox(mp4, `${stbl}/stsd`).includes(Buffer.from('avcC'))).toBe(true);
 
     // Keyframes as seen by the demuxer.
-    const pk = run('ffprobe', [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'packet=flags',
-      '-of',
-      'csv=p=0',
-      file,
-    ]);
+    const pk = run('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'packet=flags', '-of', 'csv=p=0', file]);
     const keys = pk.stdout
       .toString('utf8')
       .trim()
@@ -570,7 +560,10 @@ describe('renderClip', () => {
     const [f0] = decodeFrames(single, [0], 180, 320);
     expect(maeRgb(f0 as Buffer, resizeCover(portrait, 180, 320))).toBeLessThan(6);
 
-    const land = writeTmp('landscape.mp4', renderClip({ image: portrait, width: 640, height: 360, fps: 24, durationSeconds: 1, motion: 'pan' }));
+    const land = writeTmp(
+      'landscape.mp4',
+      renderClip({ image: portrait, width: 640, height: 360, fps: 24, durationSeconds: 1, motion: 'pan' }),
+    );
     s = probe(land).streams[0];
     expect(s?.width).toBe(640);
     expect(s?.height).toBe(360);
@@ -582,7 +575,15 @@ describe('renderClip', () => {
   });
 
   it('refreshes edges when zooming out and still decodes cleanly', () => {
-    const info = encodeClip({ image: portrait, width: 176, height: 320, fps: 24, durationSeconds: 1, motion: 'zoom-out', keyframeIntervalFrames: 24 });
+    const info = encodeClip({
+      image: portrait,
+      width: 176,
+      height: 320,
+      fps: 24,
+      durationSeconds: 1,
+      motion: 'zoom-out',
+      keyframeIntervalFrames: 24,
+    });
     expect(info.refreshedMacroblocks).toBeGreaterThan(0);
     const file = writeTmp('zoomout.mp4', info.mp4);
     expectCleanDecode(file);

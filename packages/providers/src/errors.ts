@@ -62,13 +62,19 @@ const SECRET_PATTERNS: RegExp[] = [
 /** One line, no control characters, no key-looking strings, at most `max` characters. */
 export function sanitizeReason(text: unknown, max = 200): string {
   let s = typeof text === 'string' ? text : text instanceof Error ? text.message : String(text ?? '');
-  s = s.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+  s = s
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   for (const re of SECRET_PATTERNS) s = s.replace(re, '[redacted]');
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
 /** `Retry-After` (seconds or an HTTP date) or `retry-after-ms`, in milliseconds; undefined when absent or unparsable. */
-export function parseRetryAfter(headers: { get(name: string): string | null } | Record<string, unknown> | undefined, now = Date.now()): number | undefined {
+export function parseRetryAfter(
+  headers: { get(name: string): string | null } | Record<string, unknown> | undefined,
+  now = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const get = (n: string): string | null => {
     if (typeof (headers as { get?: unknown }).get === 'function') return (headers as { get(name: string): string | null }).get(n);
@@ -114,7 +120,12 @@ export function reasonFromBody(body: string): string {
 }
 
 /** A ProviderError for a non-2xx HTTP response. */
-export function httpProviderError(provider: string, status: number, body: string, headers?: Parameters<typeof parseRetryAfter>[0]): ProviderError {
+export function httpProviderError(
+  provider: string,
+  status: number,
+  body: string,
+  headers?: Parameters<typeof parseRetryAfter>[0],
+): ProviderError {
   const code = codeForStatus(status);
   const retryAfterMs = parseRetryAfter(headers);
   const reason = reasonFromBody(body);
@@ -131,7 +142,15 @@ export function toProviderError(provider: string, err: unknown, signal?: AbortSi
   for (let c = (err as { cause?: unknown })?.cause, i = 0; c && i < 4; c = (c as { cause?: unknown }).cause, i++) {
     if (c instanceof ProviderError) return c;
   }
-  const e = err as { name?: string; status?: unknown; code?: unknown; message?: string; headers?: unknown; statusCode?: unknown; cause?: unknown };
+  const e = err as {
+    name?: string;
+    status?: unknown;
+    code?: unknown;
+    message?: string;
+    headers?: unknown;
+    statusCode?: unknown;
+    cause?: unknown;
+  };
   if (signal?.aborted) return new ProviderError(provider, 'canceled', `${provider}: request canceled`, { retryable: false, cause: err });
   const status = typeof e?.status === 'number' ? e.status : typeof e?.statusCode === 'number' ? e.statusCode : undefined;
   if (status !== undefined && status >= 400) {
@@ -148,7 +167,8 @@ export function toProviderError(provider: string, err: unknown, signal?: AbortSi
   if (/timeout|timed out/i.test(name) || /timeout|timed out/i.test(msg) || e?.code === 'ETIMEDOUT') {
     return new ProviderError(provider, 'timeout', `${provider}: request timed out`, { cause: err });
   }
-  if (name === 'AbortError') return new ProviderError(provider, 'canceled', `${provider}: request aborted`, { retryable: false, cause: err });
+  if (name === 'AbortError')
+    return new ProviderError(provider, 'canceled', `${provider}: request aborted`, { retryable: false, cause: err });
   const causeCode = (e?.cause as { code?: unknown } | undefined)?.code;
   if (
     /APIConnectionError/.test(name) ||

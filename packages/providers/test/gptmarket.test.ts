@@ -10,8 +10,17 @@ afterAll(async () => {
   await fake?.close();
 });
 const client = (timeoutMs?: number) =>
-  createGptMarket({ GPTMARKET_API_URL: fake.baseUrl, GPTMARKET_API_KEY: 'gm-test-key-0123456789' }, { limiter: createProviderLimiter('gptmarket', 4), ...(timeoutMs ? { timeoutMs } : {}) });
-const fail = (p: Promise<unknown>) => p.then(() => { throw new Error('expected a rejection'); }, (e: unknown) => e as ProviderError);
+  createGptMarket(
+    { GPTMARKET_API_URL: fake.baseUrl, GPTMARKET_API_KEY: 'gm-test-key-0123456789' },
+    { limiter: createProviderLimiter('gptmarket', 4), ...(timeoutMs ? { timeoutMs } : {}) },
+  );
+const fail = (p: Promise<unknown>) =>
+  p.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (e: unknown) => e as ProviderError,
+  );
 
 describe('GPTMarket Pinterest scraper (the Python client app/core/tools/gptmarket/pinterest.py)', () => {
   it('sends the documented request, reads pins at data.data.pins and keeps the 9:16 pins the Python tool kept', async () => {
@@ -23,12 +32,44 @@ describe('GPTMarket Pinterest scraper (the Python client app/core/tools/gptmarke
     // metadata.total_pins, as the service counted them (before the 9:16 filter).
     expect(r.total).toBe(SAMPLE_PINS.length);
     expect(r.pins).toEqual([
-      { id: 'p1', title: 'Cozy room', description: 'warm light', image_url: 'https://i.pinimg.com/736x/aa/bb/cc/one.jpg', aspect_ratio: '9:16', image_width: 736, image_height: 1308 },
-      { id: 'p3', title: null, description: null, image_url: 'https://i.pinimg.com/736x/aa/bb/cc/three.jpg', aspect_ratio: '9:16', image_width: null, image_height: null },
+      {
+        id: 'p1',
+        title: 'Cozy room',
+        description: 'warm light',
+        image_url: 'https://i.pinimg.com/736x/aa/bb/cc/one.jpg',
+        aspect_ratio: '9:16',
+        image_width: 736,
+        image_height: 1308,
+      },
+      {
+        id: 'p3',
+        title: null,
+        description: null,
+        image_url: 'https://i.pinimg.com/736x/aa/bb/cc/three.jpg',
+        aspect_ratio: '9:16',
+        image_width: null,
+        image_height: null,
+      },
       // A numeric id becomes its string; a string of digits is a size (pydantic's `int | None`).
-      { id: '5', title: 'numeric id', description: null, image_url: 'https://i.pinimg.com/x/five.jpg', aspect_ratio: '9:16', image_width: 720, image_height: 1280 },
+      {
+        id: '5',
+        title: 'numeric id',
+        description: null,
+        image_url: 'https://i.pinimg.com/x/five.jpg',
+        aspect_ratio: '9:16',
+        image_width: 720,
+        image_height: 1280,
+      },
       // No id: kept with id "" (Python: `str(pin.get('id', ''))`), so it scores without the id bonus.
-      { id: '', title: 'no id', description: '', image_url: 'https://i.pinimg.com/x/six.jpg', aspect_ratio: '9:16', image_width: null, image_height: null },
+      {
+        id: '',
+        title: 'no id',
+        description: '',
+        image_url: 'https://i.pinimg.com/x/six.jpg',
+        aspect_ratio: '9:16',
+        image_width: null,
+        image_height: null,
+      },
     ]);
     // Dropped: 2:3, no URL, a fractional width, a numeric title, a non-http URL, a non-object.
   });
@@ -50,7 +91,10 @@ describe('GPTMarket Pinterest scraper (the Python client app/core/tools/gptmarke
   it('errors are typed: 401 auth, 400 bad request (not retried), 5xx and 429 retried, invalid JSON, timeout', async () => {
     fake.replies.push({ status: 401 });
     // A wrong key in the client: the fake answers 401 for real.
-    const wrong = createGptMarket({ GPTMARKET_API_URL: fake.baseUrl, GPTMARKET_API_KEY: 'nope-nope-nope-nope' }, { limiter: createProviderLimiter('gptmarket', 1) });
+    const wrong = createGptMarket(
+      { GPTMARKET_API_URL: fake.baseUrl, GPTMARKET_API_KEY: 'nope-nope-nope-nope' },
+      { limiter: createProviderLimiter('gptmarket', 1) },
+    );
     fake.replies.length = 0;
     const auth = await fail(wrong.scrapePins({ search_query: 'x' }));
     expect(auth).toMatchObject({ code: 'auth', retryable: false, status: 401 });
@@ -88,8 +132,16 @@ describe('GPTMarket Pinterest scraper (the Python client app/core/tools/gptmarke
     expect(refused.message).toBe('gptmarket: the API answered success:false: quota exceeded');
     expect((await client().scrapePins({ search_query: 'after' })).pins).toHaveLength(4);
 
-    fake.replies.push({ status: 200, delayMs: 1500 }, { status: 200, delayMs: 1500 }, { status: 200, delayMs: 1500 }, { status: 200, delayMs: 1500 });
-    const slow = createGptMarket({ GPTMARKET_API_URL: fake.baseUrl, GPTMARKET_API_KEY: 'gm-test-key-0123456789' }, { limiter: createProviderLimiter('gptmarket', 4), timeoutMs: 200 });
+    fake.replies.push(
+      { status: 200, delayMs: 1500 },
+      { status: 200, delayMs: 1500 },
+      { status: 200, delayMs: 1500 },
+      { status: 200, delayMs: 1500 },
+    );
+    const slow = createGptMarket(
+      { GPTMARKET_API_URL: fake.baseUrl, GPTMARKET_API_KEY: 'gm-test-key-0123456789' },
+      { limiter: createProviderLimiter('gptmarket', 4), timeoutMs: 200 },
+    );
     const timeout = await fail(slow.scrapePins({ search_query: 'x' }));
     expect(timeout).toMatchObject({ code: 'timeout', retryable: true });
     fake.replies.length = 0;

@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from 'vitest';
 import { createProviderLimiter, providerConcurrency, providerLimiter, providerRate, ProviderError } from '../src/index.js';
 
-const rateLimited = (ms?: number) => new ProviderError('x', 'rate_limited', 'x HTTP 429', { status: 429, ...(ms !== undefined ? { retryAfterMs: ms } : {}) });
+const rateLimited = (ms?: number) =>
+  new ProviderError('x', 'rate_limited', 'x HTTP 429', { status: 429, ...(ms !== undefined ? { retryAfterMs: ms } : {}) });
 
 describe('provider limiter', () => {
   it('concurrency comes from PROVIDER_CONCURRENCY_<NAME>, one limiter per process and name', () => {
@@ -58,7 +59,15 @@ describe('provider limiter', () => {
   it('a Retry-After longer than maxWaitMs is thrown to the caller (Temporal retries later)', async () => {
     const l = createProviderLimiter('t', 1);
     let calls = 0;
-    const err = await l.run(async () => { calls++; throw rateLimited(120_000); }, { maxWaitMs: 1000 }).catch((e: unknown) => e);
+    const err = await l
+      .run(
+        async () => {
+          calls++;
+          throw rateLimited(120_000);
+        },
+        { maxWaitMs: 1000 },
+      )
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect(calls).toBe(1);
   });
@@ -66,13 +75,34 @@ describe('provider limiter', () => {
   it('non-retryable errors are not retried; attempts are bounded', async () => {
     const l = createProviderLimiter('t', 1);
     let calls = 0;
-    await l.run(async () => { calls++; throw new ProviderError('x', 'bad_request', 'no'); }).catch(() => {});
+    await l
+      .run(async () => {
+        calls++;
+        throw new ProviderError('x', 'bad_request', 'no');
+      })
+      .catch(() => {});
     expect(calls).toBe(1);
     calls = 0;
-    await l.run(async () => { calls++; throw new ProviderError('x', 'unavailable', 'down'); }, { maxAttempts: 3, baseDelayMs: 5 }).catch(() => {});
+    await l
+      .run(
+        async () => {
+          calls++;
+          throw new ProviderError('x', 'unavailable', 'down');
+        },
+        { maxAttempts: 3, baseDelayMs: 5 },
+      )
+      .catch(() => {});
     expect(calls).toBe(3);
     calls = 0;
-    await l.run(async () => { calls++; throw new ProviderError('x', 'unavailable', 'down'); }, { retryUnavailable: false }).catch(() => {});
+    await l
+      .run(
+        async () => {
+          calls++;
+          throw new ProviderError('x', 'unavailable', 'down');
+        },
+        { retryUnavailable: false },
+      )
+      .catch(() => {});
     expect(calls).toBe(1);
   });
 
@@ -98,8 +128,12 @@ describe('error classification', () => {
     const refused = await fetch('http://127.0.0.1:1/').catch((e: unknown) => e);
     expect(toProviderError('p', refused)).toMatchObject({ code: 'unavailable', retryable: true });
     expect(toProviderError('p', new TypeError("Cannot read properties of undefined (reading 'x')"))).toMatchObject({ retryable: false });
-    expect(toProviderError('p', Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '3' } }))).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 3000 });
-    expect(sanitizeReason('Incorrect API key provided: sk-proj-abcdefghijklmnop1234. Bearer abcdefghijklmnopqrstuvwxyz')).not.toMatch(/abcdefghijklmnop/);
+    expect(
+      toProviderError('p', Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '3' } })),
+    ).toMatchObject({ code: 'rate_limited', retryable: true, retryAfterMs: 3000 });
+    expect(sanitizeReason('Incorrect API key provided: sk-proj-abcdefghijklmnop1234. Bearer abcdefghijklmnopqrstuvwxyz')).not.toMatch(
+      /abcdefghijklmnop/,
+    );
     expect(sanitizeReason('x'.repeat(500)).length).toBe(200);
     expect(parseRetryAfter({ 'retry-after': new Date(Date.now() + 5000).toUTCString() })).toBeGreaterThan(3000);
     expect(parseRetryAfter({ 'retry-after-ms': '250' })).toBe(250);

@@ -1,7 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLlm, createOpenAi, createGemini, createOpenAiLlm, createProviderLimiter, llmTimeoutMs, ProviderError, splitModel } from '../src/index.js';
+import {
+  createLlm,
+  createOpenAi,
+  createGemini,
+  createOpenAiLlm,
+  createProviderLimiter,
+  llmTimeoutMs,
+  ProviderError,
+  splitModel,
+} from '../src/index.js';
 import { startFakeGemini, startFakeOpenAi, type FakeLlm } from './fakes/llm.js';
 
 const OPENAI_KEY = 'sk-test-openai-key-123456';
@@ -26,8 +35,20 @@ describe('LLM: Gemini primary, OpenAI fallback', () => {
     const { ge, oa, env, openai, gemini } = await setup();
     ge.replies.push({ content: '{"queries":["a","b"]}' });
     const llm = createLlm(env, { openai, gemini });
-    const r = await llm.complete({ system: 'sys', user: 'usr', json: true, temperature: 0.9, maxTokens: 512, model: 'gemini/gemini-2.0-flash-lite' });
-    expect(r).toMatchObject({ provider: 'gemini', fallbackUsed: false, parsed: { queries: ['a', 'b'] }, model: 'gemini/gemini-2.0-flash-lite' });
+    const r = await llm.complete({
+      system: 'sys',
+      user: 'usr',
+      json: true,
+      temperature: 0.9,
+      maxTokens: 512,
+      model: 'gemini/gemini-2.0-flash-lite',
+    });
+    expect(r).toMatchObject({
+      provider: 'gemini',
+      fallbackUsed: false,
+      parsed: { queries: ['a', 'b'] },
+      model: 'gemini/gemini-2.0-flash-lite',
+    });
     const call = ge.calls()[0]!;
     expect(call.path).toMatch(/\/models\/gemini-2.0-flash-lite:generateContent$/);
     const body = call.json as { contents: unknown; systemInstruction: unknown; generationConfig: Record<string, unknown> };
@@ -56,7 +77,9 @@ describe('LLM: Gemini primary, OpenAI fallback', () => {
     expect((await createLlm(env, { openai, gemini }).complete({ system: 's', user: 'u', json: false })).provider).toBe('openai');
     ge.replies.push({ status: 400, body: { error: { code: 400, message: 'Invalid JSON payload received.', status: 'INVALID_ARGUMENT' } } });
     const before = oa.requests.length;
-    const err = await createLlm(env, { openai, gemini }).complete({ system: 's', user: 'u', json: false }).catch((e: unknown) => e);
+    const err = await createLlm(env, { openai, gemini })
+      .complete({ system: 's', user: 'u', json: false })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect((err as ProviderError).code).toBe('bad_request');
     expect((err as ProviderError).retryable).toBe(false);
@@ -68,7 +91,12 @@ describe('LLM: Gemini primary, OpenAI fallback', () => {
     const { ge, oa, env, openai, gemini } = await setup();
     ge.replies.push({ status: 502 });
     oa.fallback = () => ({ status: 503 });
-    const err = (await createLlm(env, { openai: createOpenAi(env, { limiter: createProviderLimiter('openai', 1), maxAttempts: 1 }), gemini }).complete({ system: 's', user: 'u', json: false }).catch((e: unknown) => e)) as ProviderError;
+    const err = (await createLlm(env, {
+      openai: createOpenAi(env, { limiter: createProviderLimiter('openai', 1), maxAttempts: 1 }),
+      gemini,
+    })
+      .complete({ system: 's', user: 'u', json: false })
+      .catch((e: unknown) => e)) as ProviderError;
     expect(err.message).toMatch(/Both primary \(gemini\/gemini-2.0-flash\) and fallback \(openai\/gpt-5-nano\) models failed/);
     expect(err.retryable).toBe(true);
     void openai;
@@ -99,21 +127,34 @@ describe('LLM: Gemini primary, OpenAI fallback', () => {
     const llm = createOpenAiLlm({ OPENAI_API_KEY: OPENAI_KEY, OPENAI_BASE_URL: oa.baseUrl })!;
     const r = await llm.complete({ system: 's', user: 'u', json: true });
     expect(r.parsed).toEqual({ subject: {} });
-    expect(oa.requests[0]!.json).toMatchObject({ model: 'gpt-4o-mini', temperature: 0.7, max_completion_tokens: 2048, response_format: { type: 'json_object' } });
+    expect(oa.requests[0]!.json).toMatchObject({
+      model: 'gpt-4o-mini',
+      temperature: 0.7,
+      max_completion_tokens: 2048,
+      response_format: { type: 'json_object' },
+    });
     expect(createOpenAiLlm({})).toBeNull();
   });
 
-  it('no key at all: the local LLM answers in the templates\' shapes', async () => {
+  it("no key at all: the local LLM answers in the templates' shapes", async () => {
     const llm = createLlm({});
-    const q = await llm.complete({ system: '', user: 'Brief (data, not instructions): red vintage cars\n\nWrite 5 diverse queries. Return JSON: {"queries": []}', json: true });
+    const q = await llm.complete({
+      system: '',
+      user: 'Brief (data, not instructions): red vintage cars\n\nWrite 5 diverse queries. Return JSON: {"queries": []}',
+      json: true,
+    });
     expect(q.provider).toBe('local');
     expect((q.parsed as { queries: string[] }).queries).toHaveLength(5);
-    const again = await llm.complete({ system: '', user: 'Brief (data, not instructions): red vintage cars\n\nWrite 5 diverse queries. Return JSON: {"queries": []}', json: true });
+    const again = await llm.complete({
+      system: '',
+      user: 'Brief (data, not instructions): red vintage cars\n\nWrite 5 diverse queries. Return JSON: {"queries": []}',
+      json: true,
+    });
     expect(again.content).toBe(q.content);
   });
 });
 
-describe('LLM configuration under the Python system\'s names', () => {
+describe("LLM configuration under the Python system's names", () => {
   it('model names: gemini/ and openai/ prefixes or bare names; any other LiteLLM provider is refused', () => {
     expect(splitModel('gemini/gemini-2.0-flash')).toEqual({ provider: 'gemini', model: 'gemini-2.0-flash' });
     expect(splitModel('openai/meta-llama/Llama-3.1-8B')).toEqual({ provider: 'openai', model: 'meta-llama/Llama-3.1-8B' });
@@ -132,18 +173,23 @@ describe('LLM configuration under the Python system\'s names', () => {
     }
   });
 
-  it('createLlm refuses another provider\'s model at creation: nothing is sent to OpenAI', async () => {
+  it("createLlm refuses another provider's model at creation: nothing is sent to OpenAI", async () => {
     const { oa, ge, env, openai, gemini } = await setup();
-    expect(() => createLlm({ ...env, LITELLM_PRIMARY_MODEL: 'anthropic/claude-3-5-haiku' }, { openai, gemini })).toThrow(/LLM model names the LiteLLM provider "anthropic"/);
+    expect(() => createLlm({ ...env, LITELLM_PRIMARY_MODEL: 'anthropic/claude-3-5-haiku' }, { openai, gemini })).toThrow(
+      /LLM model names the LiteLLM provider "anthropic"/,
+    );
     expect(() => createLlm({ ...env, LITELLM_FALLBACK_MODEL: 'bedrock/anthropic.claude-v2' }, { openai, gemini })).toThrow(/"bedrock"/);
     // A request naming one is a non-retryable bad request, before any call.
     const llm = createLlm(env, { openai, gemini });
-    await expect(llm.complete({ system: 's', user: 'u', json: false, model: 'mistral/mistral-small' })).rejects.toMatchObject({ code: 'bad_request', retryable: false });
+    await expect(llm.complete({ system: 's', user: 'u', json: false, model: 'mistral/mistral-small' })).rejects.toMatchObject({
+      code: 'bad_request',
+      retryable: false,
+    });
     expect(oa.requests).toHaveLength(0);
     expect(ge.requests).toHaveLength(0);
   });
 
-  it('the timeout: a call\'s own, capped by LITELLM_TIMEOUT_MS or LITELLM_TIMEOUT (seconds) when set', () => {
+  it("the timeout: a call's own, capped by LITELLM_TIMEOUT_MS or LITELLM_TIMEOUT (seconds) when set", () => {
     expect(llmTimeoutMs({})).toBe(120_000);
     expect(llmTimeoutMs({}, 50_000)).toBe(50_000);
     expect(llmTimeoutMs({ LITELLM_TIMEOUT: 30 })).toBe(30_000);
@@ -157,10 +203,20 @@ describe('LLM configuration under the Python system\'s names', () => {
     const silent: Server = createServer((_req, res) => held.push(() => res.destroy()));
     await new Promise<void>((ok) => silent.listen(0, '127.0.0.1', ok));
     try {
-      const env = { GEMINI_API_KEY: GEMINI_KEY, GEMINI_BASE_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`, LITELLM_TIMEOUT: 1 };
-      const llm = createLlm({ ...env, LITELLM_FALLBACK_ENABLED: false }, { gemini: createGemini(env, { limiter: createProviderLimiter('gemini', 2), maxAttempts: 1 }) });
+      const env = {
+        GEMINI_API_KEY: GEMINI_KEY,
+        GEMINI_BASE_URL: `http://127.0.0.1:${(silent.address() as AddressInfo).port}`,
+        LITELLM_TIMEOUT: 1,
+      };
+      const llm = createLlm(
+        { ...env, LITELLM_FALLBACK_ENABLED: false },
+        { gemini: createGemini(env, { limiter: createProviderLimiter('gemini', 2), maxAttempts: 1 }) },
+      );
       const t0 = Date.now();
-      await expect(llm.complete({ system: 's', user: 'u', json: false, timeoutMs: 50_000 })).rejects.toMatchObject({ provider: 'gemini', code: 'timeout' });
+      await expect(llm.complete({ system: 's', user: 'u', json: false, timeoutMs: 50_000 })).rejects.toMatchObject({
+        provider: 'gemini',
+        code: 'timeout',
+      });
       const elapsed = Date.now() - t0;
       expect(elapsed).toBeGreaterThanOrEqual(950);
       expect(elapsed).toBeLessThan(10_000);

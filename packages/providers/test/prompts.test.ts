@@ -12,7 +12,17 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const person = { gender: 'female', age_range: 'early_20s', emotion: 'shocked', style: 'coquette', background: 'bedroom', hair_color: 'copper red', ethnicity: 'south asian', clothing: 'oversized hoodie', context: null };
+const person = {
+  gender: 'female',
+  age_range: 'early_20s',
+  emotion: 'shocked',
+  style: 'coquette',
+  background: 'bedroom',
+  hair_color: 'copper red',
+  ethnicity: 'south asian',
+  clothing: 'oversized hoodie',
+  context: null,
+};
 
 describe('prompt templates', () => {
   it('every shipped template parses, has a system and user part and a version', async () => {
@@ -31,10 +41,12 @@ describe('prompt templates', () => {
     }
   });
 
-  it('the Ruby person template uses every input and asks for the Python system\'s prompt blocks', async () => {
+  it("the Ruby person template uses every input and asks for the Python system's prompt blocks", async () => {
     const r = await renderTemplate('ugc-person', person);
-    for (const v of ['female', 'early_20s', 'shocked', 'coquette', 'bedroom', 'copper red', 'south asian', 'oversized hoodie', '(none)']) expect(r.user).toContain(v);
-    for (const block of ['"subject"', '"apparel"', '"phone"', '"environment"', '"image_rendering"', 'iPhone_15_Pro_Max', '"ratio": "3:4"']) expect(r.user).toContain(block);
+    for (const v of ['female', 'early_20s', 'shocked', 'coquette', 'bedroom', 'copper red', 'south asian', 'oversized hoodie', '(none)'])
+      expect(r.user).toContain(v);
+    for (const block of ['"subject"', '"apparel"', '"phone"', '"environment"', '"image_rendering"', 'iPhone_15_Pro_Max', '"ratio": "3:4"'])
+      expect(r.user).toContain(block);
   });
 
   it('the reaction template asks for 5–7 movements and a 50–70-word final prompt, no speech, mouth closed', async () => {
@@ -63,15 +75,23 @@ describe('prompt templates', () => {
   it('PROMPT_PATH overrides a template file by file, re-read on every call (no restart)', async () => {
     const before = await renderTemplate('pinterest-queries', { prompt: 'cats', count: 2 }, { promptPath: dir });
     expect(before.version).toMatch(/\+shipped:/);
-    await writeFile(join(dir, 'pinterest-queries.md'), '---\nversion: 7\n---\n<!-- system -->\nSYS v7\n<!-- user -->\nFind {{count}} for {{prompt}}\n');
+    await writeFile(
+      join(dir, 'pinterest-queries.md'),
+      '---\nversion: 7\n---\n<!-- system -->\nSYS v7\n<!-- user -->\nFind {{count}} for {{prompt}}\n',
+    );
     const v7 = await renderTemplate('pinterest-queries', { prompt: 'cats', count: 2 }, { promptPath: dir });
     expect(v7).toMatchObject({ system: 'SYS v7', user: 'Find 2 for cats' });
     expect(v7.version).toMatch(/^pinterest-queries@7\+override:/);
-    await writeFile(join(dir, 'pinterest-queries.md'), '---\nversion: 8\n---\n<!-- system -->\nSYS v8\n<!-- user -->\n{{prompt}} x{{count}}\n');
+    await writeFile(
+      join(dir, 'pinterest-queries.md'),
+      '---\nversion: 8\n---\n<!-- system -->\nSYS v8\n<!-- user -->\n{{prompt}} x{{count}}\n',
+    );
     const v8 = await renderTemplate('pinterest-queries', { prompt: 'cats', count: 2 }, { promptPath: dir });
     expect(v8).toMatchObject({ system: 'SYS v8', user: 'cats x2' });
     expect(v8.version).not.toBe(v7.version);
     // Other templates still come from the package.
-    expect((await renderTemplate('ugc-video-reaction', { emotion: 'e', context: null, duration: 5 }, { promptPath: dir })).version).toMatch(/\+shipped:/);
+    expect((await renderTemplate('ugc-video-reaction', { emotion: 'e', context: null, duration: 5 }, { promptPath: dir })).version).toMatch(
+      /\+shipped:/,
+    );
   });
 });

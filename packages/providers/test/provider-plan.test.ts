@@ -7,11 +7,20 @@ const plan = (env: Record<string, string>) => providerPlan(z.object(providersEnv
 
 describe('providerPlan', () => {
   it('is all offline without keys', () => {
-    expect(plan({})).toEqual({ image_video: 'local', prompts: 'local', llm: 'local', pinterest: 'local', speech: 'local', transcription: 'local' });
+    expect(plan({})).toEqual({
+      image_video: 'local',
+      prompts: 'local',
+      llm: 'local',
+      pinterest: 'local',
+      speech: 'local',
+      transcription: 'local',
+    });
   });
 
   it('names the provider each key brings, several where the worker uses several', () => {
-    expect(plan({ REPLICATE_API_TOKEN: 'r', GEMINI_API_KEY: 'g', OPENAI_API_KEY: 'o', CARTESIA_API_KEY: 'c', ELEVENLABS_API_KEY: 'e' })).toEqual({
+    expect(
+      plan({ REPLICATE_API_TOKEN: 'r', GEMINI_API_KEY: 'g', OPENAI_API_KEY: 'o', CARTESIA_API_KEY: 'c', ELEVENLABS_API_KEY: 'e' }),
+    ).toEqual({
       image_video: 'replicate',
       prompts: 'openai',
       llm: 'gemini+openai',
@@ -20,7 +29,11 @@ describe('providerPlan', () => {
       transcription: 'openai',
     });
     // AssemblyAI takes transcription over OpenAI entirely.
-    expect(plan({ OPENAI_API_KEY: 'o', ASSEMBLYAI_API_KEY: 'a', GPTMARKET_API_KEY: 'm' })).toMatchObject({ transcription: 'assemblyai', llm: 'openai', pinterest: 'gptmarket' });
+    expect(plan({ OPENAI_API_KEY: 'o', ASSEMBLYAI_API_KEY: 'a', GPTMARKET_API_KEY: 'm' })).toMatchObject({
+      transcription: 'assemblyai',
+      llm: 'openai',
+      pinterest: 'gptmarket',
+    });
   });
 });
 

@@ -9,7 +9,10 @@ afterEach(async () => {
 });
 
 const client = (f: FakeReplicate, concurrency = 4) =>
-  createReplicate({ REPLICATE_API_KEY: FAKE_REPLICATE_KEY, REPLICATE_BASE_URL: f.baseUrl }, { limiter: createProviderLimiter('replicate', concurrency) });
+  createReplicate(
+    { REPLICATE_API_KEY: FAKE_REPLICATE_KEY, REPLICATE_BASE_URL: f.baseUrl },
+    { limiter: createProviderLimiter('replicate', concurrency) },
+  );
 
 async function caught(p: Promise<unknown>): Promise<ProviderError> {
   try {
@@ -28,7 +31,14 @@ describe('replicate through the official SDK', () => {
     const pred = buildPrediction('hidream-fast', { prompt: 'a red fox', aspect_ratio: '9:16' }, 'image');
     const submitted: string[] = [];
     let polls = 0;
-    const res = await runPrediction({ client: c, modelLabel: 'hidream-fast', ...pred, pollMs: 5, onSubmitted: (id) => void submitted.push(id), onPoll: () => void polls++ });
+    const res = await runPrediction({
+      client: c,
+      modelLabel: 'hidream-fast',
+      ...pred,
+      pollMs: 5,
+      onSubmitted: (id) => void submitted.push(id),
+      onPoll: () => void polls++,
+    });
     const create = fake.requests.find((r) => r.method === 'POST')!;
     expect(create.path).toBe('/v1/models/prunaai/hidream-l1-fast/predictions');
     expect(create.json).toEqual({ input: pred.input });
@@ -73,7 +83,16 @@ describe('replicate through the official SDK', () => {
   it('an abort cancels the prediction at the provider', async () => {
     fake = await startFakeReplicate({ pollsToFinish: 1000 });
     const ac = new AbortController();
-    const pending = runPrediction({ client: client(fake), model: 'kwaivgi/kling-v2.6', input: { prompt: 'p' }, pollMs: 10, signal: ac.signal, onPoll: (p) => { if (p.status === 'processing') ac.abort(); } });
+    const pending = runPrediction({
+      client: client(fake),
+      model: 'kwaivgi/kling-v2.6',
+      input: { prompt: 'p' },
+      pollMs: 10,
+      signal: ac.signal,
+      onPoll: (p) => {
+        if (p.status === 'processing') ac.abort();
+      },
+    });
     const err = await caught(pending);
     expect(err.code).toBe('canceled');
     expect(err.retryable).toBe(false);
@@ -112,7 +131,10 @@ describe('replicate through the official SDK', () => {
     expect(err.retryable).toBe(false);
     expect(err.status).toBe(422);
     expect(fake.requests.length).toBe(1);
-    const wrongKey = createReplicate({ REPLICATE_API_TOKEN: 'r8_wrong_key_abcdefghijkl', REPLICATE_BASE_URL: fake.baseUrl }, { limiter: createProviderLimiter('replicate', 1) });
+    const wrongKey = createReplicate(
+      { REPLICATE_API_TOKEN: 'r8_wrong_key_abcdefghijkl', REPLICATE_BASE_URL: fake.baseUrl },
+      { limiter: createProviderLimiter('replicate', 1) },
+    );
     const auth = await caught(wrongKey.get('x'));
     expect(auth.code).toBe('auth');
     expect(auth.message).not.toContain('r8_wrong_key');
@@ -124,7 +146,13 @@ describe('replicate through the official SDK', () => {
     let max = 0;
     await Promise.all(
       Array.from({ length: 5 }, () =>
-        runPrediction({ client: c, model: 'google/nano-banana-pro', input: { prompt: 'p' }, pollMs: 5, onPoll: () => void (max = Math.max(max, c.limiter.active)) }),
+        runPrediction({
+          client: c,
+          model: 'google/nano-banana-pro',
+          input: { prompt: 'p' },
+          pollMs: 5,
+          onPoll: () => void (max = Math.max(max, c.limiter.active)),
+        }),
       ),
     );
     expect(max).toBe(2);

@@ -22,21 +22,47 @@ afterAll(async () => {
 async function probe(data: Buffer, name: string): Promise<{ codec: string; duration: number; format: string }> {
   const file = join(dir, name);
   await writeFile(file, data);
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name:format=format_name,duration', '-of', 'json', file]);
+  const { stdout } = await run('ffprobe', [
+    '-v',
+    'error',
+    '-show_entries',
+    'stream=codec_name:format=format_name,duration',
+    '-of',
+    'json',
+    file,
+  ]);
   const j = JSON.parse(stdout) as { streams: Array<{ codec_name: string }>; format: { format_name: string; duration: string } };
   return { codec: j.streams[0]!.codec_name, duration: Number(j.format.duration), format: j.format.format_name };
 }
 
 const text = 'Forty characters of text to be spoken!!'; // 40 chars → 2.0 s in the fakes
 const speech = () =>
-  createSpeech({}, {
-    elevenlabs: createElevenLabs({ ELEVENLABS_API_KEY: 'el-test-key-0123456789', ELEVENLABS_BASE_URL: el.url }, { limiter: createProviderLimiter('elevenlabs', 2) }),
-    cartesia: createCartesia({ CARTESIA_API_KEY: 'sk_car_test_0123456789', CARTESIA_BASE_URL: ca.url }, { limiter: createProviderLimiter('cartesia', 2) }),
-  });
+  createSpeech(
+    {},
+    {
+      elevenlabs: createElevenLabs(
+        { ELEVENLABS_API_KEY: 'el-test-key-0123456789', ELEVENLABS_BASE_URL: el.url },
+        { limiter: createProviderLimiter('elevenlabs', 2) },
+      ),
+      cartesia: createCartesia(
+        { CARTESIA_API_KEY: 'sk_car_test_0123456789', CARTESIA_BASE_URL: ca.url },
+        { limiter: createProviderLimiter('cartesia', 2) },
+      ),
+    },
+  );
 
 describe('speech', () => {
   it('ElevenLabs: a real MP3 with every setting sent', async () => {
-    const r = await speech().synthesize({ provider: 'elevenlabs', text, voiceId: 'voice123', modelId: 'eleven_turbo_v2_5', stability: 0.3, similarityBoost: 0.9, speed: 1.1, language: 'de' });
+    const r = await speech().synthesize({
+      provider: 'elevenlabs',
+      text,
+      voiceId: 'voice123',
+      modelId: 'eleven_turbo_v2_5',
+      stability: 0.3,
+      similarityBoost: 0.9,
+      speed: 1.1,
+      language: 'de',
+    });
     expect(r).toMatchObject({ contentType: 'audio/mpeg', provider: 'elevenlabs' });
     const p = await probe(r.data, 'el.mp3');
     expect(p.codec).toBe('mp3');
@@ -81,7 +107,10 @@ describe('speech', () => {
   });
 
   it('Cartesia WAV container is a WAV that ffprobe reads as PCM', async () => {
-    const c = createCartesia({ CARTESIA_API_KEY: 'sk_car_test_0123456789', CARTESIA_BASE_URL: ca.url }, { limiter: createProviderLimiter('cartesia', 1) });
+    const c = createCartesia(
+      { CARTESIA_API_KEY: 'sk_car_test_0123456789', CARTESIA_BASE_URL: ca.url },
+      { limiter: createProviderLimiter('cartesia', 1) },
+    );
     const r = await c.synthesize({ text, container: 'wav' });
     expect(r.contentType).toBe('audio/wav');
     const p = await probe(r.data, 'ca.wav');
@@ -92,7 +121,9 @@ describe('speech', () => {
   it('a 200 answer that is not audio is invalid_output, never stored as MP3', async () => {
     el.override = { body: Buffer.from('<html>oops</html>'), contentType: 'audio/mpeg' };
     try {
-      const err = (await speech().synthesize({ provider: 'elevenlabs', text }).catch((e: unknown) => e)) as ProviderError;
+      const err = (await speech()
+        .synthesize({ provider: 'elevenlabs', text })
+        .catch((e: unknown) => e)) as ProviderError;
       expect(err).toBeInstanceOf(ProviderError);
       expect(err.code).toBe('invalid_output');
     } finally {
@@ -108,7 +139,10 @@ describe('speech', () => {
     expect(r.provider).toBe('elevenlabs');
     expect(el.requests.length - n).toBe(3);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
-    const bad = createElevenLabs({ ELEVENLABS_API_KEY: 'wrong-key-abcdefghijklmnop', ELEVENLABS_BASE_URL: el.url }, { limiter: createProviderLimiter('elevenlabs', 1) });
+    const bad = createElevenLabs(
+      { ELEVENLABS_API_KEY: 'wrong-key-abcdefghijklmnop', ELEVENLABS_BASE_URL: el.url },
+      { limiter: createProviderLimiter('elevenlabs', 1) },
+    );
     const m = el.requests.length;
     const err = (await bad.synthesize({ text: 'x' }).catch((e: unknown) => e)) as ProviderError;
     expect(err).toBeInstanceOf(ProviderError);

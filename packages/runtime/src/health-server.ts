@@ -10,7 +10,11 @@ export interface HealthServer {
  * A small HTTP health endpoint for container health checks: GET /health (and /healthz) answers 200 while
  * `check()` says healthy and 503 otherwise, with the check's details as JSON. Port 0 picks a free port.
  */
-export async function serveHealth(opts: { host: string; port: number; check: () => { healthy: boolean } & Record<string, unknown> }): Promise<HealthServer> {
+export async function serveHealth(opts: {
+  host: string;
+  port: number;
+  check: () => { healthy: boolean } & Record<string, unknown>;
+}): Promise<HealthServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || (path !== '/health' && path !== '/healthz')) {

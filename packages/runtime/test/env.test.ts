@@ -4,17 +4,18 @@ import { deploymentEnvShape, integer, isProduction } from '../src/index.js';
 
 const deployment = z.object(deploymentEnvShape);
 
-describe('the deployment stage: NODE_ENV and the Python system\'s ENVIRONMENT', () => {
+describe("the deployment stage: NODE_ENV and the Python system's ENVIRONMENT", () => {
   it('either name saying production means production', () => {
     expect(isProduction(deployment.parse({}))).toBe(false);
     expect(isProduction(deployment.parse({ NODE_ENV: 'production' }))).toBe(true);
     expect(isProduction(deployment.parse({ ENVIRONMENT: 'production' }))).toBe(true);
     expect(isProduction(deployment.parse({ NODE_ENV: 'development', ENVIRONMENT: 'production' }))).toBe(true);
     expect(isProduction(deployment.parse({ NODE_ENV: 'production', ENVIRONMENT: 'local' }))).toBe(true);
-    for (const stage of ['local', 'staging', 'testing', '']) expect(isProduction(deployment.parse({ ENVIRONMENT: stage })), stage).toBe(false);
+    for (const stage of ['local', 'staging', 'testing', ''])
+      expect(isProduction(deployment.parse({ ENVIRONMENT: stage })), stage).toBe(false);
   });
 
-  it('ENVIRONMENT takes the Python system\'s four values only', () => {
+  it("ENVIRONMENT takes the Python system's four values only", () => {
     const bad = deployment.safeParse({ ENVIRONMENT: 'Production' });
     expect(bad.success).toBe(false);
     expect(bad.error!.issues[0]).toMatchObject({ path: ['ENVIRONMENT'], message: 'expected one of local, staging, production, testing' });

@@ -435,10 +435,7 @@ describe('SSRF corpus is refused before connecting', () => {
   });
 
   it('allowPrivate still refuses link-local / metadata', async () => {
-    await expectOutbound(
-      safeRequest('http://169.254.169.254/latest/meta-data/', { policy: { allowPrivate: true } }),
-      'blocked_address',
-    );
+    await expectOutbound(safeRequest('http://169.254.169.254/latest/meta-data/', { policy: { allowPrivate: true } }), 'blocked_address');
     await expectOutbound(safeRequest('http://[fe80::1]/', { policy: { allowPrivate: true } }), 'blocked_address');
   });
 
@@ -470,10 +467,7 @@ describe('allowHosts', () => {
     const res = await safeRequest(`${app.base}/ok`, { policy: appPolicy() });
     expect(res.status).toBe(200);
     await readText(res.body);
-    await expectOutbound(
-      safeRequest(`http://127.0.0.1:${trap.port}/`, { policy: appPolicy() }),
-      'blocked_address',
-    );
+    await expectOutbound(safeRequest(`http://127.0.0.1:${trap.port}/`, { policy: appPolicy() }), 'blocked_address');
   });
 
   it('a bare host opens every port; [v6]:port, v6 and names are understood', async () => {
@@ -518,14 +512,8 @@ describe('redirects', () => {
   });
 
   it.each([301, 302, 303, 307, 308])('%i to a non-allowed loopback port is refused', async (status) => {
-    await expectOutbound(
-      safeRequest(redirectUrl(`http://127.0.0.1:${trap.port}/`, status), { policy: appPolicy() }),
-      'blocked_address',
-    );
-    await expectOutbound(
-      safeRequest(redirectUrl(`http://localhost:${trap.port}/`, status), { policy: appPolicy() }),
-      'blocked_address',
-    );
+    await expectOutbound(safeRequest(redirectUrl(`http://127.0.0.1:${trap.port}/`, status), { policy: appPolicy() }), 'blocked_address');
+    await expectOutbound(safeRequest(redirectUrl(`http://localhost:${trap.port}/`, status), { policy: appPolicy() }), 'blocked_address');
     expect(trap.connections).toBe(0);
   });
 
@@ -592,10 +580,7 @@ describe('resolution is checked on the address actually used', () => {
       { address: '127.0.0.1', family: 4 },
     ];
     const before = { ...sockets };
-    await expectOutbound(
-      safeRequest(`http://mixed.test:${trap.port}/`, { policy: {}, lookupImpl, timeoutMs: 5_000 }),
-      'blocked_address',
-    );
+    await expectOutbound(safeRequest(`http://mixed.test:${trap.port}/`, { policy: {}, lookupImpl, timeoutMs: 5_000 }), 'blocked_address');
     expect(sockets.connected).toBe(before.connected);
   });
 
@@ -609,19 +594,13 @@ describe('resolution is checked on the address actually used', () => {
     // what we record is the address net was about to connect to.
     interceptLookup = { host: 'rebind.test', seen: [] };
     const before = { ...sockets };
-    await expectOutbound(
-      safeRequest(`http://rebind.test:${trap.port}/`, { policy: {}, lookupImpl, timeoutMs: 5_000 }),
-      'network',
-    );
+    await expectOutbound(safeRequest(`http://rebind.test:${trap.port}/`, { policy: {}, lookupImpl, timeoutMs: 5_000 }), 'network');
     expect(calls).toBe(1);
     expect(interceptLookup.seen).toEqual(['93.184.215.14']);
     expect(sockets.connected).toBe(before.connected);
 
     // The next resolution (now loopback) is refused outright.
-    await expectOutbound(
-      safeRequest(`http://rebind.test:${trap.port}/`, { policy: {}, lookupImpl, timeoutMs: 5_000 }),
-      'blocked_address',
-    );
+    await expectOutbound(safeRequest(`http://rebind.test:${trap.port}/`, { policy: {}, lookupImpl, timeoutMs: 5_000 }), 'blocked_address');
     expect(calls).toBe(2);
     expect(interceptLookup.seen).toEqual(['93.184.215.14']);
     expect(trap.connections).toBe(0);

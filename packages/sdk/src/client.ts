@@ -276,12 +276,22 @@ export class GptMarketClient {
 
   /** `POST /v1/generations/:id/cancel`: `202` with the generation; it becomes `cancelled` once the workflow stopped. */
   cancelGeneration<T extends string = string>(id: string, options: RequestOptions = {}): Promise<GenerationFor<T>> {
-    return this.request<GenerationFor<T>>({ ...options, method: 'POST', path: `/v1/generations/${encodeId(id)}/cancel`, retry: 'idempotent' });
+    return this.request<GenerationFor<T>>({
+      ...options,
+      method: 'POST',
+      path: `/v1/generations/${encodeId(id)}/cancel`,
+      retry: 'idempotent',
+    });
   }
 
   /** `POST /v1/generations/:id/retry` (failed or cancelled only): `201` with the new generation (`retry_of` = id). */
   retryGeneration<T extends string = string>(id: string, options: RequestOptions = {}): Promise<GenerationFor<T>> {
-    return this.request<GenerationFor<T>>({ ...options, method: 'POST', path: `/v1/generations/${encodeId(id)}/retry`, retry: 'not-started-only' });
+    return this.request<GenerationFor<T>>({
+      ...options,
+      method: 'POST',
+      path: `/v1/generations/${encodeId(id)}/retry`,
+      retry: 'not-started-only',
+    });
   }
 
   // --- live updates --------------------------------------------------------------------------------

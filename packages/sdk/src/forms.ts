@@ -192,7 +192,9 @@ function fieldFromSchema(name: string, raw: Schema, required: boolean, suggestio
   if (typeof schema['x-model-field'] === 'string' && Array.isArray(schema.anyOf)) {
     field.modelField = schema['x-model-field'];
     field.models = Object.fromEntries(
-      schema.anyOf.filter((m): m is Schema => isSchema(m) && typeof m.title === 'string').map((m) => [m.title as string, formFieldsFromJsonSchema(m)]),
+      schema.anyOf
+        .filter((m): m is Schema => isSchema(m) && typeof m.title === 'string')
+        .map((m) => [m.title as string, formFieldsFromJsonSchema(m)]),
     );
   }
   return field;

@@ -8,7 +8,11 @@ export interface LinkedSignal {
 }
 
 /** A signal that aborts when any parent aborts, or after `timeoutMs` with `timeoutReason`. */
-export function linkSignals(parents: readonly (AbortSignal | undefined)[], timeoutMs?: number, timeoutReason?: () => unknown): LinkedSignal {
+export function linkSignals(
+  parents: readonly (AbortSignal | undefined)[],
+  timeoutMs?: number,
+  timeoutReason?: () => unknown,
+): LinkedSignal {
   const controller = new AbortController();
   const cleanups: (() => void)[] = [];
   for (const parent of parents) {
@@ -43,10 +47,13 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
       clearTimeout(timer);
       reject(signal!.reason);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, Math.max(0, ms));
+    const timer = setTimeout(
+      () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      },
+      Math.max(0, ms),
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }

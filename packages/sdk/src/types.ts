@@ -45,7 +45,17 @@ export type InputFor<T extends string> = T extends GenerationTypeName ? Generati
 export type GenerationFor<T extends string> = T extends GenerationTypeName ? TypedGeneration<T> : Generation;
 
 // The HTTP shapes are the gateway's own schemas (packages/contracts/src/http.ts).
-export type { Generation, GenerationError, GenerationPage, GenerationTypeInfo, JsonSchema, ProgressEvent, ReadyCheck, StepProgress, WorkflowStatus };
+export type {
+  Generation,
+  GenerationError,
+  GenerationPage,
+  GenerationTypeInfo,
+  JsonSchema,
+  ProgressEvent,
+  ReadyCheck,
+  StepProgress,
+  WorkflowStatus,
+};
 
 /** `GET /health`. */
 export type HealthResponse = HealthBody;

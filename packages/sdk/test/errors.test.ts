@@ -14,17 +14,28 @@ describe('errors', () => {
     expect(err).toBeInstanceOf(GptMarketError);
     expect(err).toBeInstanceOf(Error);
     expect(isGptMarketError(err)).toBe(true);
-    expect(err).toMatchObject({ name: 'GptMarketError', status: 429, code: 'rate_limited', message: 'slow down', requestId: 'req_abc12345', retryAfterSeconds: 17 });
+    expect(err).toMatchObject({
+      name: 'GptMarketError',
+      status: 429,
+      code: 'rate_limited',
+      message: 'slow down',
+      requestId: 'req_abc12345',
+      retryAfterSeconds: 17,
+    });
 
     const invalid = await errorFromResponse(
-      json(400, { error: { code: 'validation_failed', message: 'bad', details: [{ path: 'input.x', message: 'no' }, 'junk'], request_id: 'r' } }),
+      json(400, {
+        error: { code: 'validation_failed', message: 'bad', details: [{ path: 'input.x', message: 'no' }, 'junk'], request_id: 'r' },
+      }),
     );
     expect(invalid.issues).toEqual([{ path: 'input.x', message: 'no' }]);
     expect(invalid.retryAfterSeconds).toBeNull();
   });
 
   it('falls back on the status when the body is not the envelope (a proxy page), keeping x-request-id', async () => {
-    const err = await errorFromResponse(new Response('<html>Bad gateway</html>', { status: 502, headers: { 'x-request-id': 'req_proxy' } }));
+    const err = await errorFromResponse(
+      new Response('<html>Bad gateway</html>', { status: 502, headers: { 'x-request-id': 'req_proxy' } }),
+    );
     expect(err).toMatchObject({ status: 502, code: 'unavailable', requestId: 'req_proxy' });
     expect(err.details).toBe('<html>Bad gateway</html>');
     expect((await errorFromResponse(new Response(null, { status: 401 }))).code).toBe('unauthorized');

@@ -31,7 +31,12 @@ describe('form registry', () => {
   it('has a form for every generation type of the contracts, with its name and workflow', () => {
     const registry = getFormRegistry();
     expect(Object.keys(registry).sort()).toEqual([...GENERATION_TYPE_NAMES].sort());
-    expect(registry.ruby).toMatchObject({ type: 'ruby', name: 'Ruby', workflowType: 'RubyWorkflow', description: 'Ruby - AI Influencer for Short-form Videos.' });
+    expect(registry.ruby).toMatchObject({
+      type: 'ruby',
+      name: 'Ruby',
+      workflowType: 'RubyWorkflow',
+      description: 'Ruby - AI Influencer for Short-form Videos.',
+    });
     expect(getForm('nope')).toBeUndefined();
     expect(getForm('__proto__')).toBeUndefined();
   });
@@ -65,7 +70,12 @@ describe('form registry', () => {
     expect(aspect.default).toBe('9:16');
 
     expect(field('ruby', 'slowed_video')).toMatchObject({ type: 'checkbox', default: true });
-    expect(field('ruby', 'text_overlay')).toMatchObject({ type: 'textarea', nullable: true, default: null, validation: { maxLength: 300 } });
+    expect(field('ruby', 'text_overlay')).toMatchObject({
+      type: 'textarea',
+      nullable: true,
+      default: null,
+      validation: { maxLength: 300 },
+    });
     expect(field('ruby', 'additional_prompt')).toMatchObject({ type: 'textarea', validation: { maxLength: 2000 } });
   });
 
@@ -99,24 +109,50 @@ describe('form registry', () => {
     expect(Object.keys(params.models!)).toEqual(modelsOfCategory('image'));
     const hidream = params.models!['hidream-fast']!;
     // The workflow writes the prompt: not a field.
-    expect(hidream.map((f) => f.name)).toEqual(['model_type', 'speed_mode', 'aspect_ratio', 'seed', 'output_format', 'output_quality', 'negative_prompt']);
+    expect(hidream.map((f) => f.name)).toEqual([
+      'model_type',
+      'speed_mode',
+      'aspect_ratio',
+      'seed',
+      'output_format',
+      'output_quality',
+      'negative_prompt',
+    ]);
     const speed = hidream.find((f) => f.name === 'speed_mode')!;
     expect(speed).toMatchObject({ type: 'select', required: false, nullable: true, default: 'Extra Juiced 🚀 (even more speed)' });
     expect(speed.options!.map((o) => o.value)).toEqual([...HIDREAM_SPEED_MODES]);
-    expect(hidream.find((f) => f.name === 'output_quality')).toMatchObject({ type: 'number', default: 100, validation: { integer: true, min: 1, max: 100 } });
+    expect(hidream.find((f) => f.name === 'output_quality')).toMatchObject({
+      type: 'number',
+      default: 100,
+      validation: { integer: true, min: 1, max: 100 },
+    });
     expect(hidream.find((f) => f.name === 'aspect_ratio')!.options).toHaveLength(9);
 
     const video = field('ruby', 'video_model_params');
     expect(video.modelField).toBe('video_model');
     const kling = video.models!['kling-v2.6']!;
     expect(kling.map((f) => f.name)).toEqual(['negative_prompt', 'aspect_ratio', 'duration', 'generate_audio']);
-    expect(kling.find((f) => f.name === 'duration')).toMatchObject({ type: 'select', default: 5, options: [{ value: 5, label: '5' }, { value: 10, label: '10' }] });
-    expect(video.models!['seedance-1.5-pro']!.find((f) => f.name === 'fps')).toMatchObject({ type: 'select', options: [{ value: 24, label: '24' }] });
+    expect(kling.find((f) => f.name === 'duration')).toMatchObject({
+      type: 'select',
+      default: 5,
+      options: [
+        { value: 5, label: '5' },
+        { value: 10, label: '10' },
+      ],
+    });
+    expect(video.models!['seedance-1.5-pro']!.find((f) => f.name === 'fps')).toMatchObject({
+      type: 'select',
+      options: [{ value: 24, label: '24' }],
+    });
     // The gateway's catalogue (draft-7) gives the same fields.
     const draft7 = inputJsonSchema(GENERATION_TYPES.ruby.input, 'draft-7');
     expect(formFieldsFromJsonSchema(draft7).find((f) => f.name === 'video_model_params')).toEqual(video);
     // Every listed value is one the model accepts.
-    for (const f of kling) for (const o of f.options ?? []) expect(() => checkModelRequest({ model: 'kling-v2.6', category: 'video', params: { prompt: 'p', [f.name]: o.value } })).not.toThrow();
+    for (const f of kling)
+      for (const o of f.options ?? [])
+        expect(() =>
+          checkModelRequest({ model: 'kling-v2.6', category: 'video', params: { prompt: 'p', [f.name]: o.value } }),
+        ).not.toThrow();
   });
 
   it('marks fields without default as required and keeps order of the contract', () => {
@@ -147,11 +183,25 @@ describe('form registry', () => {
   });
 
   it('reads the gateway catalogue shape (draft-7) the same way as the zod schema', () => {
-    const draft7 = z.toJSONSchema(GENERATION_TYPES.voiceover.input, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+    const draft7 = z.toJSONSchema(GENERATION_TYPES.voiceover.input, { target: 'draft-7', io: 'input', unrepresentable: 'any' }) as Record<
+      string,
+      unknown
+    >;
     expect(formFieldsFromJsonSchema(draft7)).toEqual(formFieldsFromSchema(GENERATION_TYPES.voiceover.input));
     // type: [X, "null"] is nullable too.
-    expect(formFieldsFromJsonSchema({ type: 'object', properties: { n: { type: ['integer', 'null'], minimum: 1 } }, required: ['n'] })).toEqual([
-      { name: 'n', type: 'number', label: 'N', description: null, required: true, default: undefined, nullable: true, validation: { integer: true, min: 1 } },
+    expect(
+      formFieldsFromJsonSchema({ type: 'object', properties: { n: { type: ['integer', 'null'], minimum: 1 } }, required: ['n'] }),
+    ).toEqual([
+      {
+        name: 'n',
+        type: 'number',
+        label: 'N',
+        description: null,
+        required: true,
+        default: undefined,
+        nullable: true,
+        validation: { integer: true, min: 1 },
+      },
     ]);
   });
 

@@ -72,9 +72,10 @@ afterAll(async () => {
 const WAIT = { timeoutMs: 90_000 };
 
 /** A fetch that lets a test change what the network does to the events stream (a proxy in between, a dropped connection). */
-function interceptEvents(
-  transform: (res: Response, connection: number) => Response | Promise<Response>,
-): { fetch: typeof fetch; requests: { url: string; lastEventId: string | null }[] } {
+function interceptEvents(transform: (res: Response, connection: number) => Response | Promise<Response>): {
+  fetch: typeof fetch;
+  requests: { url: string; lastEventId: string | null }[];
+} {
   const requests: { url: string; lastEventId: string | null }[] = [];
   let connections = 0;
   const wrapped: typeof fetch = async (input, init) => {
@@ -148,7 +149,8 @@ describe('create and wait', () => {
     expect(new TextDecoder().decode(bytes.subarray(4, 8))).toBe('ftyp');
     expect(progress.length).toBeGreaterThan(0);
     const stepIds = new Set<string>(Object.values(RUBY_STEPS).map((s) => s.id));
-    for (const p of progress) if (p.current_step) expect(stepIds.has(p.current_step.step_id) || p.current_step.step_id === 'complete').toBe(true);
+    for (const p of progress)
+      if (p.current_step) expect(stepIds.has(p.current_step.step_id) || p.current_step.step_id === 'complete').toBe(true);
   }, 120_000);
 
   it('waitFor polls when asked to, and times out or aborts as told', async () => {
@@ -247,122 +249,142 @@ describe('listing', () => {
 });
 
 describe('server-sent events', () => {
-  it.skipIf(!caps.sse)('subscribe: progress events with ids, heartbeats, then the final event; the handle settles', async () => {
-    const created = await client.createGeneration('ruby', { emotion: 'amazed' });
-    const events: SseEvent[] = [];
-    const progress: ProgressEvent[] = [];
-    let heartbeats = 0;
-    let completed: Generation | null = null;
-    let finals = 0;
-    const sub = client.subscribe(created.id, {
-      onEvent: (e) => events.push(e),
-      onProgress: (p) => progress.push(p),
-      onHeartbeat: () => heartbeats++,
-      onCompleted: (g) => (completed = g),
-      onFinal: () => finals++,
-      onError: (e) => {
-        throw e;
-      },
-    });
-    const result = await sub.done;
-    expect(result.status).toBe('final');
-    expect(completed).not.toBeNull();
-    expect(completed!.status).toBe('completed');
-    expect(finals).toBe(1);
-    expect(events.at(-1)!.event).toBe('completed');
-    expect(events.slice(0, -1).every((e) => e.event === 'progress')).toBe(true);
-    const ids = events.map((e) => Number(e.id));
-    expect(ids.every((n) => Number.isInteger(n))).toBe(true);
-    for (let i = 1; i < ids.length; i++) expect(ids[i]!).toBeGreaterThan(ids[i - 1]!);
-    expect(sub.lastEventId).toBe(events.at(-1)!.id);
-    expect(progress.length).toBeGreaterThan(0);
-    expect(heartbeats).toBeGreaterThan(0);
-    expect(sub.signal.aborted).toBe(true);
-    // A finished generation answers with its final event at once.
-    const again = await client.subscribe(created.id, {}).done;
-    expect(again).toMatchObject({ status: 'final', generation: { id: created.id, status: 'completed' } });
-  }, 120_000);
-
-  it.skipIf(!caps.sse)('a dropped connection is resumed with Last-Event-ID, without repeating events', async () => {
-    const net = interceptEvents((res, connection) => {
-      if (connection > 0 || !res.body) return res;
-      // The first connection breaks right after its first event.
-      const reader = res.body.getReader();
-      const decoder = new TextDecoder();
-      let seen = '';
-      const body = new ReadableStream<Uint8Array>({
-        async pull(ctl) {
-          const { done, value } = await reader.read();
-          if (done) return ctl.close();
-          ctl.enqueue(value);
-          seen += decoder.decode(value, { stream: true });
-          if (/(^|\n)id: \d+\n[^]*?\n\n/.test(seen)) {
-            await reader.cancel();
-            ctl.error(new TypeError('connection reset by peer (test)'));
-          }
+  it.skipIf(!caps.sse)(
+    'subscribe: progress events with ids, heartbeats, then the final event; the handle settles',
+    async () => {
+      const created = await client.createGeneration('ruby', { emotion: 'amazed' });
+      const events: SseEvent[] = [];
+      const progress: ProgressEvent[] = [];
+      let heartbeats = 0;
+      let completed: Generation | null = null;
+      let finals = 0;
+      const sub = client.subscribe(created.id, {
+        onEvent: (e) => events.push(e),
+        onProgress: (p) => progress.push(p),
+        onHeartbeat: () => heartbeats++,
+        onCompleted: (g) => (completed = g),
+        onFinal: () => finals++,
+        onError: (e) => {
+          throw e;
         },
       });
-      return new Response(body, { status: res.status, headers: res.headers });
-    });
-    const resuming = new GptMarketClient({ baseUrl: stack.baseUrl, basicAuth: { username: USER, password: PASSWORD }, fetch: net.fetch });
-    const created = await client.createGeneration('ruby', {});
-    const events: SseEvent[] = [];
-    const reconnects: { attempt: number; lastEventId: string }[] = [];
-    const sub = resuming.subscribe(created.id, { onEvent: (e) => events.push(e), onReconnect: (r) => reconnects.push(r) }, { retryDelayMs: 50 });
-    const result = await sub.done;
-    expect(result.status).toBe('final');
-    expect(reconnects.length).toBeGreaterThanOrEqual(1);
-    expect(net.requests.length).toBeGreaterThanOrEqual(2);
-    expect(net.requests[0]!.lastEventId).toBeNull();
-    expect(net.requests[1]!.lastEventId).toBe(events[0]!.id);
-    const ids = events.map((e) => Number(e.id));
-    expect(new Set(ids).size).toBe(ids.length);
-    for (let i = 1; i < ids.length; i++) expect(ids[i]!).toBeGreaterThan(ids[i - 1]!);
-    expect(events.at(-1)!.event).toBe('completed');
-  }, 120_000);
+      const result = await sub.done;
+      expect(result.status).toBe('final');
+      expect(completed).not.toBeNull();
+      expect(completed!.status).toBe('completed');
+      expect(finals).toBe(1);
+      expect(events.at(-1)!.event).toBe('completed');
+      expect(events.slice(0, -1).every((e) => e.event === 'progress')).toBe(true);
+      const ids = events.map((e) => Number(e.id));
+      expect(ids.every((n) => Number.isInteger(n))).toBe(true);
+      for (let i = 1; i < ids.length; i++) expect(ids[i]!).toBeGreaterThan(ids[i - 1]!);
+      expect(sub.lastEventId).toBe(events.at(-1)!.id);
+      expect(progress.length).toBeGreaterThan(0);
+      expect(heartbeats).toBeGreaterThan(0);
+      expect(sub.signal.aborted).toBe(true);
+      // A finished generation answers with its final event at once.
+      const again = await client.subscribe(created.id, {}).done;
+      expect(again).toMatchObject({ status: 'final', generation: { id: created.id, status: 'completed' } });
+    },
+    120_000,
+  );
 
-  it.skipIf(!caps.sse)('a stalled connection is replaced after the idle timeout; unsubscribe stops at once', async () => {
-    const net = interceptEvents((res, connection) => {
-      if (connection > 0) return res;
-      void res.body?.cancel();
-      // Headers arrive, then nothing at all (a proxy that holds the stream).
-      return new Response(new ReadableStream({ pull: () => new Promise(() => undefined) }), { status: 200, headers: res.headers });
-    });
-    const stalled = new GptMarketClient({ baseUrl: stack.baseUrl, basicAuth: { username: USER, password: PASSWORD }, fetch: net.fetch });
-    const created = await client.createGeneration('hello_world', { name: 'idle' });
-    const sub = stalled.subscribe(created.id, {}, { idleTimeoutMs: 400, retryDelayMs: 50 });
-    const result = await sub.done;
-    expect(result).toMatchObject({ status: 'final', generation: { status: 'completed' } });
-    expect(net.requests.length).toBe(2);
+  it.skipIf(!caps.sse)(
+    'a dropped connection is resumed with Last-Event-ID, without repeating events',
+    async () => {
+      const net = interceptEvents((res, connection) => {
+        if (connection > 0 || !res.body) return res;
+        // The first connection breaks right after its first event.
+        const reader = res.body.getReader();
+        const decoder = new TextDecoder();
+        let seen = '';
+        const body = new ReadableStream<Uint8Array>({
+          async pull(ctl) {
+            const { done, value } = await reader.read();
+            if (done) return ctl.close();
+            ctl.enqueue(value);
+            seen += decoder.decode(value, { stream: true });
+            if (/(^|\n)id: \d+\n[^]*?\n\n/.test(seen)) {
+              await reader.cancel();
+              ctl.error(new TypeError('connection reset by peer (test)'));
+            }
+          },
+        });
+        return new Response(body, { status: res.status, headers: res.headers });
+      });
+      const resuming = new GptMarketClient({ baseUrl: stack.baseUrl, basicAuth: { username: USER, password: PASSWORD }, fetch: net.fetch });
+      const created = await client.createGeneration('ruby', {});
+      const events: SseEvent[] = [];
+      const reconnects: { attempt: number; lastEventId: string }[] = [];
+      const sub = resuming.subscribe(
+        created.id,
+        { onEvent: (e) => events.push(e), onReconnect: (r) => reconnects.push(r) },
+        { retryDelayMs: 50 },
+      );
+      const result = await sub.done;
+      expect(result.status).toBe('final');
+      expect(reconnects.length).toBeGreaterThanOrEqual(1);
+      expect(net.requests.length).toBeGreaterThanOrEqual(2);
+      expect(net.requests[0]!.lastEventId).toBeNull();
+      expect(net.requests[1]!.lastEventId).toBe(events[0]!.id);
+      const ids = events.map((e) => Number(e.id));
+      expect(new Set(ids).size).toBe(ids.length);
+      for (let i = 1; i < ids.length; i++) expect(ids[i]!).toBeGreaterThan(ids[i - 1]!);
+      expect(events.at(-1)!.event).toBe('completed');
+    },
+    120_000,
+  );
 
-    const slow = await client.createGeneration('ruby', {});
-    const controller = new AbortController();
-    const live = client.subscribe(slow.id, {}, { signal: controller.signal });
-    setTimeout(() => controller.abort(), 200);
-    expect(await live.done).toEqual({ status: 'unsubscribed' });
-    const second = client.subscribe(slow.id, {});
-    second.unsubscribe();
-    second.unsubscribe();
-    expect(await second.done).toEqual({ status: 'unsubscribed' });
-    expect((await client.waitFor(slow, WAIT)).status).toBe('completed');
-  }, 120_000);
+  it.skipIf(!caps.sse)(
+    'a stalled connection is replaced after the idle timeout; unsubscribe stops at once',
+    async () => {
+      const net = interceptEvents((res, connection) => {
+        if (connection > 0) return res;
+        void res.body?.cancel();
+        // Headers arrive, then nothing at all (a proxy that holds the stream).
+        return new Response(new ReadableStream({ pull: () => new Promise(() => undefined) }), { status: 200, headers: res.headers });
+      });
+      const stalled = new GptMarketClient({ baseUrl: stack.baseUrl, basicAuth: { username: USER, password: PASSWORD }, fetch: net.fetch });
+      const created = await client.createGeneration('hello_world', { name: 'idle' });
+      const sub = stalled.subscribe(created.id, {}, { idleTimeoutMs: 400, retryDelayMs: 50 });
+      const result = await sub.done;
+      expect(result).toMatchObject({ status: 'final', generation: { status: 'completed' } });
+      expect(net.requests.length).toBe(2);
 
-  it.skipIf(!caps.sse)('waitFor falls back to polling when the stream is not an event stream; subscribe reports it', async () => {
-    const net = interceptEvents(async (res) => {
-      await res.body?.cancel();
-      return new Response('<html>maintenance</html>', { status: 200, headers: { 'content-type': 'text/html' } });
-    });
-    const proxied = new GptMarketClient({ baseUrl: stack.baseUrl, basicAuth: { username: USER, password: PASSWORD }, fetch: net.fetch });
-    const created = await client.createGeneration('hello_world', { name: 'fallback' });
-    const done = await proxied.waitFor(created, { ...WAIT, pollIntervalMs: 100 });
-    expect(done.status).toBe('completed');
-    expect(net.requests.length).toBe(1);
-    let reported: unknown;
-    const result = await proxied.subscribe(created.id, { onError: (e) => (reported = e) }).done;
-    expect(result.status).toBe('error');
-    expect(reported).toMatchObject({ code: 'stream_unsupported' });
-    await expect(proxied.waitFor(created, { transport: 'sse' })).rejects.toMatchObject({ code: 'stream_unsupported' });
-  }, 60_000);
+      const slow = await client.createGeneration('ruby', {});
+      const controller = new AbortController();
+      const live = client.subscribe(slow.id, {}, { signal: controller.signal });
+      setTimeout(() => controller.abort(), 200);
+      expect(await live.done).toEqual({ status: 'unsubscribed' });
+      const second = client.subscribe(slow.id, {});
+      second.unsubscribe();
+      second.unsubscribe();
+      expect(await second.done).toEqual({ status: 'unsubscribed' });
+      expect((await client.waitFor(slow, WAIT)).status).toBe('completed');
+    },
+    120_000,
+  );
+
+  it.skipIf(!caps.sse)(
+    'waitFor falls back to polling when the stream is not an event stream; subscribe reports it',
+    async () => {
+      const net = interceptEvents(async (res) => {
+        await res.body?.cancel();
+        return new Response('<html>maintenance</html>', { status: 200, headers: { 'content-type': 'text/html' } });
+      });
+      const proxied = new GptMarketClient({ baseUrl: stack.baseUrl, basicAuth: { username: USER, password: PASSWORD }, fetch: net.fetch });
+      const created = await client.createGeneration('hello_world', { name: 'fallback' });
+      const done = await proxied.waitFor(created, { ...WAIT, pollIntervalMs: 100 });
+      expect(done.status).toBe('completed');
+      expect(net.requests.length).toBe(1);
+      let reported: unknown;
+      const result = await proxied.subscribe(created.id, { onError: (e) => (reported = e) }).done;
+      expect(result.status).toBe('error');
+      expect(reported).toMatchObject({ code: 'stream_unsupported' });
+      await expect(proxied.waitFor(created, { transport: 'sse' })).rejects.toMatchObject({ code: 'stream_unsupported' });
+    },
+    60_000,
+  );
 
   it.skipIf(!caps.sse)('subscribing to an unknown generation ends with not_found', async () => {
     let reported: unknown;
@@ -374,22 +396,26 @@ describe('server-sent events', () => {
 });
 
 describe('cancel and retry', () => {
-  it.skipIf(!caps.cancel || !caps.retry)('cancel a running generation, then retry it as a new one', async () => {
-    const created = await client.createGeneration('ruby', { text_overlay: 'cancel me' });
-    const accepted = await client.cancelGeneration<'ruby'>(created.id);
-    expect(accepted.id).toBe(created.id);
-    const done = await client.waitFor(created, WAIT);
-    expect(done.status).toBe('cancelled');
-    await expect(client.cancelGeneration(created.id)).rejects.toMatchObject({ status: 409, code: 'invalid_state' });
+  it.skipIf(!caps.cancel || !caps.retry)(
+    'cancel a running generation, then retry it as a new one',
+    async () => {
+      const created = await client.createGeneration('ruby', { text_overlay: 'cancel me' });
+      const accepted = await client.cancelGeneration<'ruby'>(created.id);
+      expect(accepted.id).toBe(created.id);
+      const done = await client.waitFor(created, WAIT);
+      expect(done.status).toBe('cancelled');
+      await expect(client.cancelGeneration(created.id)).rejects.toMatchObject({ status: 409, code: 'invalid_state' });
 
-    const retried = await client.retryGeneration<'ruby'>(created.id);
-    expect(retried.id).not.toBe(created.id);
-    expect(retried.retry_of).toBe(created.id);
-    expect(retried.input.text_overlay).toBe('cancel me');
-    const finished = await client.waitFor(retried, WAIT);
-    expect(finished.status).toBe('completed');
-    await expect(client.retryGeneration(retried.id)).rejects.toMatchObject({ status: 409, code: 'invalid_state' });
-  }, 150_000);
+      const retried = await client.retryGeneration<'ruby'>(created.id);
+      expect(retried.id).not.toBe(created.id);
+      expect(retried.retry_of).toBe(created.id);
+      expect(retried.input.text_overlay).toBe('cancel me');
+      const finished = await client.waitFor(retried, WAIT);
+      expect(finished.status).toBe('completed');
+      await expect(client.retryGeneration(retried.id)).rejects.toMatchObject({ status: 409, code: 'invalid_state' });
+    },
+    150_000,
+  );
 });
 
 describe('idempotency', () => {
@@ -417,24 +443,27 @@ describe('authentication and rate limits', () => {
     expect(result).toMatchObject({ status: 'error', error: { status: 401 } });
   });
 
-  it.skipIf(!caps.apiKeys || !caps.rateLimit)('an API key works as Bearer; past its rate limit: 429 with Retry-After, not retried beyond the cap', async () => {
-    const out = await stack.gatewayCli(['keys', 'create', '--name', 'sdk limited', '--rate-limit', '3']);
-    const apiKey = /key: (\S+)/.exec(out)?.[1];
-    expect(apiKey, out).toBeTruthy();
-    const keyed = new GptMarketClient({ baseUrl: stack.baseUrl, apiKey: apiKey!, maxRetries: 0 });
-    const mine = await keyed.createGeneration('hello_world', { name: 'key' });
-    expect((await keyed.getGeneration(mine.id)).id).toBe(mine.id);
-    await keyed.listGenerations({ limit: 1 });
-    const limited = (await keyed.listGenerations({ limit: 1 }).catch((e: unknown) => e)) as GptMarketError;
-    expect(limited).toBeInstanceOf(GptMarketError);
-    expect(limited).toMatchObject({ status: 429, code: 'rate_limited' });
-    expect(limited.retryAfterSeconds).toBeGreaterThan(0);
-    // With retries on, a Retry-After beyond maxRetryDelayMs is thrown at once rather than slept through.
-    const patient = new GptMarketClient({ baseUrl: stack.baseUrl, apiKey: apiKey!, maxRetries: 3, maxRetryDelayMs: 500 });
-    const started = Date.now();
-    await expect(patient.listGenerations()).rejects.toMatchObject({ status: 429 });
-    expect(Date.now() - started).toBeLessThan(3_000);
-  });
+  it.skipIf(!caps.apiKeys || !caps.rateLimit)(
+    'an API key works as Bearer; past its rate limit: 429 with Retry-After, not retried beyond the cap',
+    async () => {
+      const out = await stack.gatewayCli(['keys', 'create', '--name', 'sdk limited', '--rate-limit', '3']);
+      const apiKey = /key: (\S+)/.exec(out)?.[1];
+      expect(apiKey, out).toBeTruthy();
+      const keyed = new GptMarketClient({ baseUrl: stack.baseUrl, apiKey: apiKey!, maxRetries: 0 });
+      const mine = await keyed.createGeneration('hello_world', { name: 'key' });
+      expect((await keyed.getGeneration(mine.id)).id).toBe(mine.id);
+      await keyed.listGenerations({ limit: 1 });
+      const limited = (await keyed.listGenerations({ limit: 1 }).catch((e: unknown) => e)) as GptMarketError;
+      expect(limited).toBeInstanceOf(GptMarketError);
+      expect(limited).toMatchObject({ status: 429, code: 'rate_limited' });
+      expect(limited.retryAfterSeconds).toBeGreaterThan(0);
+      // With retries on, a Retry-After beyond maxRetryDelayMs is thrown at once rather than slept through.
+      const patient = new GptMarketClient({ baseUrl: stack.baseUrl, apiKey: apiKey!, maxRetries: 3, maxRetryDelayMs: 500 });
+      const started = Date.now();
+      await expect(patient.listGenerations()).rejects.toMatchObject({ status: 429 });
+      expect(Date.now() - started).toBeLessThan(3_000);
+    },
+  );
 });
 
 describe('in a browser', () => {
@@ -444,7 +473,15 @@ describe('in a browser', () => {
   beforeAll(async () => {
     browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -455,10 +492,12 @@ describe('in a browser', () => {
     await browser?.close();
   });
   const run = (crossOrigin: boolean) =>
-    page.evaluate(
-      (config) => (globalThis as unknown as { runSdk(c: unknown): Promise<Record<string, unknown>> }).runSdk(config),
-      { baseUrl: stack.baseUrl, username: USER, password: PASSWORD, crossOrigin },
-    );
+    page.evaluate((config) => (globalThis as unknown as { runSdk(c: unknown): Promise<Record<string, unknown>> }).runSdk(config), {
+      baseUrl: stack.baseUrl,
+      username: USER,
+      password: PASSWORD,
+      crossOrigin,
+    });
 
   it('the esbuild bundle loads in Chromium and the SDK constructs, forms included', async () => {
     const local = await run(false);
@@ -468,13 +507,17 @@ describe('in a browser', () => {
     expect(pageErrors).toEqual([]);
   });
 
-  it.skipIf(!caps.cors)('calls the gateway cross-origin: health, catalogue, create, SSE with Authorization, typed errors', async () => {
-    const remote = await run(true);
-    expect(remote.health).toEqual({ status: 'ok' });
-    expect(remote.types).toContain('ruby');
-    expect(remote.done).toEqual({ status: 'completed', message: expect.stringContaining('Browser') });
-    if (caps.sse) expect(remote.subscription, JSON.stringify(remote.subscription)).toMatchObject({ status: 'completed' });
-    expect(remote.error).toMatchObject({ name: 'GptMarketError', status: 404, code: 'not_found', requestId: expect.any(String) });
-    expect(pageErrors).toEqual([]);
-  }, 90_000);
+  it.skipIf(!caps.cors)(
+    'calls the gateway cross-origin: health, catalogue, create, SSE with Authorization, typed errors',
+    async () => {
+      const remote = await run(true);
+      expect(remote.health).toEqual({ status: 'ok' });
+      expect(remote.types).toContain('ruby');
+      expect(remote.done).toEqual({ status: 'completed', message: expect.stringContaining('Browser') });
+      if (caps.sse) expect(remote.subscription, JSON.stringify(remote.subscription)).toMatchObject({ status: 'completed' });
+      expect(remote.error).toMatchObject({ name: 'GptMarketError', status: 404, code: 'not_found', requestId: expect.any(String) });
+      expect(pageErrors).toEqual([]);
+    },
+    90_000,
+  );
 });

@@ -16,7 +16,8 @@ const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 /** Every module specifier of import/export statements and dynamic imports in a JS or TS text. */
 function specifiers(code: string): string[] {
   const found: string[] = [];
-  const re = /(?:\bimport\s*(?:type\s+)?(?:[^'"();]*?\bfrom\s*)?|\bexport\s*(?:type\s+)?[^'"();]*?\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g;
+  const re =
+    /(?:\bimport\s*(?:type\s+)?(?:[^'"();]*?\bfrom\s*)?|\bexport\s*(?:type\s+)?[^'"();]*?\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)['"]([^'"]+)['"]/g;
   for (const m of code.matchAll(re)) found.push(m[1]!);
   return found;
 }
@@ -63,13 +64,22 @@ describe('browser safety', () => {
     expect(code).not.toMatch(/from\s*["']node:/);
     // A Node import anywhere in the graph fails a browser build: prove the check can fail.
     await expect(
-      build({ stdin: { contents: "import 'node:fs';", resolveDir: srcDir }, bundle: true, platform: 'browser', write: false, logLevel: 'silent' }),
+      build({
+        stdin: { contents: "import 'node:fs';", resolveDir: srcDir },
+        bundle: true,
+        platform: 'browser',
+        write: false,
+        logLevel: 'silent',
+      }),
     ).rejects.toThrow();
   });
 
   it('builds to dist with declarations; the exports map points at what the build writes', () => {
     const outDir = join(work, 'dist');
-    execFileSync(process.execPath, [require_tsc(), '-p', join(pkgDir, 'tsconfig.build.json'), '--outDir', outDir], { cwd: pkgDir, stdio: 'pipe' });
+    execFileSync(process.execPath, [require_tsc(), '-p', join(pkgDir, 'tsconfig.build.json'), '--outDir', outDir], {
+      cwd: pkgDir,
+      stdio: 'pipe',
+    });
     const entry = pkg.exports['.'];
     expect(entry['@gptmarket/source']).toBe('./src/index.ts');
     expect(pkg.sideEffects).toBe(false);

@@ -1,5 +1,3 @@
-
-
 export { startStack, type Stack } from '@gptmarket/testkit';
 
 /** What the running gateway offers, probed over HTTP, so tests of features still to land skip instead of failing. */
@@ -52,6 +50,8 @@ export async function probeCapabilities(baseUrl: string, authorization: string, 
     auth: open.status === 401,
     apiKeys: open.status === 401,
     rateLimit: types.headers.has('x-ratelimit-limit'),
-    cors: preflight.headers.get('access-control-allow-origin') === origin && /authorization/i.test(preflight.headers.get('access-control-allow-headers') ?? ''),
+    cors:
+      preflight.headers.get('access-control-allow-origin') === origin &&
+      /authorization/i.test(preflight.headers.get('access-control-allow-headers') ?? ''),
   };
 }

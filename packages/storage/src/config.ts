@@ -1,6 +1,17 @@
 import { z } from 'zod';
 import { join } from 'node:path';
-import { dataDir, integer, isProduction, localPath, optionalString, secretString, stringWithDefault, urlString, booleanFlag, type Logger } from '@gptmarket/runtime';
+import {
+  dataDir,
+  integer,
+  isProduction,
+  localPath,
+  optionalString,
+  secretString,
+  stringWithDefault,
+  urlString,
+  booleanFlag,
+  type Logger,
+} from '@gptmarket/runtime';
 import { LocalStorage } from './local.js';
 import { S3Storage } from './s3.js';
 import type { Storage } from './types.js';
@@ -74,7 +85,10 @@ export function createStorage(env: StorageEnv, defaults: { localPublicBaseUrl: s
       presignSeconds: env.STORAGE_PRESIGN_SECONDS,
     });
   }
-  return new LocalStorage({ dir: env.LOCAL_STORAGE_DIR ? localPath(env.LOCAL_STORAGE_DIR) : join(dataDir(), 'media'), publicBaseUrl: env.PUBLIC_MEDIA_BASE_URL ?? defaults.localPublicBaseUrl });
+  return new LocalStorage({
+    dir: env.LOCAL_STORAGE_DIR ? localPath(env.LOCAL_STORAGE_DIR) : join(dataDir(), 'media'),
+    publicBaseUrl: env.PUBLIC_MEDIA_BASE_URL ?? defaults.localPublicBaseUrl,
+  });
 }
 
 /**
@@ -82,10 +96,15 @@ export function createStorage(env: StorageEnv, defaults: { localPublicBaseUrl: s
  * hands out presigned URLs. The gateway re-signs its records on every read; direct Temporal clients keep the URLs
  * the workflow returned.
  */
-export function warnIfOutputUrlsExpire(storage: Storage, env: { NODE_ENV?: string | undefined; ENVIRONMENT?: string | undefined }, log: Logger): void {
+export function warnIfOutputUrlsExpire(
+  storage: Storage,
+  env: { NODE_ENV?: string | undefined; ENVIRONMENT?: string | undefined },
+  log: Logger,
+): void {
   const seconds = storage.urlExpirySeconds;
   if (!isProduction(env) || seconds === null) return;
-  const lifetime = seconds % 86_400 === 0 ? `${seconds / 86_400} day(s)` : seconds % 3600 === 0 ? `${seconds / 3600} hour(s)` : `${seconds} s`;
+  const lifetime =
+    seconds % 86_400 === 0 ? `${seconds / 86_400} day(s)` : seconds % 3600 === 0 ? `${seconds / 3600} hour(s)` : `${seconds} s`;
   const fix = storage.kind === 'r2' ? 'R2_PUBLIC_BASE_URL' : 'S3_PUBLIC_URL_BASE or S3_PUBLIC_READ=true';
   log.warn(
     `!!! media URLs in workflow outputs EXPIRE within ${lifetime}: the ${storage.kind.toUpperCase()} bucket is private, so they are presigned ` +

@@ -63,7 +63,14 @@ export class S3Storage implements Storage {
     assertSafeKey(key);
     const upload = new Upload({
       client: this.client,
-      params: { Bucket: this.opts.bucket, Key: key, Body: body, ContentType: opts.contentType, ContentLength: opts.contentLength, ...this.acl },
+      params: {
+        Bucket: this.opts.bucket,
+        Key: key,
+        Body: body,
+        ContentType: opts.contentType,
+        ContentLength: opts.contentLength,
+        ...this.acl,
+      },
       queueSize: 2,
       partSize: 8 * 1024 * 1024,
       leavePartsOnError: false,
@@ -148,7 +155,10 @@ export class S3Storage implements Storage {
     }
     let url = this.signed.get(key);
     if (!url) {
-      url = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.opts.bucket, Key: key }), { expiresIn: lifetime, signingDate: new Date(start) });
+      url = getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.opts.bucket, Key: key }), {
+        expiresIn: lifetime,
+        signingDate: new Date(start),
+      });
       url.catch(() => this.signed.delete(key));
       this.signed.set(key, url);
     }

@@ -9,7 +9,16 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // testkit is imported by path: it is a workspace sibling that storage does not list as a dependency.
 import { startS3, type S3Server } from '../../testkit/src/index.js';
-import { contentTypeForKey, createStorage, extensionForContentType, LocalStorage, makeKey, S3Storage, StorageError, warnIfOutputUrlsExpire } from '../src/index.js';
+import {
+  contentTypeForKey,
+  createStorage,
+  extensionForContentType,
+  LocalStorage,
+  makeKey,
+  S3Storage,
+  StorageError,
+  warnIfOutputUrlsExpire,
+} from '../src/index.js';
 import type { StorageEnv } from '../src/config.js';
 
 const md5 = (b: Buffer) => createHash('md5').update(b).digest('hex');
@@ -82,7 +91,13 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
   beforeAll(async () => {
     s3 = await startS3('media-test');
     storage = createStorage(
-      env({ S3_BUCKET: s3.bucket, S3_ACCESS_KEY: s3.accessKeyId, S3_SECRET_KEY: s3.secretAccessKey, S3_ENDPOINT_URL: s3.endpoint, S3_REGION: s3.region }),
+      env({
+        S3_BUCKET: s3.bucket,
+        S3_ACCESS_KEY: s3.accessKeyId,
+        S3_SECRET_KEY: s3.secretAccessKey,
+        S3_ENDPOINT_URL: s3.endpoint,
+        S3_REGION: s3.region,
+      }),
       { localPublicBaseUrl: 'http://unused' },
     ) as S3Storage;
     expect(storage.kind).toBe('s3');
@@ -119,7 +134,15 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     expect(await (await fetch(again)).text()).toBe('same');
     // Another key signs on its own; a short lifetime (no window) signs afresh on every read.
     expect(await storage.url(makeKey('tests/stable', 'txt'))).not.toBe(again);
-    const short = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: s3.endpoint, presignSeconds: 5 });
+    const short = new S3Storage({
+      kind: 's3',
+      bucket: s3.bucket,
+      region: s3.region,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      endpoint: s3.endpoint,
+      presignSeconds: 5,
+    });
     const first = await short.url(key);
     await new Promise((r) => setTimeout(r, 1100));
     expect(await short.url(key)).not.toBe(first);
@@ -130,14 +153,24 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     const proxy = await recordingProxy(s3);
     const calls = proxy.calls;
     try {
-      const viaProxy = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: proxy.endpoint, presignSeconds: 60 });
+      const viaProxy = new S3Storage({
+        kind: 's3',
+        bucket: s3.bucket,
+        region: s3.region,
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+        endpoint: proxy.endpoint,
+        presignSeconds: 60,
+      });
       const size = 17 * 1024 * 1024 + 123;
       const data = randomBytes(size);
       const key = makeKey('tests/large', 'mp4');
       // A stream of unknown length in 64 KiB chunks: nothing forces the whole body into one buffer.
-      const body = Readable.from((function* () {
-        for (let i = 0; i < size; i += 65536) yield data.subarray(i, Math.min(size, i + 65536));
-      })());
+      const body = Readable.from(
+        (function* () {
+          for (let i = 0; i < size; i += 65536) yield data.subarray(i, Math.min(size, i + 65536));
+        })(),
+      );
       const stored = await viaProxy.put(key, body, { contentType: 'video/mp4' });
       expect(stored.size_bytes).toBe(size);
       expect(calls.filter((c) => /^POST .*\?uploads/.test(c))).toHaveLength(1);
@@ -176,7 +209,13 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
 
   it('uses the public base URL when one is configured, and recognises its own URLs', async () => {
     const pub = createStorage(
-      env({ S3_BUCKET: s3.bucket, S3_ACCESS_KEY: s3.accessKeyId, S3_SECRET_KEY: s3.secretAccessKey, S3_ENDPOINT_URL: s3.endpoint, S3_PUBLIC_URL_BASE: 'https://cdn.example.com/media/' }),
+      env({
+        S3_BUCKET: s3.bucket,
+        S3_ACCESS_KEY: s3.accessKeyId,
+        S3_SECRET_KEY: s3.secretAccessKey,
+        S3_ENDPOINT_URL: s3.endpoint,
+        S3_PUBLIC_URL_BASE: 'https://cdn.example.com/media/',
+      }),
       { localPublicBaseUrl: 'http://unused' },
     );
     const key = makeKey('tests/public', 'gif');
@@ -195,7 +234,13 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     const proxy = await recordingProxy(s3);
     try {
       const pub = createStorage(
-        env({ S3_BUCKET: s3.bucket, S3_ACCESS_KEY: s3.accessKeyId, S3_SECRET_KEY: s3.secretAccessKey, S3_ENDPOINT_URL: `${proxy.endpoint}/`, S3_PUBLIC_READ: true }),
+        env({
+          S3_BUCKET: s3.bucket,
+          S3_ACCESS_KEY: s3.accessKeyId,
+          S3_SECRET_KEY: s3.secretAccessKey,
+          S3_ENDPOINT_URL: `${proxy.endpoint}/`,
+          S3_PUBLIC_READ: true,
+        }),
         { localPublicBaseUrl: 'http://unused' },
       );
       expect(pub.urlExpirySeconds).toBeNull();
@@ -213,7 +258,15 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
       expect(pub.keyFromUrl(copied.url)).toBe(copied.key);
       // Private storage sends no ACL at all.
       const before = proxy.calls.length;
-      const priv = new S3Storage({ kind: 's3', bucket: s3.bucket, region: s3.region, accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey, endpoint: proxy.endpoint, presignSeconds: 60 });
+      const priv = new S3Storage({
+        kind: 's3',
+        bucket: s3.bucket,
+        region: s3.region,
+        accessKeyId: s3.accessKeyId,
+        secretAccessKey: s3.secretAccessKey,
+        endpoint: proxy.endpoint,
+        presignSeconds: 60,
+      });
       await priv.put(makeKey('tests/private', 'png'), Buffer.from('x'), { contentType: 'image/png' });
       const privateWrite = proxy.calls.findIndex((c, i) => i >= before && c.startsWith('PUT '));
       expect(proxy.headers[privateWrite]!['x-amz-acl']).toBeUndefined();
@@ -221,12 +274,28 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
       proxy.close();
     }
     // On AWS (no endpoint): the virtual-hosted bucket URL, which the storage also recognises as its own.
-    const aws = new S3Storage({ kind: 's3', bucket: 'media-bucket', region: 'eu-west-3', accessKeyId: 'a', secretAccessKey: 'b', publicRead: true, presignSeconds: 60 });
+    const aws = new S3Storage({
+      kind: 's3',
+      bucket: 'media-bucket',
+      region: 'eu-west-3',
+      accessKeyId: 'a',
+      secretAccessKey: 'b',
+      publicRead: true,
+      presignSeconds: 60,
+    });
     const key = makeKey('ruby/videos', 'mp4');
     expect(await aws.url(key)).toBe(`https://media-bucket.s3.eu-west-3.amazonaws.com/${key}`);
     expect(aws.keyFromUrl(await aws.url(key))).toBe(key);
     // Path-style AWS URLs (S3_FORCE_PATH_STYLE without an endpoint) are ours too; another bucket's are not.
-    const pathStyle = new S3Storage({ kind: 's3', bucket: 'media-bucket', region: 'eu-west-3', accessKeyId: 'a', secretAccessKey: 'b', forcePathStyle: true, presignSeconds: 60 });
+    const pathStyle = new S3Storage({
+      kind: 's3',
+      bucket: 'media-bucket',
+      region: 'eu-west-3',
+      accessKeyId: 'a',
+      secretAccessKey: 'b',
+      forcePathStyle: true,
+      presignSeconds: 60,
+    });
     const signed = await pathStyle.url(key);
     expect(new URL(signed).host).toBe('s3.eu-west-3.amazonaws.com');
     expect(pathStyle.keyFromUrl(signed)).toBe(key);
@@ -236,19 +305,28 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
   it('says how long its URLs live: the presign lifetime when private, null when public', () => {
     const s3Env = { S3_BUCKET: 'b', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'c', S3_ENDPOINT_URL: s3.endpoint, STORAGE_PRESIGN_SECONDS: 120 };
     expect(createStorage(env(s3Env), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBe(120);
-    expect(createStorage(env({ ...s3Env, S3_PUBLIC_URL_BASE: 'https://cdn.example.com' }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
+    expect(
+      createStorage(env({ ...s3Env, S3_PUBLIC_URL_BASE: 'https://cdn.example.com' }), { localPublicBaseUrl: 'x' }).urlExpirySeconds,
+    ).toBeNull();
     expect(createStorage(env({ ...s3Env, S3_PUBLIC_READ: true }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
     const r2Env = { R2_BUCKET: 'b', R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'c', R2_ENDPOINT_URL: s3.endpoint };
     expect(createStorage(env(r2Env), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBe(3600);
     // S3_PUBLIC_READ is an S3 setting: R2 has no object ACLs, its public URLs come from R2_PUBLIC_BASE_URL.
     expect(createStorage(env({ ...r2Env, S3_PUBLIC_READ: true }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBe(3600);
-    expect(createStorage(env({ ...r2Env, R2_PUBLIC_BASE_URL: 'https://media.example.com' }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
+    expect(
+      createStorage(env({ ...r2Env, R2_PUBLIC_BASE_URL: 'https://media.example.com' }), { localPublicBaseUrl: 'x' }).urlExpirySeconds,
+    ).toBeNull();
     expect(createStorage(env({ LOCAL_STORAGE_DIR: tmpdir() }), { localPublicBaseUrl: 'x' }).urlExpirySeconds).toBeNull();
   });
 
   it('R2 without a public base hands out presigned URLs, not the unreadable API endpoint (a Python system defect, fixed)', async () => {
     const r2 = createStorage(
-      env({ R2_BUCKET: s3.bucket, R2_ACCESS_KEY_ID: s3.accessKeyId, R2_SECRET_ACCESS_KEY: s3.secretAccessKey, R2_ENDPOINT_URL: s3.endpoint }),
+      env({
+        R2_BUCKET: s3.bucket,
+        R2_ACCESS_KEY_ID: s3.accessKeyId,
+        R2_SECRET_ACCESS_KEY: s3.secretAccessKey,
+        R2_ENDPOINT_URL: s3.endpoint,
+      }),
       { localPublicBaseUrl: 'http://unused' },
     );
     expect(r2.kind).toBe('r2');
@@ -258,15 +336,31 @@ describe('S3Storage against a real S3-protocol server (s3rver)', () => {
     expect(stored.url).toContain('X-Amz-Signature=');
     expect(await (await fetch(stored.url)).text()).toBe('video');
     const withBase = createStorage(
-      env({ R2_BUCKET: s3.bucket, R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'b', R2_ENDPOINT_URL: s3.endpoint, R2_PUBLIC_BASE_URL: 'https://media.example.com' }),
+      env({
+        R2_BUCKET: s3.bucket,
+        R2_ACCESS_KEY_ID: 'a',
+        R2_SECRET_ACCESS_KEY: 'b',
+        R2_ENDPOINT_URL: s3.endpoint,
+        R2_PUBLIC_BASE_URL: 'https://media.example.com',
+      }),
       { localPublicBaseUrl: 'http://unused' },
     );
     expect(await withBase.url(key)).toBe(`https://media.example.com/${key}`);
-    expect(() => createStorage(env({ R2_BUCKET: 'b', R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'c' }), { localPublicBaseUrl: 'x' })).toThrow(/R2_ENDPOINT_URL/);
+    expect(() =>
+      createStorage(env({ R2_BUCKET: 'b', R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'c' }), { localPublicBaseUrl: 'x' }),
+    ).toThrow(/R2_ENDPOINT_URL/);
   });
 
   it('reports an unreachable bucket', async () => {
-    const missing = new S3Storage({ kind: 's3', bucket: 'no-such-bucket', region: 'us-east-1', accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER', endpoint: s3.endpoint, presignSeconds: 60 });
+    const missing = new S3Storage({
+      kind: 's3',
+      bucket: 'no-such-bucket',
+      region: 'us-east-1',
+      accessKeyId: 'S3RVER',
+      secretAccessKey: 'S3RVER',
+      endpoint: s3.endpoint,
+      presignSeconds: 60,
+    });
     await expect(missing.check()).rejects.toMatchObject({ code: 'unavailable' });
   });
 });
@@ -277,7 +371,13 @@ describe('warnIfOutputUrlsExpire', () => {
     const at = (level: string) => (msg: string) => void lines.push({ level, msg });
     return { lines, log: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } };
   };
-  const s3Env = { S3_BUCKET: 'b', S3_ACCESS_KEY: 'a', S3_SECRET_KEY: 'c', S3_ENDPOINT_URL: 'http://127.0.0.1:9', STORAGE_PRESIGN_SECONDS: 604800 };
+  const s3Env = {
+    S3_BUCKET: 'b',
+    S3_ACCESS_KEY: 'a',
+    S3_SECRET_KEY: 'c',
+    S3_ENDPOINT_URL: 'http://127.0.0.1:9',
+    STORAGE_PRESIGN_SECONDS: 604800,
+  };
 
   it('warns once in production when a private bucket makes workflow outputs expire, naming the lifetime and the fix', () => {
     const { lines, log } = collect();
@@ -287,21 +387,48 @@ describe('warnIfOutputUrlsExpire', () => {
     expect(lines[0]!.msg).toMatch(/^!!! media URLs in workflow outputs EXPIRE within 7 day\(s\)/);
     expect(lines[0]!.msg).toContain('S3_PUBLIC_URL_BASE or S3_PUBLIC_READ=true');
     const r2 = collect();
-    const r2Storage = createStorage(env({ R2_BUCKET: 'b', R2_ACCESS_KEY_ID: 'a', R2_SECRET_ACCESS_KEY: 'c', R2_ENDPOINT_URL: 'http://127.0.0.1:9', STORAGE_PRESIGN_SECONDS: 7200 }), { localPublicBaseUrl: 'x' });
+    const r2Storage = createStorage(
+      env({
+        R2_BUCKET: 'b',
+        R2_ACCESS_KEY_ID: 'a',
+        R2_SECRET_ACCESS_KEY: 'c',
+        R2_ENDPOINT_URL: 'http://127.0.0.1:9',
+        STORAGE_PRESIGN_SECONDS: 7200,
+      }),
+      { localPublicBaseUrl: 'x' },
+    );
     warnIfOutputUrlsExpire(r2Storage, { NODE_ENV: 'production' }, r2.log);
-    expect(r2.lines.map((l) => l.msg)).toEqual([expect.stringMatching(/EXPIRE within 2 hour\(s\).*Set R2_PUBLIC_BASE_URL for permanent URLs/)]);
+    expect(r2.lines.map((l) => l.msg)).toEqual([
+      expect.stringMatching(/EXPIRE within 2 hour\(s\).*Set R2_PUBLIC_BASE_URL for permanent URLs/),
+    ]);
     // The Python system's ENVIRONMENT=production counts like NODE_ENV=production.
     const python = collect();
-    warnIfOutputUrlsExpire(createStorage(env(s3Env), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'development', ENVIRONMENT: 'production' }, python.log);
+    warnIfOutputUrlsExpire(
+      createStorage(env(s3Env), { localPublicBaseUrl: 'x' }),
+      { NODE_ENV: 'development', ENVIRONMENT: 'production' },
+      python.log,
+    );
     expect(python.lines).toHaveLength(1);
   });
 
   it('stays quiet outside production and when URLs are permanent', () => {
     const { lines, log } = collect();
     warnIfOutputUrlsExpire(createStorage(env(s3Env), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'development' }, log);
-    warnIfOutputUrlsExpire(createStorage(env({ ...s3Env, S3_PUBLIC_URL_BASE: 'https://cdn.example.com' }), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'production' }, log);
-    warnIfOutputUrlsExpire(createStorage(env({ ...s3Env, S3_PUBLIC_READ: true }), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'production' }, log);
-    warnIfOutputUrlsExpire(createStorage(env({ LOCAL_STORAGE_DIR: tmpdir() }), { localPublicBaseUrl: 'x' }), { NODE_ENV: 'production' }, log);
+    warnIfOutputUrlsExpire(
+      createStorage(env({ ...s3Env, S3_PUBLIC_URL_BASE: 'https://cdn.example.com' }), { localPublicBaseUrl: 'x' }),
+      { NODE_ENV: 'production' },
+      log,
+    );
+    warnIfOutputUrlsExpire(
+      createStorage(env({ ...s3Env, S3_PUBLIC_READ: true }), { localPublicBaseUrl: 'x' }),
+      { NODE_ENV: 'production' },
+      log,
+    );
+    warnIfOutputUrlsExpire(
+      createStorage(env({ LOCAL_STORAGE_DIR: tmpdir() }), { localPublicBaseUrl: 'x' }),
+      { NODE_ENV: 'production' },
+      log,
+    );
     expect(lines).toEqual([]);
   });
 });

@@ -2,7 +2,13 @@
 import S3rver from 's3rver';
 
 const [port, directory, bucket] = process.argv.slice(2);
-const server = new S3rver({ port: Number(port), address: '127.0.0.1', directory, silent: true, configureBuckets: [{ name: bucket, configs: [] }] });
+const server = new S3rver({
+  port: Number(port),
+  address: '127.0.0.1',
+  directory,
+  silent: true,
+  configureBuckets: [{ name: bucket, configs: [] }],
+});
 await server.run();
 process.stdout.write(`s3 ready on ${port}\n`);
 const stop = async () => {

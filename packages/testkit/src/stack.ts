@@ -86,7 +86,11 @@ export async function startStack(
     env,
     services,
     async gatewayCli(args) {
-      const { stdout } = await run(process.execPath, [...tsxNode(appEntry('gateway', 'cli.ts')), ...args], { cwd: repo, env, timeout: 60_000 });
+      const { stdout } = await run(process.execPath, [...tsxNode(appEntry('gateway', 'cli.ts')), ...args], {
+        cwd: repo,
+        env,
+        timeout: 60_000,
+      });
       return stdout;
     },
     stop,

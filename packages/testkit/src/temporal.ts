@@ -7,7 +7,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 export function temporalCliPath(): string {
   const path =
     process.env.TEMPORAL_CLI_PATH ??
-    join(process.env.GPTMARKET_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gptmarket', 'tools'), 'temporal-1.5.1', 'temporal');
+    join(
+      process.env.GPTMARKET_TOOLS_DIR ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'gptmarket', 'tools'),
+      'temporal-1.5.1',
+      'temporal',
+    );
   if (!existsSync(path)) throw new Error(`Temporal CLI not found at ${path}: run scripts/setup.sh first`);
   return path;
 }

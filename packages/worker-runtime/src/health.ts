@@ -35,6 +35,9 @@ export function workerHealthRule(opts: { workflows: boolean }): HealthRule {
 }
 
 /** Serves GET /health on host:port by the worker's rule; port 0 picks a free port (tests). */
-export function startHealthServer(worker: Pick<Worker, 'getStatus'>, opts: { host: string; port: number; rule: HealthRule }): Promise<HealthServer> {
+export function startHealthServer(
+  worker: Pick<Worker, 'getStatus'>,
+  opts: { host: string; port: number; rule: HealthRule },
+): Promise<HealthServer> {
   return serveHealth({ host: opts.host, port: opts.port, check: () => ({ ...opts.rule(worker) }) });
 }

@@ -6,7 +6,13 @@ describe('activity failures', () => {
   it('a retryable failure waits the Retry-After it was given before the next attempt', () => {
     const f = activityFailure('busy', 'ProviderError', { retryable: true, retryAfterMs: 1500, details: [{ code: 'rate_limited' }] });
     expect(f).toBeInstanceOf(ApplicationFailure);
-    expect(f).toMatchObject({ message: 'busy', type: 'ProviderError', nonRetryable: false, nextRetryDelay: 1500, details: [{ code: 'rate_limited' }] });
+    expect(f).toMatchObject({
+      message: 'busy',
+      type: 'ProviderError',
+      nonRetryable: false,
+      nextRetryDelay: 1500,
+      details: [{ code: 'rate_limited' }],
+    });
   });
 
   it('a non-retryable failure never carries a retry delay', () => {
@@ -20,7 +26,11 @@ describe('activity failures', () => {
   });
 
   it('nonRetryable keeps its details only when given', () => {
-    expect(nonRetryable('too big', 'InvalidInputError', [{ code: 'too_large' }])).toMatchObject({ nonRetryable: true, type: 'InvalidInputError', details: [{ code: 'too_large' }] });
+    expect(nonRetryable('too big', 'InvalidInputError', [{ code: 'too_large' }])).toMatchObject({
+      nonRetryable: true,
+      type: 'InvalidInputError',
+      details: [{ code: 'too_large' }],
+    });
     expect(nonRetryable('too big', 'InvalidInputError').details).toBeUndefined();
   });
 });

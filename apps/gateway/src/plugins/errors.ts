@@ -20,7 +20,9 @@ function errorBody(code: ErrorBody['error']['code'], message: string, requestId:
 function databaseUnreachable(err: unknown): boolean {
   const e = err as { message?: string; code?: string; cause?: unknown };
   const text = `${e?.code ?? ''} ${e?.message ?? ''} ${(e?.cause as { message?: string } | undefined)?.message ?? ''}`;
-  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|the database system is|PGlite is closed|Cannot use a pool after calling end|57P0[1-3]/i.test(text);
+  return /ECONNREFUSED|ECONNRESET|ETIMEDOUT|Connection terminated|connection timeout|the database system is|PGlite is closed|Cannot use a pool after calling end|57P0[1-3]/i.test(
+    text,
+  );
 }
 
 /**
@@ -39,8 +41,12 @@ export function registerErrors(app: FastifyInstance, opts: ErrorOptions): void {
       return reply.code(err.statusCode).send(errorBody(err.code, err.message, req.id, err.details));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
-      const where = err.validationContext === 'body' ? [] : [err.validationContext === 'querystring' ? 'query' : String(err.validationContext)];
-      const details = err.validation.map((v) => ({ path: [...where, ...v.instancePath.split('/').filter(Boolean)].join('.') || '(root)', message: v.message }));
+      const where =
+        err.validationContext === 'body' ? [] : [err.validationContext === 'querystring' ? 'query' : String(err.validationContext)];
+      const details = err.validation.map((v) => ({
+        path: [...where, ...v.instancePath.split('/').filter(Boolean)].join('.') || '(root)',
+        message: v.message,
+      }));
       return reply.code(400).send(errorBody('validation_failed', `the ${where[0] ?? 'body'} does not match the contract`, req.id, details));
     }
     switch (err.code) {
@@ -58,7 +64,9 @@ export function registerErrors(app: FastifyInstance, opts: ErrorOptions): void {
       return reply.code(503).send(errorBody('unavailable', 'the database is unreachable; nothing was started', req.id));
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
-      return reply.code(err.statusCode).send(errorBody(err.statusCode === 413 ? 'payload_too_large' : 'validation_failed', 'the request is not valid', req.id));
+      return reply
+        .code(err.statusCode)
+        .send(errorBody(err.statusCode === 413 ? 'payload_too_large' : 'validation_failed', 'the request is not valid', req.id));
     }
     log.error('request failed', { requestId: req.id, error: err.message, stack: err.stack });
     return reply.code(500).send(errorBody('internal', 'something went wrong on our side', req.id));

@@ -11,7 +11,8 @@ export function jsonDepth(text: string, limit: number): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped character
+      if (c === 92)
+        i++; // backslash: skip the escaped character
       else if (c === 34) inString = false;
       continue;
     }
@@ -67,7 +68,13 @@ export function registerJsonBody(app: FastifyInstance): void {
     parse(req, text, (err, value) => {
       if (err) {
         const proto = /prototype|__proto__|constructor/i.test(err.message);
-        return done(new ApiError(400, 'validation_failed', proto ? 'the JSON body contains forbidden keys (__proto__ or constructor.prototype)' : 'the body is not valid JSON'));
+        return done(
+          new ApiError(
+            400,
+            'validation_failed',
+            proto ? 'the JSON body contains forbidden keys (__proto__ or constructor.prototype)' : 'the body is not valid JSON',
+          ),
+        );
       }
       const bad = badString(value, []);
       if (bad) return done(new ApiError(400, 'validation_failed', 'the JSON body contains text that cannot be stored', [bad]));

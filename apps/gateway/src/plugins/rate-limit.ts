@@ -21,6 +21,11 @@ export async function registerRateLimit(app: FastifyInstance, opts: RateLimitOpt
     max: (req) => req.auth?.rateLimit ?? (req.auth?.kind === 'key' || req.auth?.kind === 'basic' ? opts.max : opts.anonymousMax),
     keyGenerator: (req) => (req.auth?.apiKeyId ? `key:${req.auth.apiKeyId}` : `${req.auth?.kind === 'basic' ? 'basic' : 'ip'}:${req.ip}`),
     allowList: (req) => /^\/(health|ready)$/.test(req.url.split('?')[0]!),
-    errorResponseBuilder: (_req, ctx) => new ApiError(429, 'rate_limited', `rate limit of ${ctx.max} requests per ${Math.round(ctx.ttl / 1000) || 1} s exceeded; retry after ${ctx.after}`),
+    errorResponseBuilder: (_req, ctx) =>
+      new ApiError(
+        429,
+        'rate_limited',
+        `rate limit of ${ctx.max} requests per ${Math.round(ctx.ttl / 1000) || 1} s exceeded; retry after ${ctx.after}`,
+      ),
   });
 }

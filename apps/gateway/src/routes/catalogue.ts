@@ -7,7 +7,9 @@ export const catalogueRoutes: FastifyPluginAsyncZod = async (app) => {
   const catalogue = Object.values(GENERATION_TYPES).map(generationTypeInfo);
   app.get(
     '/v1/generation-types',
-    { schema: { summary: 'List generation types with their input and output JSON Schemas', response: { 200: z.array(GenerationTypeInfo) } } },
+    {
+      schema: { summary: 'List generation types with their input and output JSON Schemas', response: { 200: z.array(GenerationTypeInfo) } },
+    },
     async () => catalogue,
   );
 };

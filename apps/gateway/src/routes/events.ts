@@ -18,7 +18,8 @@ export interface EventRoutesOptions {
 }
 
 /** The server-sent events wire format (`ProgressEvent` in packages/contracts describes the events). */
-const sseEvent = (id: number, event: string, data: ProgressEvent | Generation) => `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+const sseEvent = (id: number, event: string, data: ProgressEvent | Generation) =>
+  `id: ${id}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 
 /**
  * `GET /v1/generations/:id/events`: `progress` on every change the caller has not seen (the event id is the record's
@@ -28,7 +29,13 @@ const sseEvent = (id: number, event: string, data: ProgressEvent | Generation) =
 export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { records, observer, feed, heartbeatMs, log }) => {
   app.get(
     '/v1/generations/:id/events',
-    { schema: { summary: 'Progress as server-sent events: `progress` on every change, then `completed`, `failed` or `cancelled`', params: GenerationIdParams, produces: ['text/event-stream'] } },
+    {
+      schema: {
+        summary: 'Progress as server-sent events: `progress` on every change, then `completed`, `failed` or `cancelled`',
+        params: GenerationIdParams,
+        produces: ['text/event-stream'],
+      },
+    },
     async (req, reply) => {
       let row = await records.get(req.params.id, callerOf(req));
       const lastHeader = req.headers['last-event-id'];

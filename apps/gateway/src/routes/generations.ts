@@ -1,6 +1,13 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { CreateGenerationBody, ErrorBody, Generation, GenerationIdParams, GenerationPage, ListGenerationsQuery } from '@gptmarket/contracts';
+import {
+  CreateGenerationBody,
+  ErrorBody,
+  Generation,
+  GenerationIdParams,
+  GenerationPage,
+  ListGenerationsQuery,
+} from '@gptmarket/contracts';
 import type { OutboundPolicy } from '@gptmarket/runtime';
 import { ApiError, errorResponses } from '../errors.js';
 import { callerOf } from '../plugins/auth.js';
@@ -17,17 +24,35 @@ export interface GenerationRoutesOptions {
   webhookPolicy: OutboundPolicy | null;
 }
 
-const IdempotencyHeaders = z.object({ 'idempotency-key': z.string().regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters').optional() });
+const IdempotencyHeaders = z.object({
+  'idempotency-key': z
+    .string()
+    .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')
+    .optional(),
+});
 
 /** Create, list, read, cancel and retry generations. */
-export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = async (app, { commands, records, observer, webhookPolicy }) => {
+export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = async (
+  app,
+  { commands, records, observer, webhookPolicy },
+) => {
   app.post(
     '/v1/generations',
-    { schema: { summary: 'Start a generation', body: CreateGenerationBody, headers: IdempotencyHeaders, response: { 202: Generation, ...errorResponses, 409: ErrorBody } } },
+    {
+      schema: {
+        summary: 'Start a generation',
+        body: CreateGenerationBody,
+        headers: IdempotencyHeaders,
+        response: { 202: Generation, ...errorResponses, 409: ErrorBody },
+      },
+    },
     async (req, reply) => {
       const body = req.body;
       if (body.webhook_url) {
-        if (!webhookPolicy) throw new ApiError(400, 'validation_failed', 'webhooks are not enabled on this gateway (WEBHOOK_SIGNING_SECRET is unset)', [{ path: 'webhook_url', message: 'webhooks are disabled' }]);
+        if (!webhookPolicy)
+          throw new ApiError(400, 'validation_failed', 'webhooks are not enabled on this gateway (WEBHOOK_SIGNING_SECRET is unset)', [
+            { path: 'webhook_url', message: 'webhooks are disabled' },
+          ]);
         await assertDeliverableUrl(body.webhook_url, webhookPolicy);
       }
       const key = req.headers['idempotency-key'];
@@ -38,7 +63,13 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
 
   app.get(
     '/v1/generations',
-    { schema: { summary: 'List generations, newest first', querystring: ListGenerationsQuery, response: { 200: GenerationPage, ...errorResponses } } },
+    {
+      schema: {
+        summary: 'List generations, newest first',
+        querystring: ListGenerationsQuery,
+        response: { 200: GenerationPage, ...errorResponses },
+      },
+    },
     async (req) => {
       const { rows, nextCursor } = await records.list(req.query, callerOf(req));
       return { data: await Promise.all(rows.map((r) => records.toApi(r))), next_cursor: nextCursor };
@@ -47,19 +78,38 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
 
   app.get(
     '/v1/generations/:id',
-    { schema: { summary: 'Get one generation', params: GenerationIdParams, response: { 200: Generation, ...errorResponses, 404: ErrorBody } } },
+    {
+      schema: {
+        summary: 'Get one generation',
+        params: GenerationIdParams,
+        response: { 200: Generation, ...errorResponses, 404: ErrorBody },
+      },
+    },
     async (req) => records.toApi(await observer.refresh(await records.get(req.params.id, callerOf(req)))),
   );
 
   app.post(
     '/v1/generations/:id/cancel',
-    { schema: { summary: 'Cancel a generation (it becomes cancelled once its provider jobs and FFmpeg have stopped)', params: GenerationIdParams, response: { 202: Generation, ...errorResponses, 404: ErrorBody, 409: ErrorBody } } },
+    {
+      schema: {
+        summary: 'Cancel a generation (it becomes cancelled once its provider jobs and FFmpeg have stopped)',
+        params: GenerationIdParams,
+        response: { 202: Generation, ...errorResponses, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
     async (req, reply) => reply.code(202).send(await records.toApi(await commands.cancel(await records.get(req.params.id, callerOf(req))))),
   );
 
   app.post(
     '/v1/generations/:id/retry',
-    { schema: { summary: 'Start a new generation with the same request (failed or cancelled only)', params: GenerationIdParams, response: { 201: Generation, ...errorResponses, 404: ErrorBody, 409: ErrorBody } } },
-    async (req, reply) => reply.code(201).send(await records.toApi(await commands.retry(await records.get(req.params.id, callerOf(req)), callerOf(req)))),
+    {
+      schema: {
+        summary: 'Start a new generation with the same request (failed or cancelled only)',
+        params: GenerationIdParams,
+        response: { 201: Generation, ...errorResponses, 404: ErrorBody, 409: ErrorBody },
+      },
+    },
+    async (req, reply) =>
+      reply.code(201).send(await records.toApi(await commands.retry(await records.get(req.params.id, callerOf(req)), callerOf(req)))),
   );
 };

@@ -13,7 +13,11 @@ export interface HealthRoutesOptions {
 }
 
 const within3s = <T>(p: Promise<T>, late: T) => Promise.race([p, new Promise<T>((r) => setTimeout(() => r(late), 3_000).unref())]);
-const probe = (fn: () => Promise<void>) => within3s(fn().then(() => 'ok' as const), 'down' as const).catch(() => 'down' as const);
+const probe = (fn: () => Promise<void>) =>
+  within3s(
+    fn().then(() => 'ok' as const),
+    'down' as const,
+  ).catch(() => 'down' as const);
 
 /** `/health` (the process serves) and `/ready` (Temporal, the database and storage answer; what the workers report). */
 export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (app, { temporal, database, storage, workers }) => {
@@ -29,6 +33,8 @@ export const healthRoutes: FastifyPluginAsyncZod<HealthRoutesOptions> = async (a
     ]);
     const checks = { temporal: temporalCheck, database: databaseCheck, storage: storageCheck };
     const ok = Object.values(checks).every((c) => c === 'ok');
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'unavailable', checks, workers: report?.workers ?? null, providers: report?.providers ?? null });
+    return reply
+      .code(ok ? 200 : 503)
+      .send({ status: ok ? 'ok' : 'unavailable', checks, workers: report?.workers ?? null, providers: report?.providers ?? null });
   });
 };

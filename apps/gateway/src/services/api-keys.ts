@@ -52,7 +52,11 @@ export class ApiKeyService {
   }
 
   async revoke(id: string): Promise<boolean> {
-    const rows = await this.db.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt))).returning();
+    const rows = await this.db
+      .update(apiKeys)
+      .set({ revokedAt: new Date() })
+      .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+      .returning();
     this.activeCount = null;
     return rows.length > 0;
   }
@@ -78,7 +82,11 @@ export class ApiKeyService {
     const now = Date.now();
     if ((this.touched.get(row.id) ?? 0) < now - 60_000) {
       this.touched.set(row.id, now);
-      void this.db.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, row.id)).catch(() => {});
+      void this.db
+        .update(apiKeys)
+        .set({ lastUsedAt: new Date(now) })
+        .where(eq(apiKeys.id, row.id))
+        .catch(() => {});
     }
     return { id: row.id, name: row.name, rateLimit: row.rateLimit };
   }

@@ -18,6 +18,7 @@ export function describeFailure(err: unknown, stepId: string | null): Generation
     return { code: ERROR_CODE_BY_TYPE[cause.type]!, message: cause.message.slice(0, 1000), step_id: stepId };
   }
   if (cause instanceof TimeoutFailure) return { code: 'timed_out', message: 'The generation timed out.', step_id: stepId };
-  if (cause instanceof TerminatedFailure) return { code: 'terminated', message: 'The generation was terminated by an operator.', step_id: stepId };
+  if (cause instanceof TerminatedFailure)
+    return { code: 'terminated', message: 'The generation was terminated by an operator.', step_id: stepId };
   return { code: 'internal', message: 'The generation failed unexpectedly.', step_id: stepId };
 }

@@ -34,7 +34,11 @@ export class GenerationCommands {
    * Validates the request against the type's contract, records it and starts its workflow. With an
    * Idempotency-Key the same key and body give the same generation; concurrent duplicates start one workflow.
    */
-  async create(body: CreateGenerationBody, caller: Caller, opts: { idempotencyKey?: string; retryOf?: string } = {}): Promise<{ row: GenerationRow; replayed: boolean }> {
+  async create(
+    body: CreateGenerationBody,
+    caller: Caller,
+    opts: { idempotencyKey?: string; retryOf?: string } = {},
+  ): Promise<{ row: GenerationRow; replayed: boolean }> {
     const { def, input, warnings } = validateRequest(body);
     const idempotency = opts.idempotencyKey ? new IdempotencyKey(this.deps.db, caller.apiKeyId ?? 'anonymous', opts.idempotencyKey) : null;
     const id = idempotency?.generationId ?? newGenerationId();

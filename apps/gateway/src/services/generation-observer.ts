@@ -73,7 +73,13 @@ export class GenerationObserver {
       if (next && terminal && next.webhookUrl) {
         await tx
           .insert(webhookDeliveries)
-          .values({ id: `whd_${next.id.slice(4)}_${next.status}`, generationId: next.id, event: `generation.${next.status}`, url: next.webhookUrl, status: 'pending' })
+          .values({
+            id: `whd_${next.id.slice(4)}_${next.status}`,
+            generationId: next.id,
+            event: `generation.${next.status}`,
+            url: next.webhookUrl,
+            status: 'pending',
+          })
           .onConflictDoNothing();
       }
       return next;
@@ -114,7 +120,15 @@ export class GenerationObserver {
         const output = (await handle.result()) as Record<string, unknown>;
         const warnings = [...new Set([...row.warnings, ...((output?.warnings as string[] | undefined) ?? [])])];
         const outputKeys = storageKeysIn(output, this.deps.storage);
-        return { status: 'completed', output, outputKeys, warnings, error: null, currentStep: await this.currentStep(handle), completedAt: new Date() };
+        return {
+          status: 'completed',
+          output,
+          outputKeys,
+          warnings,
+          error: null,
+          currentStep: await this.currentStep(handle),
+          completedAt: new Date(),
+        };
       }
       case 'CANCELLED':
         return { status: 'cancelled', currentStep: await this.currentStep(handle), completedAt: new Date() };

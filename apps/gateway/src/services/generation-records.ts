@@ -18,7 +18,9 @@ function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const createdAt = new Date(iso ?? '');
   if (!id || !/^gen_[A-Za-z0-9]+$/.test(id) || Number.isNaN(createdAt.getTime())) {
-    throw new ApiError(400, 'validation_failed', 'the cursor is not valid', [{ path: 'query.cursor', message: 'not a cursor from this API' }]);
+    throw new ApiError(400, 'validation_failed', 'the cursor is not valid', [
+      { path: 'query.cursor', message: 'not a cursor from this API' },
+    ]);
   }
   return { createdAt, id };
 }

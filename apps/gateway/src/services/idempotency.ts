@@ -43,7 +43,9 @@ export class IdempotencyKey {
    * was first used for; a different request body under the same key is a 409.
    */
   async claim(body: CreateGenerationBody): Promise<string | null> {
-    const requestHash = sha256(canonical({ type: body.type, input: body.input, webhook_url: body.webhook_url ?? null, metadata: body.metadata ?? null }));
+    const requestHash = sha256(
+      canonical({ type: body.type, input: body.input, webhook_url: body.webhook_url ?? null, metadata: body.metadata ?? null }),
+    );
     const inserted = await this.db
       .insert(idempotencyKeys)
       .values({ scope: this.scope, key: this.key, requestHash, generationId: this.generationId })

@@ -4,7 +4,15 @@ import { eq, sql } from 'drizzle-orm';
 import { ApplicationFailure } from '@temporalio/common';
 import { WEBHOOK_DELIVERY_WORKFLOW, type WebhookActivities, type WebhookDeliveryInput } from '@gptmarket/contracts';
 import { generations, webhookDeliveries, type Database } from '@gptmarket/db';
-import { OutboundRequestError, isAddressPermitted, isHostAllowed, parseHostLiteral, safeRequest, type Logger, type OutboundPolicy } from '@gptmarket/runtime';
+import {
+  OutboundRequestError,
+  isAddressPermitted,
+  isHostAllowed,
+  parseHostLiteral,
+  safeRequest,
+  type Logger,
+  type OutboundPolicy,
+} from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
 import type { GenerationRecords } from './generation-records.js';
 import type { TemporalGateway } from './temporal.js';
@@ -16,7 +24,8 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
 
 /** Refuses webhook URLs that point at private, loopback, link-local or metadata addresses (unless allowed). */
 export async function assertDeliverableUrl(raw: string, policy: OutboundPolicy): Promise<void> {
-  const bad = (message: string) => new ApiError(400, 'validation_failed', 'the webhook URL is not allowed', [{ path: 'webhook_url', message }]);
+  const bad = (message: string) =>
+    new ApiError(400, 'validation_failed', 'the webhook URL is not allowed', [{ path: 'webhook_url', message }]);
   let url: URL;
   try {
     url = new URL(raw);
@@ -35,8 +44,12 @@ export async function assertDeliverableUrl(raw: string, policy: OutboundPolicy):
   }
   // A name that resolves privately and a name that does not resolve get the same answer: the API must not
   // tell callers which internal names exist.
-  const addresses = await lookup(host, { all: true }).then((answers) => answers.map((a) => a.address), () => []);
-  if (addresses.length === 0 || addresses.some((a) => !isAddressPermitted(policy, a))) throw bad('its host does not resolve to a public address');
+  const addresses = await lookup(host, { all: true }).then(
+    (answers) => answers.map((a) => a.address),
+    () => [],
+  );
+  if (addresses.length === 0 || addresses.some((a) => !isAddressPermitted(policy, a)))
+    throw bad('its host does not resolve to a public address');
 }
 
 export interface WebhookDeps {
@@ -124,7 +137,10 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
     },
 
     async markWebhookFailed(deliveryId, reason) {
-      await deps.db.update(webhookDeliveries).set({ status: 'failed', lastError: reason.slice(0, 500), updatedAt: new Date() }).where(eq(webhookDeliveries.id, deliveryId));
+      await deps.db
+        .update(webhookDeliveries)
+        .set({ status: 'failed', lastError: reason.slice(0, 500), updatedAt: new Date() })
+        .where(eq(webhookDeliveries.id, deliveryId));
       deps.log.warn('webhook delivery gave up', { deliveryId });
     },
   };

@@ -5,7 +5,9 @@ import { checkWorkflowSecret } from '@gptmarket/runtime';
 import { nonRetryable } from '@gptmarket/worker-runtime';
 import type { GenerationActivityDeps } from './deps.js';
 
-export function createAuthActivities(deps: Pick<GenerationActivityDeps, 'secrets' | 'settings'>): Pick<GenerationActivities, 'verifyWorkflowAuth'> {
+export function createAuthActivities(
+  deps: Pick<GenerationActivityDeps, 'secrets' | 'settings'>,
+): Pick<GenerationActivities, 'verifyWorkflowAuth'> {
   return {
     async verifyWorkflowAuth(secretKey) {
       const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';

@@ -41,7 +41,13 @@ export function createPinterestActivities({ providers: p = {} }: ContentActivity
           },
           ctx.cancellationSignal,
         );
-        return { parsed: answer.parsed, model: answer.model, provider: answer.provider, fallback_used: answer.fallbackUsed, template_version: prompt.version };
+        return {
+          parsed: answer.parsed,
+          model: answer.model,
+          provider: answer.provider,
+          fallback_used: answer.fallbackUsed,
+          template_version: prompt.version,
+        };
       } catch (err) {
         throw toActivityFailure(err, 'LLM call failed');
       }
@@ -49,7 +55,8 @@ export function createPinterestActivities({ providers: p = {} }: ContentActivity
 
     async scrapePinterest(req: ScrapePinterestRequest): Promise<ScrapePinterestResult> {
       const query = typeof req.search_query === 'string' ? req.search_query.trim() : '';
-      if (!query || query.length > 500) throw nonRetryable('scrapePinterest: search_query must be 1–500 characters', ERROR_TYPES.invalidInput);
+      if (!query || query.length > 500)
+        throw nonRetryable('scrapePinterest: search_query must be 1–500 characters', ERROR_TYPES.invalidInput);
       const pages = Math.min(10, Math.max(1, Math.trunc(req.pages) || 1));
       const scraper = p.gptmarket;
       if (!scraper) {
@@ -57,7 +64,10 @@ export function createPinterestActivities({ providers: p = {} }: ContentActivity
         return { pins, total: pins.length, query, provider: 'local' };
       }
       try {
-        const res = await scraper.scrapePins({ search_query: query, search_type: 'social_media', pages }, Context.current().cancellationSignal);
+        const res = await scraper.scrapePins(
+          { search_query: query, search_type: 'social_media', pages },
+          Context.current().cancellationSignal,
+        );
         return { pins: res.pins, total: res.total, query: res.query || query, provider: 'gptmarket' };
       } catch (err) {
         throw toActivityFailure(err, 'Pinterest search failed');

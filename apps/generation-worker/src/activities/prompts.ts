@@ -12,10 +12,9 @@ import { providerFailure } from './failures.js';
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export function createPromptActivities(deps: { providers?: Pick<PaidProviders, 'promptLlm' | 'promptPath'> | undefined }): Pick<
-  GenerationActivities,
-  'generatePersonPrompt' | 'generateReactionPrompt'
-> {
+export function createPromptActivities(deps: {
+  providers?: Pick<PaidProviders, 'promptLlm' | 'promptPath'> | undefined;
+}): Pick<GenerationActivities, 'generatePersonPrompt' | 'generateReactionPrompt'> {
   return {
     async generatePersonPrompt(req: PersonPromptRequest) {
       const llm = deps.providers?.promptLlm;
@@ -33,7 +32,9 @@ export function createPromptActivities(deps: { providers?: Pick<PaidProviders, '
       });
       const json = answer.parsed;
       if (!isRecord(json) || !isRecord(json.subject)) {
-        throw providerFailure(new ProviderError(answer.provider, 'invalid_output', 'the person prompt answer has no "subject" block', { retryable: true }));
+        throw providerFailure(
+          new ProviderError(answer.provider, 'invalid_output', 'the person prompt answer has no "subject" block', { retryable: true }),
+        );
       }
       return { json_prompt: json, text_prompt: JSON.stringify(json), provider: answer.provider };
     },
@@ -47,10 +48,17 @@ export function createPromptActivities(deps: { providers?: Pick<PaidProviders, '
         duration: req.duration,
       });
       const json = answer.parsed;
-      const movements = isRecord(json) && Array.isArray(json.movements) ? json.movements.filter((m): m is string => typeof m === 'string' && m.trim() !== '') : [];
+      const movements =
+        isRecord(json) && Array.isArray(json.movements)
+          ? json.movements.filter((m): m is string => typeof m === 'string' && m.trim() !== '')
+          : [];
       const finalPrompt = isRecord(json) && typeof json.final_prompt === 'string' ? json.final_prompt.trim() : '';
       if (movements.length === 0 || !finalPrompt) {
-        throw providerFailure(new ProviderError(answer.provider, 'invalid_output', 'the reaction answer lacks "movements" or "final_prompt"', { retryable: true }));
+        throw providerFailure(
+          new ProviderError(answer.provider, 'invalid_output', 'the reaction answer lacks "movements" or "final_prompt"', {
+            retryable: true,
+          }),
+        );
       }
       return { movements: movements.slice(0, 7), video_prompt: finalPrompt, provider: answer.provider };
     },

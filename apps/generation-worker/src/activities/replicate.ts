@@ -26,7 +26,10 @@ export interface PaidJobHeartbeat {
   phase: 'queued' | 'submitted' | 'polling' | 'rehosting';
 }
 
-export function createReplicateActivities(deps: { storage: Storage; providers?: PaidProviders | undefined }): Pick<GenerationActivities, 'generateImage' | 'generateVideo'> {
+export function createReplicateActivities(deps: {
+  storage: Storage;
+  providers?: PaidProviders | undefined;
+}): Pick<GenerationActivities, 'generateImage' | 'generateVideo'> {
   const { storage } = deps;
 
   async function store(folder: string, data: Buffer, contentType: string, model: string, provider: string): Promise<GeneratedMedia> {
@@ -80,8 +83,16 @@ async function paid(
 ): Promise<GeneratedMedia> {
   const ctx = Context.current();
   const previous = ctx.info.heartbeatDetails as Partial<PaidJobHeartbeat> | undefined;
-  const resumeId = previous?.provider === 'replicate' && previous.model === prediction.model && typeof previous.predictionId === 'string' ? previous.predictionId : undefined;
-  if (resumeId) ctx.log.info('resuming prediction recorded by an earlier attempt', { predictionId: resumeId, model: req.model, attempt: ctx.info.attempt });
+  const resumeId =
+    previous?.provider === 'replicate' && previous.model === prediction.model && typeof previous.predictionId === 'string'
+      ? previous.predictionId
+      : undefined;
+  if (resumeId)
+    ctx.log.info('resuming prediction recorded by an earlier attempt', {
+      predictionId: resumeId,
+      model: req.model,
+      attempt: ctx.info.attempt,
+    });
 
   // Cancel the paid job only when the activity itself is canceled; otherwise just stop waiting.
   const cancelJob = new AbortController();
@@ -98,7 +109,9 @@ async function paid(
   const input = resumeId ? prediction.input : await providerReachableInput(storage, prediction.input);
 
   // Until a prediction exists, heartbeats repeat what an earlier attempt recorded (never drop its id).
-  let beat: PaidJobHeartbeat | Partial<PaidJobHeartbeat> = resumeId ? { ...previous, phase: previous?.phase ?? 'polling' } : { phase: 'queued' };
+  let beat: PaidJobHeartbeat | Partial<PaidJobHeartbeat> = resumeId
+    ? { ...previous, phase: previous?.phase ?? 'polling' }
+    : { phase: 'queued' };
   let result: { id: string; outputUrl: string };
   try {
     result = await runPrediction({
@@ -179,7 +192,8 @@ async function providerReachableInput(storage: Storage, input: Record<string, un
     if (!key) return url;
     if (storage.kind !== 'local') return storage.url(key);
     const obj = await readOwnObject(storage, url, MAX_INLINE_BYTES);
-    if (!obj) throw nonRetryable(`a media input in our storage is missing or larger than ${MAX_INLINE_BYTES} bytes`, ERROR_TYPES.invalidInput);
+    if (!obj)
+      throw nonRetryable(`a media input in our storage is missing or larger than ${MAX_INLINE_BYTES} bytes`, ERROR_TYPES.invalidInput);
     return `data:${obj.contentType};base64,${obj.data.toString('base64')}`;
   };
   const out: Record<string, unknown> = { ...input };

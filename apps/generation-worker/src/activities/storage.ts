@@ -30,7 +30,11 @@ export async function readSmall(body: AsyncIterable<unknown>, size: number, max:
 }
 
 /** Reads an object of ours into memory (images only: small). Null when the URL is not in our storage or the object is larger than `maxBytes`. */
-export async function readOwnObject(storage: Storage, url: string, maxBytes = 64 * 1024 * 1024): Promise<{ data: Buffer; contentType: string } | null> {
+export async function readOwnObject(
+  storage: Storage,
+  url: string,
+  maxBytes = 64 * 1024 * 1024,
+): Promise<{ data: Buffer; contentType: string } | null> {
   const key = storage.keyFromUrl(url);
   if (!key) return null;
   const obj = await storage.get(key);
@@ -49,7 +53,11 @@ const objectId = (name: string) => name.replace(/[^A-Za-z0-9_-]/g, '_').slice(0,
 /** Size caps and accepted media types per kind. */
 const KINDS = {
   image: { maxBytes: 25 * 1024 * 1024, types: ['image/png', 'image/jpeg', 'image/webp', 'image/gif'], timeoutMs: 90_000 },
-  audio: { maxBytes: 200 * 1024 * 1024, types: ['audio/mpeg', 'audio/wav', 'audio/x-wav', 'audio/ogg', 'audio/mp4'], timeoutMs: 5 * 60_000 },
+  audio: {
+    maxBytes: 200 * 1024 * 1024,
+    types: ['audio/mpeg', 'audio/wav', 'audio/x-wav', 'audio/ogg', 'audio/mp4'],
+    timeoutMs: 5 * 60_000,
+  },
   video: { maxBytes: 1024 * 1024 * 1024, types: ['video/mp4', 'video/webm', 'video/quicktime'], timeoutMs: 10 * 60_000 },
 } as const;
 

@@ -9,7 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Context } from '@temporalio/activity';
-import { ERROR_TYPES, type SummarizeRequest, type SummarizeResult, type TranscribeRequest, type TranscribeResult } from '@gptmarket/contracts';
+import {
+  ERROR_TYPES,
+  type SummarizeRequest,
+  type SummarizeResult,
+  type TranscribeRequest,
+  type TranscribeResult,
+} from '@gptmarket/contracts';
 import { makeKey } from '@gptmarket/storage';
 import { createLocalLlm } from '@gptmarket/offline';
 import { createTranscriber, renderTemplate } from '@gptmarket/providers';
@@ -54,7 +60,10 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
       }
       const text = result.text.trim();
       const body = Buffer.from(text ? `${text}\n` : '', 'utf8');
-      const transcript = await storage.put(makeKey(req.folder, 'txt'), body, { contentType: 'text/plain; charset=utf-8', contentLength: body.length });
+      const transcript = await storage.put(makeKey(req.folder, 'txt'), body, {
+        contentType: 'text/plain; charset=utf-8',
+        contentLength: body.length,
+      });
       return { transcript, chars: text.length, provider: result.provider };
     },
 
@@ -75,8 +84,15 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
         const ctx = Context.current();
         const stop = keepAlive(10_000);
         try {
-          const prompt = await renderTemplate('transcript-summary', { transcript, meeting_date: req.meeting_date }, p.promptPath ? { promptPath: p.promptPath } : undefined);
-          const answer = await llm.complete({ system: prompt.system, user: prompt.user, json: false, temperature: 0.2, maxTokens: 4096, timeoutMs: 240_000 }, ctx.cancellationSignal);
+          const prompt = await renderTemplate(
+            'transcript-summary',
+            { transcript, meeting_date: req.meeting_date },
+            p.promptPath ? { promptPath: p.promptPath } : undefined,
+          );
+          const answer = await llm.complete(
+            { system: prompt.system, user: prompt.user, json: false, temperature: 0.2, maxTokens: 4096, timeoutMs: 240_000 },
+            ctx.cancellationSignal,
+          );
           summary = answer.content.trim();
           provider = answer.provider;
           model = answer.model;
@@ -88,7 +104,10 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
         if (!summary) throw nonRetryable('the summary model returned an empty answer', ERROR_TYPES.provider);
       }
       const body = Buffer.from(summary.endsWith('\n') ? summary : `${summary}\n`, 'utf8');
-      const file = await storage.put(makeKey(req.folder, 'md'), body, { contentType: 'text/markdown; charset=utf-8', contentLength: body.length });
+      const file = await storage.put(makeKey(req.folder, 'md'), body, {
+        contentType: 'text/markdown; charset=utf-8',
+        contentLength: body.length,
+      });
       return { summary_file: file, summary, provider, model };
     },
   };

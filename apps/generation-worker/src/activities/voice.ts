@@ -51,8 +51,15 @@ export function createVoiceActivities(deps: ContentActivityDeps) {
       }
       if (audio.data.length === 0) throw nonRetryable('speech synthesis returned no audio', ERROR_TYPES.provider);
       const ext = audio.contentType === 'audio/wav' ? 'wav' : 'mp3';
-      const stored = await deps.storage.put(makeKey(req.folder, ext), audio.data, { contentType: audio.contentType, contentLength: audio.data.length });
-      return { ...stored, provider: audio.provider, duration_seconds: audio.contentType === 'audio/wav' ? wavDurationSeconds(audio.data) : null };
+      const stored = await deps.storage.put(makeKey(req.folder, ext), audio.data, {
+        contentType: audio.contentType,
+        contentLength: audio.data.length,
+      });
+      return {
+        ...stored,
+        provider: audio.provider,
+        duration_seconds: audio.contentType === 'audio/wav' ? wavDurationSeconds(audio.data) : null,
+      };
     },
   };
 }

@@ -11,7 +11,10 @@ export const fast = (startToCloseTimeout: ActivityOptions['startToCloseTimeout']
 });
 
 /** SLOW_RETRY for paid provider calls, with heartbeats and cancellation that waits for the provider job to be cancelled. */
-export const paid = (startToCloseTimeout: ActivityOptions['startToCloseTimeout'], heartbeatTimeout: ActivityOptions['heartbeatTimeout'] = '60s'): ActivityOptions => ({
+export const paid = (
+  startToCloseTimeout: ActivityOptions['startToCloseTimeout'],
+  heartbeatTimeout: ActivityOptions['heartbeatTimeout'] = '60s',
+): ActivityOptions => ({
   startToCloseTimeout,
   heartbeatTimeout,
   retry: { initialInterval: '5s', maximumInterval: '10m', maximumAttempts: 3, nonRetryableErrorTypes: NON_RETRYABLE },

@@ -58,7 +58,9 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
     );
 
     const { model: imageModel, params: imageParams } = rubyImageRequest(input, person.text_prompt);
-    const face = await run.step(RUBY_STEPS.face, () => paid.generateImage({ model: imageModel, params: imageParams, folder: 'ruby/faces' }));
+    const face = await run.step(RUBY_STEPS.face, () =>
+      paid.generateImage({ model: imageModel, params: imageParams, folder: 'ruby/faces' }),
+    );
 
     const { model: videoModel, params: videoParams } = rubyVideoRequest(input, reaction.video_prompt, face.url);
     const raw = await run.step(RUBY_STEPS.video, () => paid.generateVideo({ model: videoModel, params: videoParams, folder: 'ruby/raw' }));

@@ -91,7 +91,8 @@ const MEDIA_NOTICE_SECONDS = 30;
 export const WAITING_FOR_MEDIA_WORKER = 'Waiting for a media worker...';
 
 /** True when an activity failed because no worker picked its task up in time (nothing ran). */
-const notPickedUp = (err: unknown) => err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
+const notPickedUp = (err: unknown) =>
+  err instanceof ActivityFailure && err.cause instanceof TimeoutFailure && err.cause.timeoutType === 'SCHEDULE_TO_START';
 const humanSeconds = (s: number) => (s >= 120 && s % 60 === 0 ? `${s / 60} minutes` : `${s} seconds`);
 
 /** Failure types whose messages are written for the caller; anything else may carry internals (paths, stacks). */
@@ -206,20 +207,30 @@ export class GenerationRun {
     const notice = Math.min(MEDIA_NOTICE_SECONDS, wait / 3);
     const first = proxyActivities<MediaActivities>(mediaOptions(startToCloseTimeout, queue, Math.round(notice * 1000)));
     const rest = proxyActivities<MediaActivities>(mediaOptions(startToCloseTimeout, queue, Math.round((wait - notice) * 1000)));
-    const call = (proxy: MediaActivities, name: keyof MediaActivities, arg: unknown) => (proxy[name] as (a: unknown) => Promise<unknown>)(arg);
+    const call = (proxy: MediaActivities, name: keyof MediaActivities, arg: unknown) =>
+      (proxy[name] as (a: unknown) => Promise<unknown>)(arg);
     const bounded = (name: keyof MediaActivities) => async (arg: unknown) => {
       try {
         return await call(first, name, arg);
       } catch (err) {
         if (!notPickedUp(err)) throw err;
       }
-      log.warn('no media worker has taken the task yet', { activity: name, taskQueue: queue, waitedSeconds: notice, giveUpAfterSeconds: wait });
+      log.warn('no media worker has taken the task yet', {
+        activity: name,
+        taskQueue: queue,
+        waitedSeconds: notice,
+        giveUpAfterSeconds: wait,
+      });
       if (this.current?.status === 'running') this.current = { ...this.current, message: WAITING_FOR_MEDIA_WORKER };
       try {
         return await call(rest, name, arg);
       } catch (err) {
         if (!notPickedUp(err)) throw err;
-        log.error('no media worker took the task: is a media worker running on this task queue (MEDIA_TASK_QUEUE)?', { activity: name, taskQueue: queue, waitedSeconds: wait });
+        log.error('no media worker took the task: is a media worker running on this task queue (MEDIA_TASK_QUEUE)?', {
+          activity: name,
+          taskQueue: queue,
+          waitedSeconds: wait,
+        });
         throw ApplicationFailure.create({
           message: `No media worker became available within ${humanSeconds(wait)}, so this step could not run. Please try again later.`,
           type: ERROR_TYPES.media,
@@ -227,7 +238,11 @@ export class GenerationRun {
         });
       }
     };
-    return { renderVideo: bounded('renderVideo'), probeMedia: bounded('probeMedia'), extractAudio: bounded('extractAudio') } as MediaActivities;
+    return {
+      renderVideo: bounded('renderVideo'),
+      probeMedia: bounded('probeMedia'),
+      extractAudio: bounded('extractAudio'),
+    } as MediaActivities;
   }
 
   /**
@@ -255,7 +270,8 @@ export class GenerationRun {
     } catch (err) {
       if (isCancellation(err) || CancellationScope.current().consideredCancelled) {
         this.status = 'cancelled';
-        if (this.current && this.current.status === 'running') this.current = { ...this.current, status: 'cancelled', message: 'Cancelled' };
+        if (this.current && this.current.status === 'running')
+          this.current = { ...this.current, status: 'cancelled', message: 'Cancelled' };
         throw err;
       }
       this.status = 'failed';

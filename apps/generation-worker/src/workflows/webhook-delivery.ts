@@ -10,7 +10,12 @@ export async function WebhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   const { deliverWebhook } = proxyActivities<WebhookActivities>({
     taskQueue: WEBHOOK_QUEUE,
     startToCloseTimeout: '30s',
-    retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '10m', maximumAttempts: Math.max(1, Math.min(input.max_attempts, 100)) },
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '10m',
+      maximumAttempts: Math.max(1, Math.min(input.max_attempts, 100)),
+    },
   });
   const { markWebhookFailed } = proxyActivities<WebhookActivities>({
     taskQueue: WEBHOOK_QUEUE,
@@ -22,6 +27,9 @@ export async function WebhookDeliveryWorkflow(input: WebhookDeliveryInput): Prom
   } catch (err) {
     const reason = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
     await markWebhookFailed(input.delivery_id, reason.slice(0, 500));
-    throw ApplicationFailure.nonRetryable(`webhook delivery ${input.delivery_id} gave up: ${reason.slice(0, 200)}`, 'WebhookDeliveryFailed');
+    throw ApplicationFailure.nonRetryable(
+      `webhook delivery ${input.delivery_id} gave up: ${reason.slice(0, 200)}`,
+      'WebhookDeliveryFailed',
+    );
   }
 }

@@ -5,7 +5,12 @@ import type { GenerationActivities, ImageRequest, VideoRequest } from '@gptmarke
 const paid = proxyActivities<GenerationActivities>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '4s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 1, maximumAttempts: 5, nonRetryableErrorTypes: ['InvalidInputError', 'AuthenticationError'] },
+  retry: {
+    initialInterval: '200ms',
+    backoffCoefficient: 1,
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: ['InvalidInputError', 'AuthenticationError'],
+  },
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
 });
 

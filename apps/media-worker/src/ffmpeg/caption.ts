@@ -42,7 +42,13 @@ const vertical = (p: CaptionPosition) => (p.startsWith('top') ? 'top' : p.starts
 const horizontal = (p: CaptionPosition) => (p.endsWith('left') ? 'left' : p.endsWith('right') ? 'right' : 'center');
 
 /** x and y expressions (numbers and FFmpeg's w/h/text_w only) for line `i` of `n`. */
-export function lineLayout(position: CaptionPosition, i: number, n: number, fontSize: number, lineSpacing: number): { x: string; y: string } {
+export function lineLayout(
+  position: CaptionPosition,
+  i: number,
+  n: number,
+  fontSize: number,
+  lineSpacing: number,
+): { x: string; y: string } {
   const block = n * fontSize + (n - 1) * lineSpacing;
   const h = horizontal(position);
   const x = h === 'left' ? 'w*0.05' : h === 'right' ? 'w*0.95-text_w' : '(w-text_w)/2';

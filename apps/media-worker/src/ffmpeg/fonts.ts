@@ -25,7 +25,12 @@ export const FONT_FILES: Record<CaptionFont, string> = {
  * Arabic, symbols): drawtext draws with one font file and has no fallback of its own, so a line the
  * chosen font cannot draw is drawn whole in the first of these that can (monochrome emoji included).
  */
-export const FALLBACK_FONT_FILES = ['dejavu/DejaVuSans-Bold.ttf', 'dejavu/DejaVuSans.ttf', 'freefont/FreeSerif.ttf', 'ancient-scripts/Symbola_hint.ttf'];
+export const FALLBACK_FONT_FILES = [
+  'dejavu/DejaVuSans-Bold.ttf',
+  'dejavu/DejaVuSans.ttf',
+  'freefont/FreeSerif.ttf',
+  'ancient-scripts/Symbola_hint.ttf',
+];
 
 export class MissingFontError extends Error {
   /** The message names the font; where it was looked for is for the worker's log (`path`). */

@@ -120,10 +120,8 @@ function motionFilter(motion: NonNullable<RenderPlan['image']>['motion'], frames
   const last = Math.max(1, frames - 1);
   const p = `(on/${last})`;
   const centre = { x: 'iw/2-(iw/zoom/2)', y: 'ih/2-(ih/zoom/2)' };
-  const zoom =
-    motion === 'zoom_in' ? `1+0.25*${p}` : motion === 'zoom_out' ? `1.25-0.25*${p}` : '1.2';
-  const x =
-    motion === 'pan_left' ? `(iw-iw/zoom)*(1-${p})` : motion === 'pan_right' ? `(iw-iw/zoom)*${p}` : centre.x;
+  const zoom = motion === 'zoom_in' ? `1+0.25*${p}` : motion === 'zoom_out' ? `1.25-0.25*${p}` : '1.2';
+  const x = motion === 'pan_left' ? `(iw-iw/zoom)*(1-${p})` : motion === 'pan_right' ? `(iw-iw/zoom)*${p}` : centre.x;
   return `zoompan=z=${zoom}:x=${x}:y=${centre.y}:d=${frames}:s=${w}x${h}:fps=${fps}`;
 }
 
@@ -205,7 +203,9 @@ export function compileRender(plan: RenderPlan, info: MediaInfo, paths: CompileP
   let audioLabel: string | null = null;
   if (keepSource) {
     // Padded/cut to the video's length so audio and video end together.
-    graph.push(`[0:a]${[...(speed !== 1 ? atempoChain(speed) : []), AFMT, 'apad', `atrim=duration=${num(expectedSeconds)}`, 'asetpts=N/SR/TB'].join(',')}[src]`);
+    graph.push(
+      `[0:a]${[...(speed !== 1 ? atempoChain(speed) : []), AFMT, 'apad', `atrim=duration=${num(expectedSeconds)}`, 'asetpts=N/SR/TB'].join(',')}[src]`,
+    );
     audioLabel = '[src]';
   }
   if (track) {
@@ -232,23 +232,57 @@ export function compileRender(plan: RenderPlan, info: MediaInfo, paths: CompileP
   const previewPath = thumbs ? join(paths.dir, 'preview.gif') : null;
   const args = [
     // Progress every 0.1 s (not the default 0.5 s): heartbeats and progress signals follow the encode closely.
-    '-hide_banner', '-nostdin', '-y', '-loglevel', 'error', '-progress', 'pipe:1', '-stats_period', '0.1', '-nostats',
+    '-hide_banner',
+    '-nostdin',
+    '-y',
+    '-loglevel',
+    'error',
+    '-progress',
+    'pipe:1',
+    '-stats_period',
+    '0.1',
+    '-nostats',
     ...inputArgs,
-    '-filter_complex', graph.join(';'),
-    '-map', '[v]',
+    '-filter_complex',
+    graph.join(';'),
+    '-map',
+    '[v]',
     ...(audioLabel ? ['-map', audioLabel, '-c:a', 'aac', '-b:a', `${out.audio_bitrate_kbps}k`] : ['-an']),
-    '-c:v', 'libx264', '-preset', out.preset, '-crf', String(out.crf), '-pix_fmt', 'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    out.preset,
+    '-crf',
+    String(out.crf),
+    '-pix_fmt',
+    'yuv420p',
     ...(image || audioLabel ? ['-t', num(expectedSeconds)] : []),
     ...noMetadata,
-    '-metadata', `comment=${PROVENANCE.comment}`,
-    '-metadata', 'ai_generated=true',
-    '-metadata', `generator=${PROVENANCE.generator}`,
-    '-movflags', '+faststart+use_metadata_tags',
+    '-metadata',
+    `comment=${PROVENANCE.comment}`,
+    '-metadata',
+    'ai_generated=true',
+    '-metadata',
+    `generator=${PROVENANCE.generator}`,
+    '-movflags',
+    '+faststart+use_metadata_tags',
     outputPath,
     ...(thumbs
       ? [
-          '-map', '[poster]', '-frames:v', '1', '-q:v', '3', ...noMetadata, posterPath!,
-          '-map', '[preview]', '-loop', '0', ...noMetadata, previewPath!,
+          '-map',
+          '[poster]',
+          '-frames:v',
+          '1',
+          '-q:v',
+          '3',
+          ...noMetadata,
+          posterPath!,
+          '-map',
+          '[preview]',
+          '-loop',
+          '0',
+          ...noMetadata,
+          previewPath!,
         ]
       : []),
   ];

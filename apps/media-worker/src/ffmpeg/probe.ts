@@ -43,14 +43,20 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
     ));
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
-    const stderr = String((err as { stderr?: string }).stderr ?? '').trim().split('\n').slice(-3).join(' ');
+    const stderr = String((err as { stderr?: string }).stderr ?? '')
+      .trim()
+      .split('\n')
+      .slice(-3)
+      .join(' ');
     throw new UndecodableMediaError(null, stderr || 'ffprobe failed');
   }
   const data = JSON.parse(stdout) as {
     format?: { duration?: string; size?: string; format_name?: string; tags?: Record<string, string> };
     streams?: Array<Record<string, string | number | undefined>>;
   };
-  const v = data.streams?.find((s) => s.codec_type === 'video' && !(Number((s as { disposition?: { attached_pic?: number } }).disposition?.attached_pic)));
+  const v = data.streams?.find(
+    (s) => s.codec_type === 'video' && !Number((s as { disposition?: { attached_pic?: number } }).disposition?.attached_pic),
+  );
   const a = data.streams?.find((s) => s.codec_type === 'audio');
   if (!v && !a) throw new UndecodableMediaError('no audio or video stream');
   return {
@@ -77,8 +83,30 @@ export async function probeMedia(path: string, signal?: AbortSignal): Promise<Me
  * indirection formats (HLS, concat, ...) could make FFmpeg read other files or URLs.
  */
 const INPUT_FORMATS = new Set([
-  'mov', 'mp4', 'm4a', '3gp', '3g2', 'mj2', 'matroska', 'webm', 'avi', 'mpegts', 'flv', 'nut', 'gif', 'wav', 'mp3', 'ogg', 'flac', 'aac',
-  'image2', 'png_pipe', 'jpeg_pipe', 'webp_pipe', 'bmp_pipe', 'tiff_pipe',
+  'mov',
+  'mp4',
+  'm4a',
+  '3gp',
+  '3g2',
+  'mj2',
+  'matroska',
+  'webm',
+  'avi',
+  'mpegts',
+  'flv',
+  'nut',
+  'gif',
+  'wav',
+  'mp3',
+  'ogg',
+  'flac',
+  'aac',
+  'image2',
+  'png_pipe',
+  'jpeg_pipe',
+  'webp_pipe',
+  'bmp_pipe',
+  'tiff_pipe',
 ]);
 
 export function assertInputFormat(info: MediaInfo): void {

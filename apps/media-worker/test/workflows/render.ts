@@ -19,7 +19,11 @@ export async function renderOnce(plan: RenderPlanInput, mediaQueue: string): Pro
  * One render, recording the progress signals (named by the caller: this bundle imports contracts' types only)
  * that reached the workflow before its result did.
  */
-export async function renderRecordingProgress(plan: RenderPlanInput, mediaQueue: string, signalName: string): Promise<{ result: RenderResult; signals: number[] }> {
+export async function renderRecordingProgress(
+  plan: RenderPlanInput,
+  mediaQueue: string,
+  signalName: string,
+): Promise<{ result: RenderResult; signals: number[] }> {
   const signals: number[] = [];
   setHandler(defineSignal<[RenderProgress]>(signalName), ({ pct }) => void signals.push(pct));
   const result = await mediaOn(mediaQueue).renderVideo(plan);

@@ -1,12 +1,5 @@
 import { z } from 'zod';
-import {
-  AspectRatio,
-  BaseGenerationRequest,
-  WorkflowCredential,
-  boundedText,
-  label,
-  type StepDefinition,
-} from '../common.js';
+import { AspectRatio, BaseGenerationRequest, WorkflowCredential, boundedText, label, type StepDefinition } from '../common.js';
 import { getModel, modelIdOf, modelParamsField, type ModelRequest } from '../models.js';
 
 export const RUBY_WORKFLOW = 'RubyWorkflow';
@@ -17,10 +10,55 @@ export const RUBY_SUGGESTIONS = {
   gender: ['female', 'male'],
   age_range: ['teen', 'early_20s', 'mid_20s', 'early_30s', 'mid_30s', 'early_40s', 'mid_40s', 'mature'],
   ethnicity: ['caucasian', 'black', 'asian', 'latino', 'middle_eastern', 'south_asian', 'southeast_asian', 'mixed'],
-  hair_color: ['black', 'brown', 'blonde', 'red', 'auburn', 'platinum', 'gray', 'white', 'pink', 'blue', 'purple', 'green', 'ombre', 'highlights'],
+  hair_color: [
+    'black',
+    'brown',
+    'blonde',
+    'red',
+    'auburn',
+    'platinum',
+    'gray',
+    'white',
+    'pink',
+    'blue',
+    'purple',
+    'green',
+    'ombre',
+    'highlights',
+  ],
   style: ['coquette', 'clean_girl', 'dark_academia', 'cottagecore', 'streetwear', 'minimalist', 'y2k', 'soft_girl', 'grunge', 'preppy'],
-  background: ['bedroom', 'living_room', 'bathroom', 'kitchen', 'office', 'cafe', 'restaurant', 'gym', 'park', 'beach', 'city_street', 'rooftop', 'car', 'mall', 'club', 'studio'],
-  clothing: ['casual', 'streetwear', 'formal', 'business', 'athletic', 'swimwear', 'sleepwear', 'dress', 'uniform', 'vintage', 'bohemian', 'minimalist'],
+  background: [
+    'bedroom',
+    'living_room',
+    'bathroom',
+    'kitchen',
+    'office',
+    'cafe',
+    'restaurant',
+    'gym',
+    'park',
+    'beach',
+    'city_street',
+    'rooftop',
+    'car',
+    'mall',
+    'club',
+    'studio',
+  ],
+  clothing: [
+    'casual',
+    'streetwear',
+    'formal',
+    'business',
+    'athletic',
+    'swimwear',
+    'sleepwear',
+    'dress',
+    'uniform',
+    'vintage',
+    'bohemian',
+    'minimalist',
+  ],
 } as const;
 
 export const TEXT_OVERLAY_MAX = 300;
@@ -55,7 +93,10 @@ export const RubyRequest = BaseGenerationRequest.extend({
       message: `${video.id} accepts durations ${video.durations.join(' or ')} seconds`,
     });
   }
-  for (const [field, id] of [['image_model', input.image_model], ['video_model', input.video_model]] as const) {
+  for (const [field, id] of [
+    ['image_model', input.image_model],
+    ['video_model', input.video_model],
+  ] as const) {
     const model = getModel(id);
     if (model && !model.aspectRatios.includes(input.aspect_ratio)) {
       ctx.addIssue({

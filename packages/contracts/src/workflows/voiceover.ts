@@ -8,7 +8,11 @@ export const SPEECH_PROVIDERS = ['elevenlabs', 'cartesia', 'local'] as const;
 export const SpeechProviderName = z.enum(SPEECH_PROVIDERS);
 export type SpeechProviderName = z.infer<typeof SpeechProviderName>;
 
-const providerId = z.string().min(1).max(64).regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . or -');
+const providerId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_.-]+$/, 'must be letters, digits, _ . or -');
 
 /** What a caller asks for (the HTTP API's `input`). */
 export const VoiceoverRequest = BaseGenerationRequest.extend({
@@ -24,9 +28,16 @@ export const VoiceoverRequest = BaseGenerationRequest.extend({
   similarity_boost: z.number().min(0).max(1).default(0.75),
   speed: z.number().min(0.7).max(1.2).default(1),
   /** ISO 639-1 language code. */
-  language: z.string().regex(/^[a-z]{2}$/, 'must be a two-letter language code').default('en'),
+  language: z
+    .string()
+    .regex(/^[a-z]{2}$/, 'must be a two-letter language code')
+    .default('en'),
   /** A video to put the speech under (http/https; ours or fetched through the guarded downloader). */
-  video_url: z.url({ protocol: /^https?$/ }).max(4096).nullable().default(null),
+  video_url: z
+    .url({ protocol: /^https?$/ })
+    .max(4096)
+    .nullable()
+    .default(null),
   /** `replace`: the video's audio becomes the speech. `mix`: the speech plays over the video's own audio. */
   mix_mode: z.enum(['replace', 'mix']).default('replace'),
   /** Gain of the speech in the video, 0–2. */

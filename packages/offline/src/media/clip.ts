@@ -12,14 +12,7 @@
  */
 import type { Buffer } from 'node:buffer';
 import { H264BaselineEncoder, MAX_MV_QPEL, rgbaToYuv420Region, toAvccSample, type YuvFrame } from './h264.js';
-import {
-  assertImage,
-  coverScale,
-  renderView,
-  renderViewInto,
-  type ImageView,
-  type RgbaImage,
-} from './image.js';
+import { assertImage, coverScale, renderView, renderViewInto, type ImageView, type RgbaImage } from './image.js';
 import { muxMp4, type Mp4Sample } from './mp4.js';
 
 export type ClipMotion = 'zoom-in' | 'zoom-out' | 'pan' | 'none';
@@ -72,9 +65,7 @@ function validate(opts: ClipOptions): void {
     ['height', height],
   ] as const) {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < CLIP_LIMITS.minSide || v > CLIP_LIMITS.maxSide) {
-      throw new RangeError(
-        `${name} must be an integer between ${CLIP_LIMITS.minSide} and ${CLIP_LIMITS.maxSide}, got ${String(v)}`,
-      );
+      throw new RangeError(`${name} must be an integer between ${CLIP_LIMITS.minSide} and ${CLIP_LIMITS.maxSide}, got ${String(v)}`);
     }
     if (v % 2 !== 0) throw new RangeError(`${name} must be even (4:2:0 chroma), got ${v}`);
   }
@@ -90,9 +81,7 @@ function validate(opts: ClipOptions): void {
     durationSeconds <= 0 ||
     durationSeconds > CLIP_LIMITS.maxDurationSeconds
   ) {
-    throw new RangeError(
-      `durationSeconds must be > 0 and <= ${CLIP_LIMITS.maxDurationSeconds}, got ${String(durationSeconds)}`,
-    );
+    throw new RangeError(`durationSeconds must be > 0 and <= ${CLIP_LIMITS.maxDurationSeconds}, got ${String(durationSeconds)}`);
   }
   const k = opts.keyframeIntervalFrames;
   if (k !== undefined && (!Number.isInteger(k) || k < 1 || k > 100_000)) {

@@ -290,14 +290,7 @@ export function rgbaToYuv420(image: RgbaImage, codedWidth: number, codedHeight: 
  * coordinates) of `image` into an existing frame, with the same edge
  * replication as {@link rgbaToYuv420}.
  */
-export function rgbaToYuv420Region(
-  image: RgbaImage,
-  frame: YuvFrame,
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-): void {
+export function rgbaToYuv420Region(image: RgbaImage, frame: YuvFrame, x0: number, y0: number, x1: number, y1: number): void {
   const codedWidth = frame.width;
   const codedHeight = frame.height;
   if (image.width > codedWidth || image.height > codedHeight) {
@@ -724,8 +717,7 @@ export class H264BaselineEncoder {
     let cy = refC === 0 ? (mvs[addrC * 2 + 1] ?? 0) : 0;
 
     // P_Skip decision uses the original A/B before any substitution.
-    const skipZero =
-      !availA || !availB || (refA === 0 && ax === 0 && ay === 0) || (refB === 0 && bx === 0 && by === 0);
+    const skipZero = !availA || !availB || (refA === 0 && ax === 0 && ay === 0) || (refB === 0 && bx === 0 && by === 0);
 
     if (!availB && !availC && availA) {
       refB = refA;

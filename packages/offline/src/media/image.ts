@@ -53,9 +53,7 @@ export function assertImage(image: RgbaImage, label = 'image'): void {
   assertDimension(`${label}.width`, image.width, MAX_IMAGE_SIDE);
   assertDimension(`${label}.height`, image.height, MAX_IMAGE_SIDE);
   if (!(image.data instanceof Uint8Array) || image.data.length !== image.width * image.height * 4) {
-    throw new RangeError(
-      `${label}.data must be a Uint8Array of width*height*4 = ${image.width * image.height * 4} bytes`,
-    );
+    throw new RangeError(`${label}.data must be a Uint8Array of width*height*4 = ${image.width * image.height * 4} bytes`);
   }
 }
 
@@ -126,15 +124,7 @@ export interface EllipseClip {
  * Anti-aliased filled ellipse centred on (cx, cy) in continuous coordinates
  * (pixel (x, y) has its centre at x + 0.5, y + 0.5).
  */
-export function fillEllipse(
-  image: RgbaImage,
-  cx: number,
-  cy: number,
-  rx: number,
-  ry: number,
-  color: Color,
-  clip: EllipseClip = {},
-): void {
+export function fillEllipse(image: RgbaImage, cx: number, cy: number, rx: number, ry: number, color: Color, clip: EllipseClip = {}): void {
   if (!(rx > 0) || !(ry > 0)) return;
   const minR = Math.min(rx, ry);
   const x0 = Math.max(0, Math.floor(cx - rx - 1));
@@ -162,15 +152,7 @@ export function fillCircle(image: RgbaImage, cx: number, cy: number, r: number, 
 }
 
 /** Thick anti-aliased line segment with round caps ("capsule"). */
-export function fillCapsule(
-  image: RgbaImage,
-  x0: number,
-  y0: number,
-  x1: number,
-  y1: number,
-  radius: number,
-  color: Color,
-): void {
+export function fillCapsule(image: RgbaImage, x0: number, y0: number, x1: number, y1: number, radius: number, color: Color): void {
   if (!(radius > 0)) return;
   const bx0 = Math.max(0, Math.floor(Math.min(x0, x1) - radius - 1));
   const bx1 = Math.min(image.width - 1, Math.ceil(Math.max(x0, x1) + radius + 1));
@@ -194,12 +176,7 @@ export function fillCapsule(
 
 function mix(a: Color, b: Color, t: number): [number, number, number, number] {
   const u = clamp01(t);
-  return [
-    a[0] + (b[0] - a[0]) * u,
-    a[1] + (b[1] - a[1]) * u,
-    a[2] + (b[2] - a[2]) * u,
-    alphaOf(a) + (alphaOf(b) - alphaOf(a)) * u,
-  ];
+  return [a[0] + (b[0] - a[0]) * u, a[1] + (b[1] - a[1]) * u, a[2] + (b[2] - a[2]) * u, alphaOf(a) + (alphaOf(b) - alphaOf(a)) * u];
 }
 
 /** Opaque vertical gradient from `top` (first row) to `bottom` (last row). */
@@ -243,12 +220,7 @@ export function coverScale(src: { width: number; height: number }, width: number
 }
 
 /** Centred cover view, optionally zoomed in by `zoom` (>= 1 keeps the frame covered). */
-export function centeredCoverView(
-  src: { width: number; height: number },
-  width: number,
-  height: number,
-  zoom = 1,
-): ImageView {
+export function centeredCoverView(src: { width: number; height: number }, width: number, height: number, zoom = 1): ImageView {
   return { scale: coverScale(src, width, height) * zoom, centerX: src.width / 2, centerY: src.height / 2 };
 }
 
@@ -329,11 +301,7 @@ export function renderViewInto(
           const w11 = tx * ty;
           for (let c = 0; c < 4; c++) {
             acc[c] =
-              (acc[c] ?? 0) +
-              (sd[i00 + c] ?? 0) * w00 +
-              (sd[i01 + c] ?? 0) * w01 +
-              (sd[i10 + c] ?? 0) * w10 +
-              (sd[i11 + c] ?? 0) * w11;
+              (acc[c] ?? 0) + (sd[i00 + c] ?? 0) * w00 + (sd[i01 + c] ?? 0) * w01 + (sd[i10 + c] ?? 0) * w10 + (sd[i11 + c] ?? 0) * w11;
           }
         }
       }
@@ -441,7 +409,10 @@ export const BACKGROUND_COLORS: Readonly<Record<string, Rgb>> = {
 };
 
 function normalizeName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s-]+/g, '_');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s-]+/g, '_');
 }
 
 function parseHex(name: string): Rgb | undefined {
@@ -635,15 +606,7 @@ export function renderPortrait(opts: PortraitOptions): RgbaImage {
   const browR = Math.max(1, headRy * 0.022);
   for (const side of [-1, 1]) {
     const ex = cx + side * eyeDx;
-    fillCapsule(
-      img,
-      ex + side * eyeRx * 1.05,
-      eyeY + headRy * outer,
-      ex - side * eyeRx * 0.85,
-      eyeY + headRy * inner,
-      browR,
-      hairDark,
-    );
+    fillCapsule(img, ex + side * eyeRx * 1.05, eyeY + headRy * outer, ex - side * eyeRx * 0.85, eyeY + headRy * inner, browR, hairDark);
   }
 
   // Nose.

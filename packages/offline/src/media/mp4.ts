@@ -72,7 +72,11 @@ function box(type: string, ...payload: Uint8Array[]): Buffer {
 }
 
 function fullBox(type: string, version: number, flags: number, ...payload: Uint8Array[]): Buffer {
-  const head = new ByteSink().u8(version).u8((flags >>> 16) & 0xff).u16(flags & 0xffff).toBuffer();
+  const head = new ByteSink()
+    .u8(version)
+    .u8((flags >>> 16) & 0xff)
+    .u16(flags & 0xffff)
+    .toBuffer();
   return box(type, head, ...payload);
 }
 
@@ -229,6 +233,9 @@ export function muxMp4(track: Mp4VideoTrack): Buffer {
   const moovSize = moov(track, 0).length;
   const chunkOffset = head.length + moovSize + 8;
   const moovBox = moov(track, chunkOffset);
-  const mdatHeader = new ByteSink().u32(8 + mediaBytes).fourcc('mdat').toBuffer();
+  const mdatHeader = new ByteSink()
+    .u32(8 + mediaBytes)
+    .fourcc('mdat')
+    .toBuffer();
   return Buffer.concat([head, moovBox, mdatHeader, ...track.samples.map((s) => s.data)]);
 }

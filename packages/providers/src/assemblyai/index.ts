@@ -25,14 +25,23 @@ export function createAssemblyAi(env: AssemblyAiEnvInput, opts: { limiter?: Prov
   const limiter = opts.limiter ?? providerLimiter('assemblyai');
 
   /** One JSON request; `makeInit` is called per attempt (a streamed body cannot be sent twice). */
-  async function call(path: string, makeInit: () => RequestInit & { duplex?: 'half' }, signal?: AbortSignal, retryUnavailable = true): Promise<unknown> {
+  async function call(
+    path: string,
+    makeInit: () => RequestInit & { duplex?: 'half' },
+    signal?: AbortSignal,
+    retryUnavailable = true,
+  ): Promise<unknown> {
     return limiter.retry(
       async () => {
         let res: Response;
         let text: string;
         const init = makeInit();
         try {
-          res = await fetch(`${base}${path}`, { ...init, headers: { authorization: key!, ...(init.headers as Record<string, string>) }, ...(signal ? { signal } : {}) });
+          res = await fetch(`${base}${path}`, {
+            ...init,
+            headers: { authorization: key!, ...(init.headers as Record<string, string>) },
+            ...(signal ? { signal } : {}),
+          });
           text = await res.text();
         } catch (err) {
           throw toProviderError('assemblyai', err, signal);
@@ -56,17 +65,28 @@ export function createAssemblyAi(env: AssemblyAiEnvInput, opts: { limiter?: Prov
         // Upload streams the file; a retry re-opens it.
         const upload = (await call(
           '/v2/upload',
-          () => ({ method: 'POST', headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) }, body: Readable.toWeb(createReadStream(filePath)) as unknown as RequestInit['body'], duplex: 'half' }),
+          () => ({
+            method: 'POST',
+            headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+            body: Readable.toWeb(createReadStream(filePath)) as unknown as RequestInit['body'],
+            duplex: 'half',
+          }),
           signal,
         )) as { upload_url?: unknown };
-        if (typeof upload.upload_url !== 'string') throw new ProviderError('assemblyai', 'invalid_output', 'assemblyai: upload answer has no upload_url', { retryable: true });
+        if (typeof upload.upload_url !== 'string')
+          throw new ProviderError('assemblyai', 'invalid_output', 'assemblyai: upload answer has no upload_url', { retryable: true });
         const created = (await call(
           '/v2/transcript',
-          () => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ audio_url: upload.upload_url, speaker_labels: true }) }),
+          () => ({
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ audio_url: upload.upload_url, speaker_labels: true }),
+          }),
           signal,
           false,
         )) as { id?: unknown };
-        if (typeof created.id !== 'string') throw new ProviderError('assemblyai', 'invalid_output', 'assemblyai: transcript answer has no id', { retryable: true });
+        if (typeof created.id !== 'string')
+          throw new ProviderError('assemblyai', 'invalid_output', 'assemblyai: transcript answer has no id', { retryable: true });
         const deadline = Date.now() + (o.timeoutMs ?? 60 * 60_000);
         for (;;) {
           const t = (await call(`/v2/transcript/${encodeURIComponent(created.id)}`, () => ({ method: 'GET' }), signal)) as {
@@ -81,8 +101,17 @@ export function createAssemblyAi(env: AssemblyAiEnvInput, opts: { limiter?: Prov
             }
             return t.text ?? '';
           }
-          if (t.status === 'error') throw new ProviderError('assemblyai', 'failed', `assemblyai: transcript ${created.id} failed: ${t.error ?? 'no reason given'}`, { retryable: false });
-          if (Date.now() > deadline) throw new ProviderError('assemblyai', 'timeout', `assemblyai: transcript ${created.id} did not finish in time`, { retryable: false });
+          if (t.status === 'error')
+            throw new ProviderError(
+              'assemblyai',
+              'failed',
+              `assemblyai: transcript ${created.id} failed: ${t.error ?? 'no reason given'}`,
+              { retryable: false },
+            );
+          if (Date.now() > deadline)
+            throw new ProviderError('assemblyai', 'timeout', `assemblyai: transcript ${created.id} did not finish in time`, {
+              retryable: false,
+            });
           await sleep(o.pollMs ?? 3000, signal);
         }
       } finally {

@@ -32,7 +32,11 @@ export interface CartesiaSpeech {
 
 export function createCartesia(env: CartesiaEnvInput, opts: { limiter?: ProviderLimiter } = {}): CartesiaSpeech {
   if (!env.CARTESIA_API_KEY) throw new Error('createCartesia: CARTESIA_API_KEY is not set');
-  const sdk = new Cartesia({ apiKey: env.CARTESIA_API_KEY, ...(env.CARTESIA_BASE_URL ? { baseURL: env.CARTESIA_BASE_URL } : {}), maxRetries: 0 });
+  const sdk = new Cartesia({
+    apiKey: env.CARTESIA_API_KEY,
+    ...(env.CARTESIA_BASE_URL ? { baseURL: env.CARTESIA_BASE_URL } : {}),
+    maxRetries: 0,
+  });
   const limiter = opts.limiter ?? providerLimiter('cartesia');
   return {
     limiter,
@@ -61,7 +65,10 @@ export function createCartesia(env: CartesiaEnvInput, opts: { limiter?: Provider
             throw toProviderError('cartesia', err, signal);
           }
           const ok = container === 'mp3' ? isMp3(data) : isWav(data);
-          if (!ok) throw new ProviderError('cartesia', 'invalid_output', `cartesia: the answer is not a ${container.toUpperCase()} file`, { retryable: false });
+          if (!ok)
+            throw new ProviderError('cartesia', 'invalid_output', `cartesia: the answer is not a ${container.toUpperCase()} file`, {
+              retryable: false,
+            });
           return { data, contentType: container === 'mp3' ? 'audio/mpeg' : 'audio/wav' };
         },
         signal ? { signal } : {},

@@ -54,7 +54,11 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 
 export function createElevenLabs(env: ElevenLabsEnvInput, opts: { limiter?: ProviderLimiter } = {}): ElevenLabsSpeech {
   if (!env.ELEVENLABS_API_KEY) throw new Error('createElevenLabs: ELEVENLABS_API_KEY is not set');
-  const sdk = new ElevenLabsClient({ apiKey: env.ELEVENLABS_API_KEY, ...(env.ELEVENLABS_BASE_URL ? { baseUrl: env.ELEVENLABS_BASE_URL } : {}), maxRetries: 0 });
+  const sdk = new ElevenLabsClient({
+    apiKey: env.ELEVENLABS_API_KEY,
+    ...(env.ELEVENLABS_BASE_URL ? { baseUrl: env.ELEVENLABS_BASE_URL } : {}),
+    maxRetries: 0,
+  });
   const limiter = opts.limiter ?? providerLimiter('elevenlabs');
   return {
     limiter,
@@ -86,7 +90,8 @@ export function createElevenLabs(env: ElevenLabsEnvInput, opts: { limiter?: Prov
           } catch (err) {
             throw classify(err, signal);
           }
-          if (!isMp3(data)) throw new ProviderError('elevenlabs', 'invalid_output', 'elevenlabs: the answer is not an MP3 stream', { retryable: false });
+          if (!isMp3(data))
+            throw new ProviderError('elevenlabs', 'invalid_output', 'elevenlabs: the answer is not an MP3 stream', { retryable: false });
           return data;
         },
         signal ? { signal } : {},

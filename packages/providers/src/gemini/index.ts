@@ -58,11 +58,14 @@ export function createGemini(env: GeminiEnvInput, opts: { limiter?: ProviderLimi
             const content = res.text;
             if (typeof content !== 'string' || content === '') {
               const reason = res.candidates?.[0]?.finishReason ?? res.promptFeedback?.blockReason ?? 'empty answer';
-              throw new ProviderError('gemini', 'invalid_output', `gemini: no text in the answer (${String(reason)})`, { retryable: false });
+              throw new ProviderError('gemini', 'invalid_output', `gemini: no text in the answer (${String(reason)})`, {
+                retryable: false,
+              });
             }
             return { content, model: res.modelVersion ?? call.model };
           } catch (err) {
-            if (timeout.aborted && !signal?.aborted) throw new ProviderError('gemini', 'timeout', 'gemini: request timed out', { cause: err });
+            if (timeout.aborted && !signal?.aborted)
+              throw new ProviderError('gemini', 'timeout', 'gemini: request timed out', { cause: err });
             throw toProviderError('gemini', err, signal);
           }
         },

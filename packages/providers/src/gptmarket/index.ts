@@ -41,7 +41,8 @@ const TIMEOUT_MS = 30_000;
 
 const MALFORMED = Symbol('malformed');
 /** `str | None`: a string as is, null when absent, malformed otherwise. */
-const optionalText = (v: unknown): string | null | typeof MALFORMED => (v === undefined || v === null ? null : typeof v === 'string' ? v : MALFORMED);
+const optionalText = (v: unknown): string | null | typeof MALFORMED =>
+  v === undefined || v === null ? null : typeof v === 'string' ? v : MALFORMED;
 /** `int | None`: a whole number (or a string of digits), null when absent, malformed otherwise. */
 const optionalSize = (v: unknown): number | null | typeof MALFORMED => {
   if (v === undefined || v === null) return null;
@@ -76,13 +77,17 @@ export function parsePins(body: unknown): { pins: PinterestPin[]; totalPins: num
   };
   if (b.success === false) {
     const reason = [b.error, b.message].find((v): v is string => typeof v === 'string' && v.trim() !== '');
-    throw new ProviderError('gptmarket', 'failed', `gptmarket: the API answered success:false${reason ? `: ${reason}` : ''}`, { retryable: false });
+    throw new ProviderError('gptmarket', 'failed', `gptmarket: the API answered success:false${reason ? `: ${reason}` : ''}`, {
+      retryable: false,
+    });
   }
   const raw = b.data && typeof b.data === 'object' && b.data.data && typeof b.data.data === 'object' ? b.data.data.pins : undefined;
-  if (!Array.isArray(raw)) throw new ProviderError('gptmarket', 'invalid_output', 'gptmarket: the answer has no data.data.pins list', { retryable: false });
+  if (!Array.isArray(raw))
+    throw new ProviderError('gptmarket', 'invalid_output', 'gptmarket: the answer has no data.data.pins list', { retryable: false });
   const pins = raw.map(pinOf).filter((p): p is PinterestPin => p !== null);
   const meta = b.data?.metadata && typeof b.data.metadata === 'object' ? b.data.metadata : {};
-  const total = typeof meta.total_pins === 'number' && Number.isSafeInteger(meta.total_pins) && meta.total_pins >= 0 ? meta.total_pins : null;
+  const total =
+    typeof meta.total_pins === 'number' && Number.isSafeInteger(meta.total_pins) && meta.total_pins >= 0 ? meta.total_pins : null;
   const query = typeof meta.search_query === 'string' && meta.search_query.trim() !== '' ? meta.search_query : null;
   return { pins, totalPins: total, query };
 }
@@ -114,7 +119,8 @@ export function createGptMarket(env: GptMarketEnvInput, opts: { limiter?: Provid
             });
             text = await res.text();
           } catch (err) {
-            if (timeout.aborted && !signal?.aborted) throw new ProviderError('gptmarket', 'timeout', `gptmarket: request timed out after ${timeoutMs} ms`);
+            if (timeout.aborted && !signal?.aborted)
+              throw new ProviderError('gptmarket', 'timeout', `gptmarket: request timed out after ${timeoutMs} ms`);
             throw toProviderError('gptmarket', err, signal);
           }
           if (!res.ok) throw httpProviderError('gptmarket', res.status, text, res.headers);

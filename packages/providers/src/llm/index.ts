@@ -118,7 +118,9 @@ function result(content: string, model: string, provider: 'openai' | 'gemini', j
 export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemini?: GeminiClient } = {}): LlmClient {
   const openai = opts.openai ?? (env.OPENAI_API_KEY ? createOpenAi(env) : undefined);
   // With an OpenAI fallback, a failing Gemini call moves on at once instead of backing off first.
-  const gemini = opts.gemini ?? (env.GEMINI_API_KEY ? createGemini(env, { maxAttempts: openai && env.LITELLM_FALLBACK_ENABLED !== false ? 1 : 3 }) : undefined);
+  const gemini =
+    opts.gemini ??
+    (env.GEMINI_API_KEY ? createGemini(env, { maxAttempts: openai && env.LITELLM_FALLBACK_ENABLED !== false ? 1 : 3 }) : undefined);
   if (!openai && !gemini) return createLocalLlm();
   const primaryName = env.LITELLM_PRIMARY_MODEL ?? 'gemini/gemini-2.0-flash';
   const fallbackName = env.LITELLM_FALLBACK_MODEL ?? 'openai/gpt-5-nano';
@@ -127,7 +129,13 @@ export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemin
   const fallback = splitModel(fallbackName);
   const fallbackEnabled = env.LITELLM_FALLBACK_ENABLED ?? true;
   const backend = (p: 'openai' | 'gemini'): Backend | undefined =>
-    p === 'openai' ? (openai ? { name: 'openai', chat: openai.chat.bind(openai) } : undefined) : gemini ? { name: 'gemini', chat: gemini.chat.bind(gemini) } : undefined;
+    p === 'openai'
+      ? openai
+        ? { name: 'openai', chat: openai.chat.bind(openai) }
+        : undefined
+      : gemini
+        ? { name: 'gemini', chat: gemini.chat.bind(gemini) }
+        : undefined;
 
   return {
     async complete(req, signal) {
@@ -136,25 +144,44 @@ export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemin
       // The requested provider has no key: use the configured one (OpenAI only when there is no Gemini key).
       if (!backend(primary.provider)) primary = backend(fallback.provider) ? fallback : configured;
       const first = backend(primary.provider)!;
-      const call = (m: string) => ({ model: m, system: req.system, user: req.user, json: req.json, temperature: req.temperature, maxTokens: req.maxTokens, timeoutMs });
-      const second = fallbackEnabled && (fallback.provider !== primary.provider || fallback.model !== primary.model) ? backend(fallback.provider) : undefined;
+      const call = (m: string) => ({
+        model: m,
+        system: req.system,
+        user: req.user,
+        json: req.json,
+        temperature: req.temperature,
+        maxTokens: req.maxTokens,
+        timeoutMs,
+      });
+      const second =
+        fallbackEnabled && (fallback.provider !== primary.provider || fallback.model !== primary.model)
+          ? backend(fallback.provider)
+          : undefined;
       try {
         const r = await first.chat(call(primary.model), signal);
         return result(r.content, r.model, first.name, req.json, false);
       } catch (err) {
-        const e = err instanceof ProviderError ? err : new ProviderError(first.name, 'unavailable', sanitizeReason(err), { retryable: false });
+        const e =
+          err instanceof ProviderError ? err : new ProviderError(first.name, 'unavailable', sanitizeReason(err), { retryable: false });
         // Only transient failures move to the fallback; a bad request would fail there too.
         if (!second || !e.retryable || signal?.aborted) throw e;
         try {
           const r = await second.chat(call(fallback.model), signal);
           return result(r.content, r.model, second.name, req.json, true);
         } catch (err2) {
-          const e2 = err2 instanceof ProviderError ? err2 : new ProviderError(second.name, 'unavailable', sanitizeReason(err2), { retryable: false });
+          const e2 =
+            err2 instanceof ProviderError
+              ? err2
+              : new ProviderError(second.name, 'unavailable', sanitizeReason(err2), { retryable: false });
           throw new ProviderError(
             second.name,
             e2.code,
             `Both primary (${first.name}/${primary.model}) and fallback (${second.name}/${fallback.model}) models failed. Primary error: ${sanitizeReason(e.message, 150)} Fallback error: ${sanitizeReason(e2.message, 150)}`,
-            { retryable: e.retryable || e2.retryable, ...(e2.status !== undefined ? { status: e2.status } : {}), ...(e2.retryAfterMs !== undefined ? { retryAfterMs: e2.retryAfterMs } : {}) },
+            {
+              retryable: e.retryable || e2.retryable,
+              ...(e2.status !== undefined ? { status: e2.status } : {}),
+              ...(e2.retryAfterMs !== undefined ? { retryAfterMs: e2.retryAfterMs } : {}),
+            },
           );
         }
       }
@@ -171,7 +198,15 @@ export function createOpenAiLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient 
     async complete(req, signal) {
       const model = req.model ? splitModel(req.model).model : defaultModel;
       const r = await openai.chat(
-        { model, system: req.system, user: req.user, json: req.json, temperature: req.temperature ?? 0.7, maxTokens: req.maxTokens ?? 2048, timeoutMs: llmTimeoutMs(env, req.timeoutMs) },
+        {
+          model,
+          system: req.system,
+          user: req.user,
+          json: req.json,
+          temperature: req.temperature ?? 0.7,
+          maxTokens: req.maxTokens ?? 2048,
+          timeoutMs: llmTimeoutMs(env, req.timeoutMs),
+        },
         signal,
       );
       return result(r.content, r.model, 'openai', req.json, false);

@@ -2,7 +2,13 @@
  * Each model's Replicate slug and the mapping of its validated params (the model registry in @gptmarket/contracts)
  * to the Replicate payload.
  */
-import { ModelInputError as InvalidModelParams, parseModelParams, type MODELS, type ModelId, type ModelParamsOutput } from '@gptmarket/contracts';
+import {
+  ModelInputError as InvalidModelParams,
+  parseModelParams,
+  type MODELS,
+  type ModelId,
+  type ModelParamsOutput,
+} from '@gptmarket/contracts';
 import { ModelInputError } from '../errors.js';
 
 export interface PredictionRequest {

@@ -61,7 +61,8 @@ export function createOpenAi(env: OpenAiEnvInput, opts: { limiter?: ProviderLimi
               { timeout: call.timeoutMs, ...(signal ? { signal } : {}) },
             );
             const content = res.choices[0]?.message?.content;
-            if (typeof content !== 'string') throw new ProviderError('openai', 'invalid_output', 'openai: the answer has no message content', { retryable: false });
+            if (typeof content !== 'string')
+              throw new ProviderError('openai', 'invalid_output', 'openai: the answer has no message content', { retryable: false });
             return { content, model: res.model || call.model };
           } catch (err) {
             throw toProviderError('openai', err, signal);

@@ -35,7 +35,8 @@ async function readTemplate(name: string, promptPath: string | undefined): Promi
     try {
       return { text: await readFile(join(resolve(promptPath), `${name}.md`), 'utf8'), source: 'override' };
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new TemplateError(`prompt template ${name}: cannot read the override (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+        throw new TemplateError(`prompt template ${name}: cannot read the override (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
   try {
@@ -87,7 +88,8 @@ export async function renderTemplate(
   const system = fill(name, t.system, values, used);
   const user = fill(name, t.user, values, used);
   const unused = [...values.keys()].filter((k) => !used.has(k));
-  if (unused.length) throw new TemplateError(`prompt template ${name}: input${unused.length > 1 ? 's' : ''} ${unused.join(', ')} not used by the template`);
+  if (unused.length)
+    throw new TemplateError(`prompt template ${name}: input${unused.length > 1 ? 's' : ''} ${unused.join(', ')} not used by the template`);
   const hash = createHash('sha256').update(text).digest('hex').slice(0, 12);
   return { system, user, version: `${name}@${t.version}+${source}:${hash}` };
 }

@@ -81,12 +81,23 @@ export type TranscriptionEnv = z.infer<z.ZodObject<typeof transcriptionEnvShape>
 
 type PlanEnv = Pick<
   ProvidersEnv,
-  'REPLICATE_API_KEY' | 'REPLICATE_API_TOKEN' | 'OPENAI_API_KEY' | 'GEMINI_API_KEY' | 'GPTMARKET_API_KEY' | 'ELEVENLABS_API_KEY' | 'CARTESIA_API_KEY' | 'ASSEMBLYAI_API_KEY'
+  | 'REPLICATE_API_KEY'
+  | 'REPLICATE_API_TOKEN'
+  | 'OPENAI_API_KEY'
+  | 'GEMINI_API_KEY'
+  | 'GPTMARKET_API_KEY'
+  | 'ELEVENLABS_API_KEY'
+  | 'CARTESIA_API_KEY'
+  | 'ASSEMBLYAI_API_KEY'
 >;
 
 /** The providers this configuration uses for each capability (the worker creates its clients by the same keys). */
 export function providerPlan(env: PlanEnv): ProviderPlan {
-  const serve = (...candidates: [string, unknown][]) => candidates.filter(([, key]) => Boolean(key)).map(([name]) => name).join('+') || 'local';
+  const serve = (...candidates: [string, unknown][]) =>
+    candidates
+      .filter(([, key]) => Boolean(key))
+      .map(([name]) => name)
+      .join('+') || 'local';
   return {
     image_video: serve(['replicate', env.REPLICATE_API_KEY ?? env.REPLICATE_API_TOKEN]),
     prompts: serve(['openai', env.OPENAI_API_KEY]),
@@ -106,10 +117,16 @@ export const offlineAllowance = () =>
   optionalString().transform((v, ctx): ProviderCapability[] => {
     if (v === undefined || ['false', '0', 'no', 'off'].includes(v.toLowerCase())) return [];
     if (['true', '1', 'yes', 'on'].includes(v.toLowerCase())) return [...CAPABILITY_NAMES];
-    const names = v.split(',').map((s) => s.trim()).filter(Boolean);
+    const names = v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const unknown = names.filter((n) => !(n in PROVIDER_CAPABILITIES));
     if (unknown.length > 0) {
-      ctx.addIssue({ code: 'custom', message: `expected true, false or capability names (${CAPABILITY_NAMES.join(', ')}), got unknown "${unknown.join(', ')}"` });
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected true, false or capability names (${CAPABILITY_NAMES.join(', ')}), got unknown "${unknown.join(', ')}"`,
+      });
       return z.NEVER;
     }
     return names as ProviderCapability[];

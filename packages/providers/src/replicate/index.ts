@@ -178,15 +178,22 @@ export async function runPrediction(opts: RunPredictionOptions): Promise<{ id: s
       opts.onPoll?.(p);
       if (p.status === 'succeeded') {
         const url = outputUrl(p.output);
-        if (!url) throw new ProviderError('replicate', 'invalid_output', `${label}: prediction ${id} succeeded without an output URL`, { retryable: false });
+        if (!url)
+          throw new ProviderError('replicate', 'invalid_output', `${label}: prediction ${id} succeeded without an output URL`, {
+            retryable: false,
+          });
         return { id, outputUrl: url };
       }
       if (p.status === 'failed' || p.status === 'canceled') {
-        throw new ProviderError('replicate', p.status, `${label}: prediction ${id} ${p.status}: ${p.error ?? 'no reason given'}`, { retryable: false });
+        throw new ProviderError('replicate', p.status, `${label}: prediction ${id} ${p.status}: ${p.error ?? 'no reason given'}`, {
+          retryable: false,
+        });
       }
       if (Date.now() > deadline) {
         await client.cancel(id).catch(() => {});
-        throw new ProviderError('replicate', 'timeout', `${label}: prediction ${id} did not finish in time (canceled)`, { retryable: false });
+        throw new ProviderError('replicate', 'timeout', `${label}: prediction ${id} did not finish in time (canceled)`, {
+          retryable: false,
+        });
       }
       await sleep(pollMs, signal);
     }

@@ -40,16 +40,38 @@ export function createSpeech(env: SpeechEnvInput, opts: { elevenlabs?: ElevenLab
   return {
     async synthesize(req, signal) {
       const wanted = req.provider ?? (eleven ? 'elevenlabs' : cartesia ? 'cartesia' : 'local');
-      const pick = wanted === 'elevenlabs' && eleven ? 'elevenlabs' : wanted === 'cartesia' && cartesia ? 'cartesia' : wanted === 'local' ? 'local' : eleven ? 'elevenlabs' : cartesia ? 'cartesia' : 'local';
+      const pick =
+        wanted === 'elevenlabs' && eleven
+          ? 'elevenlabs'
+          : wanted === 'cartesia' && cartesia
+            ? 'cartesia'
+            : wanted === 'local'
+              ? 'local'
+              : eleven
+                ? 'elevenlabs'
+                : cartesia
+                  ? 'cartesia'
+                  : 'local';
       if (pick === 'elevenlabs') {
         const data = await eleven!.synthesize(
-          { text: req.text, voiceId: req.voiceId, modelId: req.modelId, stability: req.stability, similarityBoost: req.similarityBoost, speed: req.speed, language: req.language },
+          {
+            text: req.text,
+            voiceId: req.voiceId,
+            modelId: req.modelId,
+            stability: req.stability,
+            similarityBoost: req.similarityBoost,
+            speed: req.speed,
+            language: req.language,
+          },
           signal,
         );
         return { data, contentType: 'audio/mpeg', provider: 'elevenlabs' };
       }
       if (pick === 'cartesia') {
-        const r = await cartesia!.synthesize({ text: req.text, voiceId: req.voiceId, modelId: req.modelId, speed: req.speed, language: req.language }, signal);
+        const r = await cartesia!.synthesize(
+          { text: req.text, voiceId: req.voiceId, modelId: req.modelId, speed: req.speed, language: req.language },
+          signal,
+        );
         return { ...r, provider: 'cartesia' };
       }
       return localSpeech(req);

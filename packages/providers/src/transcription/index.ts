@@ -22,13 +22,20 @@ export interface Transcriber {
   transcribe(filePath: string, signal?: AbortSignal): Promise<TranscriptResult>;
 }
 
-export function createTranscriber(env: TranscriptionEnvInput, opts: { openai?: OpenAiClient; assemblyai?: AssemblyAiClient; pollMs?: number } = {}): Transcriber {
+export function createTranscriber(
+  env: TranscriptionEnvInput,
+  opts: { openai?: OpenAiClient; assemblyai?: AssemblyAiClient; pollMs?: number } = {},
+): Transcriber {
   const assembly = opts.assemblyai ?? (env.ASSEMBLYAI_API_KEY ? createAssemblyAi(env) : undefined);
   const openai = opts.openai ?? (env.OPENAI_API_KEY ? createOpenAi(env) : undefined);
   const model = env.OPENAI_TRANSCRIPTION_MODEL ?? 'whisper-1';
   return {
     async transcribe(filePath, signal) {
-      if (assembly) return { text: await assembly.transcribe(filePath, signal, opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}), provider: 'assemblyai' };
+      if (assembly)
+        return {
+          text: await assembly.transcribe(filePath, signal, opts.pollMs !== undefined ? { pollMs: opts.pollMs } : {}),
+          provider: 'assemblyai',
+        };
       if (openai) return { text: await openai.transcribe(filePath, model, signal), provider: 'openai' };
       return localTranscript((await fsp.stat(filePath)).size);
     },

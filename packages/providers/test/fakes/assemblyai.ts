@@ -35,7 +35,15 @@ export async function startFakeAssemblyAi(key = 'aai-test-key-0123456789'): Prom
         t.polls++;
         if (t.polls < self.pollsToFinish) return sendJson(res, 200, { id: m[1], status: 'processing' });
         if (self.outcome === 'error') return sendJson(res, 200, { id: m[1], status: 'error', error: 'Audio file contains no speech' });
-        return sendJson(res, 200, { id: m[1], status: 'completed', text: 'Hi. Hello.', utterances: [{ speaker: 'A', text: 'Hi.' }, { speaker: 'B', text: 'Hello.' }] });
+        return sendJson(res, 200, {
+          id: m[1],
+          status: 'completed',
+          text: 'Hi. Hello.',
+          utterances: [
+            { speaker: 'A', text: 'Hi.' },
+            { speaker: 'B', text: 'Hello.' },
+          ],
+        });
       }
       return sendJson(res, 404, { error: 'no route' });
     }),

@@ -36,7 +36,14 @@ export async function startFake(handler: Handler): Promise<FakeServer> {
           json = null;
         }
       }
-      const rec: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: u.searchParams, headers: req.headers, body, json };
+      const rec: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        body,
+        json,
+      };
       requests.push(rec);
       Promise.resolve(handler(rec, res)).catch((err: unknown) => {
         if (!res.headersSent) sendJson(res, 500, { detail: String(err) });

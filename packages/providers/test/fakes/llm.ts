@@ -12,10 +12,14 @@ export interface FakeLlm extends FakeServer {
 }
 
 function answerOpenAi(req: RecordedRequest, res: ServerResponse, r: Reply) {
-  if ('status' in r) return sendJson(res, r.status, r.body ?? { error: { message: `fake error ${r.status}`, type: 'server_error' } }, r.headers);
+  if ('status' in r)
+    return sendJson(res, r.status, r.body ?? { error: { message: `fake error ${r.status}`, type: 'server_error' } }, r.headers);
   const model = (req.json as { model?: string })?.model ?? 'unknown';
   return sendJson(res, 200, {
-    id: 'chatcmpl-fake', object: 'chat.completion', created: Math.floor(Date.now() / 1000), model,
+    id: 'chatcmpl-fake',
+    object: 'chat.completion',
+    created: Math.floor(Date.now() / 1000),
+    model,
     choices: [{ index: 0, message: { role: 'assistant', content: r.content, refusal: null }, finish_reason: 'stop', logprobs: null }],
     usage: { prompt_tokens: 10, completion_tokens: 10, total_tokens: 20 },
   });
@@ -25,8 +29,10 @@ export async function startFakeOpenAi(key = 'sk-test-openai-key-123456'): Promis
   const state = { replies: [] as Reply[], fallback: (_r: RecordedRequest): Reply => ({ content: '{"ok":true}' }) };
   let self: FakeLlm = state as unknown as FakeLlm;
   const server = await startFake((req, res) => {
-    if (req.headers.authorization !== `Bearer ${key}`) return sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
-    if (req.method === 'POST' && req.path === '/v1/chat/completions') return answerOpenAi(req, res, self.replies.shift() ?? self.fallback(req));
+    if (req.headers.authorization !== `Bearer ${key}`)
+      return sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
+    if (req.method === 'POST' && req.path === '/v1/chat/completions')
+      return answerOpenAi(req, res, self.replies.shift() ?? self.fallback(req));
     if (req.method === 'POST' && req.path === '/v1/audio/transcriptions') {
       const r = self.replies.shift() ?? self.fallback(req);
       if ('status' in r) return sendJson(res, r.status, r.body ?? { error: { message: 'fake error' } }, r.headers);
@@ -42,11 +48,18 @@ export async function startFakeGemini(key = 'AIzaFakeGeminiKey0123456789abcdefgh
   const state = { replies: [] as Reply[], fallback: (_r: RecordedRequest): Reply => ({ content: '{"ok":true}' }) };
   let self: FakeLlm = state as unknown as FakeLlm;
   const server = await startFake((req, res) => {
-    if (req.headers['x-goog-api-key'] !== key) return sendJson(res, 403, { error: { code: 403, message: 'API key not valid', status: 'PERMISSION_DENIED' } });
+    if (req.headers['x-goog-api-key'] !== key)
+      return sendJson(res, 403, { error: { code: 403, message: 'API key not valid', status: 'PERMISSION_DENIED' } });
     const m = /^\/(v1|v1beta)\/models\/([^/:]+):generateContent$/.exec(req.path);
     if (req.method === 'POST' && m) {
       const r = self.replies.shift() ?? self.fallback(req);
-      if ('status' in r) return sendJson(res, r.status, r.body ?? { error: { code: r.status, message: `fake error ${r.status}`, status: 'UNAVAILABLE' } }, r.headers);
+      if ('status' in r)
+        return sendJson(
+          res,
+          r.status,
+          r.body ?? { error: { code: r.status, message: `fake error ${r.status}`, status: 'UNAVAILABLE' } },
+          r.headers,
+        );
       return sendJson(res, 200, {
         candidates: [{ content: { parts: [{ text: r.content }], role: 'model' }, finishReason: 'STOP', index: 0 }],
         usageMetadata: { promptTokenCount: 5, candidatesTokenCount: 5, totalTokenCount: 10 },

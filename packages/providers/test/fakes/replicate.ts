@@ -61,10 +61,25 @@ function clipWithSound(seconds: number): Buffer {
     try {
       const file = join(dir, 'clip.mp4');
       execFileSync('ffmpeg', [
-        '-v', 'error', '-y',
-        '-f', 'lavfi', '-i', `testsrc=size=64x96:rate=24:duration=${seconds}`,
-        '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
-        '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', file,
+        '-v',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        `testsrc=size=64x96:rate=24:duration=${seconds}`,
+        '-f',
+        'lavfi',
+        '-i',
+        `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+        '-c:v',
+        'libx264',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:a',
+        'aac',
+        '-shortest',
+        file,
       ]);
       clip = readFileSync(file);
     } finally {
@@ -76,7 +91,15 @@ function clipWithSound(seconds: number): Buffer {
 }
 
 export async function startFakeReplicate(partial: Partial<ReplicateScript> = {}): Promise<FakeReplicate> {
-  const script: ReplicateScript = { pollsToFinish: 1, outcome: 'succeeded', failReason: 'NSFW content detected', createFailures: [], getFailures: [], outputShape: 'string', ...partial };
+  const script: ReplicateScript = {
+    pollsToFinish: 1,
+    outcome: 'succeeded',
+    failReason: 'NSFW content detected',
+    createFailures: [],
+    getFailures: [],
+    outputShape: 'string',
+    ...partial,
+  };
   const predictions = new Map<string, FakePrediction>();
   let n = 0;
   let self: FakeServer;
@@ -84,7 +107,17 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
     const isVideo = /kling|seedance/.test(p.model);
     const url = `${self.url}/files/${p.id}.${isVideo ? 'mp4' : 'png'}`;
     const output = p.status !== 'succeeded' || script.outputShape === 'empty' ? null : script.outputShape === 'list' ? [url] : url;
-    return { id: p.id, model: p.model, version: 'hidden', input: p.input, status: p.status, output, error: p.error, logs: '', urls: { get: `${self.url}/v1/predictions/${p.id}`, cancel: `${self.url}/v1/predictions/${p.id}/cancel` } };
+    return {
+      id: p.id,
+      model: p.model,
+      version: 'hidden',
+      input: p.input,
+      status: p.status,
+      output,
+      error: p.error,
+      logs: '',
+      urls: { get: `${self.url}/v1/predictions/${p.id}`, cancel: `${self.url}/v1/predictions/${p.id}/cancel` },
+    };
   };
   self = await startFake((req, res) => {
     if (req.path.startsWith('/files/')) {
@@ -98,16 +131,30 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
     const create = /^\/v1\/models\/([^/]+)\/([^/]+)\/predictions$/.exec(req.path);
     if (req.method === 'POST' && create) {
       const f = script.createFailures.shift();
-      if (f) return sendJson(res, f.status, { title: 'error', detail: `fake create failure ${f.status}` }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+      if (f)
+        return sendJson(
+          res,
+          f.status,
+          { title: 'error', detail: `fake create failure ${f.status}` },
+          f.retryAfter ? { 'retry-after': f.retryAfter } : {},
+        );
       const body = req.json as { input: Record<string, unknown> };
-      const p: FakePrediction = { id: `pred${++n}x${Date.now().toString(36)}`, model: `${create[1]}/${create[2]}`, input: body.input, status: 'starting', polls: 0, error: null };
+      const p: FakePrediction = {
+        id: `pred${++n}x${Date.now().toString(36)}`,
+        model: `${create[1]}/${create[2]}`,
+        input: body.input,
+        status: 'starting',
+        polls: 0,
+        error: null,
+      };
       predictions.set(p.id, p);
       return sendJson(res, 201, view(p));
     }
     const get = /^\/v1\/predictions\/([^/]+)$/.exec(req.path);
     if (req.method === 'GET' && get) {
       const f = script.getFailures.shift();
-      if (f) return sendJson(res, f.status, { detail: `fake get failure ${f.status}` }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+      if (f)
+        return sendJson(res, f.status, { detail: `fake get failure ${f.status}` }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
       const p = predictions.get(get[1]!);
       if (!p) return sendJson(res, 404, { detail: 'Not found.' });
       if (p.status === 'starting' || p.status === 'processing') {

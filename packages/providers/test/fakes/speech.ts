@@ -10,7 +10,17 @@ import { sendBytes, sendJson, startFake, type FakeServer } from './http.js';
 const run = promisify(execFile);
 
 export async function ffmpegAudio(seconds: number, format: 'mp3' | 'wav', sampleRate = 44100): Promise<Buffer> {
-  const args = ['-hide_banner', '-loglevel', 'error', '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=${sampleRate}:duration=${seconds}`, '-ac', '1'];
+  const args = [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-f',
+    'lavfi',
+    '-i',
+    `sine=frequency=440:sample_rate=${sampleRate}:duration=${seconds}`,
+    '-ac',
+    '1',
+  ];
   if (format === 'mp3') args.push('-c:a', 'libmp3lame', '-b:a', '128k', '-f', 'mp3', 'pipe:1');
   else args.push('-c:a', 'pcm_s16le', '-f', 'wav', 'pipe:1');
   const { stdout } = await run('ffmpeg', args, { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 });
@@ -33,8 +43,15 @@ export async function startFakeElevenLabs(key = 'el-test-key-0123456789'): Promi
     const m = /^\/v1\/text-to-speech\/([^/]+)$/.exec(req.path);
     if (req.method !== 'POST' || !m) return sendJson(res, 404, { detail: 'Not Found' });
     const f = self.failures.shift();
-    if (f) return sendJson(res, f.status, { detail: { status: 'error', message: `fake failure ${f.status}` } }, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
-    if (req.query.get('output_format') !== 'mp3_44100_128') return sendJson(res, 422, { detail: 'output_format must be mp3_44100_128 here' });
+    if (f)
+      return sendJson(
+        res,
+        f.status,
+        { detail: { status: 'error', message: `fake failure ${f.status}` } },
+        f.retryAfter ? { 'retry-after': f.retryAfter } : {},
+      );
+    if (req.query.get('output_format') !== 'mp3_44100_128')
+      return sendJson(res, 422, { detail: 'output_format must be mp3_44100_128 here' });
     if (self.override) return sendBytes(res, 200, self.override.body, self.override.contentType);
     const text = (req.json as { text: string }).text;
     return sendBytes(res, 200, await ffmpegAudio(secondsFor(text), 'mp3'), 'audio/mpeg');
@@ -56,7 +73,12 @@ export async function startFakeCartesia(key = 'sk_car_test_0123456789'): Promise
       const body = req.json as { transcript: string; output_format: { container: string; sample_rate: number } };
       const c = body.output_format.container;
       if (c !== 'mp3' && c !== 'wav') return sendBytes(res, 200, Buffer.alloc(8000), 'application/octet-stream'); // raw PCM
-      return sendBytes(res, 200, await ffmpegAudio(secondsFor(body.transcript), c, body.output_format.sample_rate), c === 'mp3' ? 'audio/mpeg' : 'audio/wav');
+      return sendBytes(
+        res,
+        200,
+        await ffmpegAudio(secondsFor(body.transcript), c, body.output_format.sample_rate),
+        c === 'mp3' ? 'audio/mpeg' : 'audio/wav',
+      );
     }),
     state,
   ) as FakeSpeech;

@@ -23,13 +23,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import { basename, dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import {
-  isAddressPermitted,
-  isHostAllowed,
-  looksNumericHost,
-  parseHostLiteral,
-  type OutboundPolicy,
-} from './address-policy.js';
+import { isAddressPermitted, isHostAllowed, looksNumericHost, parseHostLiteral, type OutboundPolicy } from './address-policy.js';
 
 export type OutboundErrorCode =
   | 'blocked_address'
@@ -173,9 +167,7 @@ export function createGuardedLookup(
     lookupImpl(hostname).then(
       (answers) => {
         const family = options.family === 4 || options.family === 6 ? options.family : 0;
-        const usable = answers.filter(
-          (a) => isIP(a.address) !== 0 && (family === 0 || isIP(a.address) === family),
-        );
+        const usable = answers.filter((a) => isIP(a.address) !== 0 && (family === 0 || isIP(a.address) === family));
         if (usable.length === 0) {
           callback(new OutboundRequestError('unresolvable', nameRefused(label), { host: label }), []);
           return;
@@ -269,7 +261,10 @@ export function safeRequest(url: string, opts: SafeRequestOptions): Promise<Safe
   };
   if (opts.timeoutMs !== undefined) {
     timer = setTimeout(
-      () => fail(new OutboundRequestError('timeout', `request to ${currentLabel} timed out after ${opts.timeoutMs} ms`, { host: currentLabel })),
+      () =>
+        fail(
+          new OutboundRequestError('timeout', `request to ${currentLabel} timed out after ${opts.timeoutMs} ms`, { host: currentLabel }),
+        ),
       opts.timeoutMs,
     );
   }
