@@ -38,8 +38,14 @@ export interface Harness {
   /**
    * Starts a generation worker on `taskQueue` with these deps (merged over the defaults). `delayMs` holds each
    * (real) activity back that long before it runs, so a test polling `get_current_step` sees every step.
+   * `noCache` keeps no workflow in the worker's cache: every activation and every query replays the history.
    */
-  addGenerationWorker(taskQueue: string, deps?: Partial<GenerationActivityDeps>, delayMs?: number): Promise<void>;
+  addGenerationWorker(
+    taskQueue: string,
+    deps?: Partial<GenerationActivityDeps>,
+    delayMs?: number,
+    opts?: { noCache?: boolean },
+  ): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -65,13 +71,14 @@ export async function startHarness(
     storageDir,
     running,
     workers,
-    async addGenerationWorker(taskQueue, deps = {}, delayMs = 0) {
+    async addGenerationWorker(taskQueue, deps = {}, delayMs = 0, opts = {}) {
       const activities = createGenerationActivities({ storage, secrets: { enabled: false, secrets: [] }, ...deps });
       const worker = await Worker.create({
         connection: temporal.nativeConnection,
         taskQueue,
         workflowBundle: await workflowBundle(),
         activities: delayMs > 0 ? delayed(activities, delayMs) : activities,
+        ...(opts.noCache ? { maxCachedWorkflows: 0 } : {}),
       });
       workers.push(worker);
       running.push(worker.run());
@@ -118,6 +125,8 @@ export interface RunResult<T> {
   /** Every distinct current step seen by polling `get_current_step`, in order. */
   steps: StepProgress[];
   statuses: string[];
+  /** Queries that failed while the workflow ran (other than because it had just closed). */
+  queryFailures: string[];
   workflowId: string;
 }
 
@@ -132,6 +141,7 @@ export async function runWorkflow<T>(
   const handle = await h.client.start(workflowType, { taskQueue: opts.taskQueue ?? GENERATION_QUEUE, workflowId, args: [input] });
   const steps: StepProgress[] = [];
   const statuses: string[] = [];
+  const queryFailures: string[] = [];
   let done = false;
   const outcome = handle
     .result()
@@ -152,8 +162,9 @@ export async function runWorkflow<T>(
       if (step && (!last || last.step_id !== step.step_id || last.status !== step.status)) steps.push(step);
       if (statuses[statuses.length - 1] !== status) statuses.push(status);
     } catch (err) {
-      // The workflow may close between the check and the query.
-      if (process.env.DEBUG_STEPS) console.log('query failed', (err as Error).message);
+      // The workflow may close between the check and the query; anything else is kept for the test to see.
+      const message = (err as Error).message;
+      if (!done && !/workflow execution already completed|not found/i.test(message)) queryFailures.push(message);
     }
     await new Promise((r) => setTimeout(r, 25));
   }
@@ -173,7 +184,7 @@ export async function runWorkflow<T>(
   } catch {
     // ignore
   }
-  return { ...out, steps, statuses, workflowId };
+  return { ...out, steps, statuses, queryFailures, workflowId };
 }
 
 /** Reads a stored object (by its public URL) back from the LocalStorage directory. */

@@ -6,9 +6,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
-import { workflowBundle } from './harness.js';
+import { RUBY_WORKFLOW, type RubyOutput } from '@gptmarket/contracts';
+import { runWorkflow, startHarness, workflowBundle, type Harness } from './harness.js';
 
 const fixture = (name: string) =>
   JSON.parse(readFileSync(resolve(import.meta.dirname, 'fixtures/histories', `${name}.json`), 'utf8')) as {
@@ -35,4 +36,32 @@ describe('replay of histories from before the model check moved into workflow co
     },
     120_000,
   );
+});
+
+describe('replay while a workflow runs', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness();
+    // No workflow cache: every workflow task and every query replays the history from its start, as after an
+    // eviction on a busy worker. A patch or local-activity marker met out of order fails as nondeterministic here.
+    await h.addGenerationWorker('replay-every-activation', {}, 300, { noCache: true });
+  }, 180_000);
+  afterAll(async () => h?.stop());
+
+  it('a Ruby run (slow motion and caption) answers every query and reports every Python step', async () => {
+    const run = await runWorkflow<RubyOutput>(
+      h,
+      RUBY_WORKFLOW,
+      { text_overlay: 'replayed', image_model_params: { speed_mode: 'x' } },
+      { taskQueue: 'replay-every-activation', timeoutMs: 150_000 },
+    );
+    expect(run.error).toBeUndefined();
+    expect(run.result!.warnings).toEqual([expect.stringContaining('image_model_params.speed_mode was ignored')]);
+    expect(run.queryFailures).toEqual([]);
+    expect(run.steps.map((s) => s.step_id)).toEqual(
+      expect.arrayContaining(['prompts', 'face', 'video', 'slowmo', 'text', 'upload', 'complete']),
+    );
+    const history = await h.client.getHandle(run.workflowId).fetchHistory();
+    await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, run.workflowId)).resolves.toBeUndefined();
+  }, 180_000);
 });

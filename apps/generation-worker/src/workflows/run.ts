@@ -115,10 +115,10 @@ export class GenerationRun {
   private readonly modelCheckInWorkflow: boolean;
 
   /**
-   * `checksModels`: the workflow calls `validateModels`. Its patch is decided here, before the first command: a
-   * patch marker recorded after a local activity's can land in a later workflow task than the call that made it
-   * (a slow local activity heartbeats the task), and a replay that reaches the marker before the call fails as
-   * nondeterministic, which is what queries of an evicted workflow hit.
+   * `checksModels`: the workflow calls `validateModels`. Its patch is decided here, before the first command, so
+   * the marker's place in the history never depends on when the auth local activity resolved. (With the patch
+   * decided after that activity, queries under heavy load once failed as nondeterministic on its marker; not
+   * reproduced since, see test/replay.test.ts, which replays on every activation.)
    */
   constructor(opts: { checksModels?: boolean } = {}) {
     setHandler(getStatusQuery, () => this.status);
