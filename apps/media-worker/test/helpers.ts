@@ -88,8 +88,8 @@ export const audioStream = (p: Probe) => p.streams.find((s) => s.codec_type === 
 export const audioDuration = (path: string) => Number(audioStream(ffprobe(path))?.duration ?? NaN);
 export const videoDuration = (path: string) => Number(videoStream(ffprobe(path)).duration);
 
-/** One decoded frame as grey bytes (width × height). */
-export function greyFrame(path: string, at: number, width: number, height: number): Buffer {
+/** One decoded frame at `at` seconds, scaled to width × height, as raw bytes of `pixFmt` (`gray`: one byte a pixel). */
+function rawFrame(path: string, at: number, width: number, height: number, pixFmt: 'gray' | 'rgb24'): Buffer {
   const r = spawnSync(
     'ffmpeg',
     [
@@ -105,7 +105,7 @@ export function greyFrame(path: string, at: number, width: number, height: numbe
       '-f',
       'rawvideo',
       '-pix_fmt',
-      'gray',
+      pixFmt,
       '-s',
       `${width}x${height}`,
       'pipe:1',
@@ -116,33 +116,11 @@ export function greyFrame(path: string, at: number, width: number, height: numbe
   return r.stdout;
 }
 
+/** One decoded frame as grey bytes (width × height). */
+export const greyFrame = (path: string, at: number, width: number, height: number): Buffer => rawFrame(path, at, width, height, 'gray');
+
 /** One decoded frame as RGB bytes. */
-export function rgbFrame(path: string, at: number, width: number, height: number): Buffer {
-  const r = spawnSync(
-    'ffmpeg',
-    [
-      '-hide_banner',
-      '-loglevel',
-      'error',
-      '-ss',
-      String(at),
-      '-i',
-      path,
-      '-frames:v',
-      '1',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'rgb24',
-      '-s',
-      `${width}x${height}`,
-      'pipe:1',
-    ],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  if (r.status !== 0) throw new Error(`frame extraction failed: ${r.stderr}`);
-  return r.stdout;
-}
+export const rgbFrame = (path: string, at: number, width: number, height: number): Buffer => rawFrame(path, at, width, height, 'rgb24');
 
 /** Mean absolute difference of two grey frames inside a rectangle. */
 export function meanDiff(a: Buffer, b: Buffer, width: number, rect: { x0: number; y0: number; x1: number; y1: number }): number {
