@@ -99,7 +99,9 @@ describe('authentication', () => {
     expect(none.statusCode).toBe(401);
     expect(none.json().error.code).toBe('unauthorized');
     expect(none.headers['www-authenticate']).toMatch(/Bearer/);
-    const wrong = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${key!.slice(0, -1)}X` } });
+    // One character off (a key that already ends in X must not be "changed" into itself).
+    const wrongKey = `${key!.slice(0, -1)}${key!.endsWith('X') ? 'Y' : 'X'}`;
+    const wrong = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${wrongKey}` } });
     expect(wrong.statusCode).toBe(401);
     const ok = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${key}` } });
     expect(ok.statusCode).toBe(200);
