@@ -66,13 +66,3 @@ export const deploymentEnvShape = {
 /** True when either NODE_ENV or ENVIRONMENT says production: every production-only rule asks this. */
 export const isProduction = (env: { NODE_ENV?: string | undefined; ENVIRONMENT?: string | undefined }): boolean =>
   env.NODE_ENV === 'production' || env.ENVIRONMENT === 'production';
-
-/** Temporal connection variables shared by the gateway and both workers (no Temporal code here). */
-export const temporalEnvShape = {
-  /** Temporal frontend host:port; TEMPORAL_HOST is the Python system's name for the same thing. */
-  TEMPORAL_ADDRESS: optionalString(),
-  TEMPORAL_HOST: stringWithDefault('localhost:7233'),
-  TEMPORAL_NAMESPACE: stringWithDefault('default'),
-};
-export const temporalAddress = (env: { TEMPORAL_ADDRESS?: string | undefined; TEMPORAL_HOST: string }): string =>
-  env.TEMPORAL_ADDRESS ?? env.TEMPORAL_HOST;

@@ -1,4 +1,5 @@
 export * from './env.js';
+export * from './temporal-connection.js';
 export * from './log.js';
 export * from './paths.js';
 export * from './health-server.js';
