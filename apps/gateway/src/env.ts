@@ -10,6 +10,7 @@ import {
   optionalString,
   secretString,
   stringWithDefault,
+  temporalEnvRule,
   temporalEnvShape,
 } from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
@@ -72,7 +73,7 @@ export const gatewayEnv = z.object({
 export type GatewayEnv = z.infer<typeof gatewayEnv>;
 
 export const loadGatewayEnv = (source: NodeJS.ProcessEnv = process.env): GatewayEnv => {
-  const env = loadEnv(gatewayEnv, source, 'gateway');
+  const env = loadEnv(gatewayEnv.superRefine(temporalEnvRule), source, 'gateway');
   if (Boolean(env.BASIC_AUTH_USER) !== Boolean(env.BASIC_AUTH_PASSWORD)) {
     return loadEnv(
       gatewayEnv.refine(() => false, {

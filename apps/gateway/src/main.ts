@@ -2,7 +2,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WEBHOOK_QUEUE } from '@gptmarket/contracts';
 import { openDatabase } from '@gptmarket/db';
-import { createLogger, isProduction, temporalAddress } from '@gptmarket/runtime';
+import { createLogger, isProduction, temporalConnectionOptions } from '@gptmarket/runtime';
 import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
 import { createWorker, startWorker } from '@gptmarket/worker-runtime';
 import { buildApp } from './app.js';
@@ -17,7 +17,9 @@ const production = isProduction(env);
 const database = await openDatabase(databaseOptions(env));
 const pidFile = env.DATABASE_URL ? null : join(pgliteDir(env), 'gateway.pid');
 if (pidFile) writeFileSync(pidFile, String(process.pid));
-const temporal = new TemporalGateway({ address: temporalAddress(env), namespace: env.TEMPORAL_NAMESPACE });
+const temporal = new TemporalGateway({ ...temporalConnectionOptions(env), namespace: env.TEMPORAL_NAMESPACE });
+// Connects now to say at start when Temporal cannot be reached or refuses us (requests retry the connection).
+temporal.get().catch((err: Error) => log.warn('Temporal is not reachable yet', { error: err.message }));
 const storage = createStorage(env, { localPublicBaseUrl: `${publicUrlOf(env)}/media` });
 const { app, keys, webhookDeps } = await buildApp({ env, database, temporal, storage, log });
 

@@ -7,6 +7,7 @@ import {
   optionalString,
   secretString,
   stringWithDefault,
+  temporalEnvRule,
   temporalEnvShape,
 } from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
@@ -53,4 +54,4 @@ export const generationWorkerEnv = z.object({
 export type GenerationWorkerEnv = z.infer<typeof generationWorkerEnv>;
 
 export const loadGenerationWorkerEnv = (source: NodeJS.ProcessEnv = process.env): GenerationWorkerEnv =>
-  loadEnv(generationWorkerEnv, source, 'generation-worker');
+  loadEnv(generationWorkerEnv.superRefine(temporalEnvRule), source, 'generation-worker');

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { deploymentEnvShape, integer, loadEnv, optionalString, stringWithDefault, temporalEnvShape } from '@gptmarket/runtime';
+import {
+  deploymentEnvShape,
+  integer,
+  loadEnv,
+  optionalString,
+  stringWithDefault,
+  temporalEnvRule,
+  temporalEnvShape,
+} from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
 import { workerProcessEnvShape } from '@gptmarket/worker-runtime';
 import { MEDIA_QUEUE } from '@gptmarket/contracts';
@@ -27,4 +35,4 @@ export const mediaWorkerEnv = z.object({
 export type MediaWorkerEnv = z.infer<typeof mediaWorkerEnv>;
 
 export const loadMediaWorkerEnv = (source: NodeJS.ProcessEnv = process.env): MediaWorkerEnv =>
-  loadEnv(mediaWorkerEnv, source, 'media-worker');
+  loadEnv(mediaWorkerEnv.superRefine(temporalEnvRule), source, 'media-worker');

@@ -1,5 +1,12 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
-import { integer, stringWithDefault, temporalAddress, type Logger } from '@gptmarket/runtime';
+import {
+  explainTemporalConnectError,
+  integer,
+  stringWithDefault,
+  temporalConnectionOptions,
+  type Logger,
+  type TemporalEnv,
+} from '@gptmarket/runtime';
 import { startHealthServer, type HealthRule } from './health.js';
 
 /** Variables of a worker process beside Temporal's connection ones (`temporalEnvShape`). */
@@ -22,13 +29,23 @@ export interface TemporalWorker {
  * Connects to Temporal (unless a connection is given: tests share one) and creates a worker in the env's namespace.
  */
 export async function createWorker(
-  env: { TEMPORAL_ADDRESS?: string | undefined; TEMPORAL_HOST: string; TEMPORAL_NAMESPACE: string },
+  env: TemporalEnv,
   options: Omit<WorkerOptions, 'connection' | 'namespace'>,
   connection?: NativeConnection,
 ): Promise<TemporalWorker> {
-  const conn = connection ?? (await NativeConnection.connect({ address: temporalAddress(env) }));
+  const conn = connection ?? (await connectNative(env));
   const worker = await Worker.create({ connection: conn, namespace: env.TEMPORAL_NAMESPACE, ...options });
   return { worker, connection: conn };
+}
+
+/** A worker's connection to Temporal (mTLS or an API key when the env sets them); a refusal in plain words. */
+async function connectNative(env: TemporalEnv): Promise<NativeConnection> {
+  const options = temporalConnectionOptions(env);
+  try {
+    return await NativeConnection.connect(options);
+  } catch (err) {
+    throw new Error(explainTemporalConnectError(err, options), { cause: err });
+  }
 }
 
 /** Shutdown grace and heartbeat cadence of the activity workers (generation and media). */

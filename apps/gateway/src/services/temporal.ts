@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { explainTemporalConnectError, type TemporalConnectionOptions } from '@gptmarket/runtime';
 
 // Values of temporal.api.enums.v1.TaskQueueKind / TaskQueueType.
 const TASK_QUEUE_KIND_NORMAL = 1;
@@ -10,17 +11,19 @@ export class TemporalGateway {
   private client: Promise<Client> | null = null;
   private connection: Connection | null = null;
 
-  constructor(private readonly opts: { address: string; namespace: string }) {}
+  /** `opts`: what `temporalConnectionOptions(env)` builds (address, TLS, API key), and the namespace. */
+  constructor(private readonly opts: TemporalConnectionOptions & { namespace: string }) {}
 
   get(): Promise<Client> {
-    this.client ??= Connection.connect({ address: this.opts.address, connectTimeout: '5s' }).then(
+    const { namespace, ...options } = this.opts;
+    this.client ??= Connection.connect({ ...options, connectTimeout: '5s' }).then(
       (connection) => {
         this.connection = connection;
-        return new Client({ connection, namespace: this.opts.namespace });
+        return new Client({ connection, namespace });
       },
       (err) => {
         this.client = null; // try again on the next request
-        throw err;
+        throw new TemporalConnectError(explainTemporalConnectError(err, options), { cause: err });
       },
     );
     return this.client;
@@ -55,9 +58,15 @@ export class TemporalGateway {
   }
 }
 
+/** Temporal could not be reached, or refused the connection; the message says why in plain words. */
+export class TemporalConnectError extends Error {
+  override name = 'TemporalConnectError';
+}
+
 /** True when an error means Temporal could not be reached (as opposed to a refusal of the request). */
 export function isUnavailable(err: unknown): boolean {
   const e = err as { code?: number; name?: string; message?: string };
   // gRPC UNAVAILABLE (14) and DEADLINE_EXCEEDED (4), or a failed connect.
+  if (err instanceof TemporalConnectError) return true;
   return e?.code === 14 || e?.code === 4 || /connect|UNAVAILABLE|ECONNREFUSED|deadline/i.test(`${e?.name} ${e?.message}`);
 }
