@@ -40,6 +40,7 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || apt_wanted+=(ff
 command -v fc-query >/dev/null || apt_wanted+=(fontconfig)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_wanted+=(postgresql)
 [[ -x /usr/bin/chromium ]] || apt_wanted+=(chromium)
+[[ -x /usr/sbin/nginx ]] || apt_wanted+=(nginx)
 if ((${#apt_wanted[@]})); then
   log "apt-get install ${apt_wanted[*]}"
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

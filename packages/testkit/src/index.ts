@@ -4,3 +4,4 @@ export * from './temporal.js';
 export * from './s3.js';
 export * from './process.js';
 export * from './stack.js';
+export * from './tls-proxy.js';

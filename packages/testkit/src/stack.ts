@@ -8,6 +8,7 @@ import { startPostgres } from './postgres.js';
 import { freePort } from './ports.js';
 import { spawnService, type ServiceProcess } from './process.js';
 import { startTemporal } from './temporal.js';
+import { startTlsProxy, type TlsProxy } from './tls-proxy.js';
 
 const repo = resolve(import.meta.dirname, '../../..');
 const run = promisify(execFile);
@@ -18,6 +19,8 @@ const appEntry = (app: string, file = 'main.ts') => join(repo, 'apps', app, 'src
 export interface Stack {
   baseUrl: string;
   temporal: Awaited<ReturnType<typeof startTemporal>>;
+  /** With `tlsProxy`: the mTLS proxy the apps reach Temporal through (`temporal` stays the direct dev server). */
+  tlsProxy?: TlsProxy;
   /** The workflow secret the workers check (the gateway sends tokens derived from it). */
   secret: string;
   mediaDir: string;
@@ -31,14 +34,25 @@ export interface Stack {
 
 /**
  * `extraEnv` goes to every process; `serviceEnv` to one only, e.g. provider keys to the generation worker, as
- * docker-compose.prod.yml hands them out.
+ * docker-compose.prod.yml hands them out. `options.tlsProxy`: the apps reach Temporal only through an nginx proxy that
+ * demands a client certificate (the public-Temporal overlay's), configured with its address and certificates.
  */
 export async function startStack(
   name: string,
   extraEnv: Record<string, string> = {},
   serviceEnv: Partial<Record<'generation-worker' | 'media-worker' | 'gateway', Record<string, string>>> = {},
+  options: { tlsProxy?: boolean } = {},
 ): Promise<Stack> {
   const [temporal, pg] = await Promise.all([startTemporal(), startPostgres()]);
+  const tlsProxy = options.tlsProxy ? await startTlsProxy(temporal.address) : undefined;
+  const temporalEnv = tlsProxy
+    ? {
+        TEMPORAL_ADDRESS: tlsProxy.address,
+        TEMPORAL_TLS_CERT: tlsProxy.certs.clientCert,
+        TEMPORAL_TLS_KEY: tlsProxy.certs.clientKey,
+        TEMPORAL_TLS_CA: tlsProxy.certs.ca,
+      }
+    : { TEMPORAL_ADDRESS: temporal.address };
   const databaseUrl = await pg.createDatabase(name);
   const mediaDir = mkdtempSync(join(tmpdir(), 'gptmarket-media-'));
   const port = await freePort();
@@ -49,7 +63,7 @@ export async function startStack(
     HOME: process.env.HOME,
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
-    TEMPORAL_ADDRESS: temporal.address,
+    ...temporalEnv,
     WORKFLOW_SECRET_KEY: secret,
     DATABASE_URL: databaseUrl,
     LOCAL_STORAGE_DIR: mediaDir,
@@ -63,6 +77,7 @@ export async function startStack(
   );
   const stop = async () => {
     await Promise.all(services.map((s) => s.stop()));
+    await tlsProxy?.stop();
     await temporal.teardown();
     await pg.stop();
     rmSync(mediaDir, { recursive: true, force: true });
@@ -80,6 +95,7 @@ export async function startStack(
   return {
     baseUrl,
     temporal,
+    tlsProxy,
     secret,
     mediaDir,
     databaseUrl,
