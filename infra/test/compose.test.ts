@@ -82,10 +82,24 @@ describe('docker-compose.prod.yml', () => {
     expect(services.gateway!.environment?.TRUST_PROXY_HOPS).toBe('${TRUST_PROXY_HOPS:-1}');
   });
 
-  it('publishes Temporal gRPC only through the opt-in override', () => {
-    expect(Object.keys(publicOverride.services)).toEqual(['temporal']);
-    expect(publicOverride.services.temporal!.ports).toEqual(['${TEMPORAL_PUBLIC_PORT:-7233}:7233']);
-    expect(read('docker-compose.temporal-public.yml')).toMatch(/no TLS and no authentication/);
+  it('publishes Temporal gRPC only through the opt-in override, behind nginx demanding client certificates', () => {
+    expect(Object.keys(publicOverride.services)).toEqual(['temporal-tls-proxy']);
+    const proxy = publicOverride.services['temporal-tls-proxy']!;
+    expect(proxy.ports).toEqual(['${TEMPORAL_PUBLIC_PORT:-7233}:7233']);
+    expect(proxy.image).toMatch(/^nginx:[0-9][\w.-]*$/);
+    expect(proxy.depends_on?.temporal?.condition).toBe('service_healthy');
+    expect(proxy.environment?.TEMPORAL_UPSTREAM).toBe('temporal:7233');
+    expect(proxy.restart).toBe('unless-stopped');
+    expect(proxy.healthcheck?.test).toBeTruthy();
+    expect(proxy.deploy?.resources?.limits?.memory).toBeTruthy();
+    expect(proxy.logging?.options?.['max-size']).toMatch(/^\d+m$/);
+    // The template it mounts is the one the TLS test runs (packages/testkit/src/tls-proxy.ts); no CA key is mounted.
+    const template = 'infra/temporal-tls/temporal-grpc.conf.template';
+    expect(exists(template)).toBe(true);
+    expect(proxy.volumes).toContain(`./${template}:/etc/nginx/templates/temporal-grpc.conf.template:ro`);
+    expect(proxy.volumes!.some((v) => v.includes('ca.key'))).toBe(false);
+    expect(read(template)).toMatch(/^\s*ssl_verify_client\s+on;/m);
+    expect(read(template)).toMatch(/grpc_pass grpc:\/\/\$\{TEMPORAL_UPSTREAM\};/);
   });
 
   it('pins every image tag and uses the server image with a schema job, not auto-setup', () => {

@@ -7,7 +7,9 @@ const doc = read('docs/DEPLOYMENT.md');
 const compose = parse(read('docker-compose.prod.yml'), { merge: true }) as {
   services: Record<string, { image?: string; environment?: Record<string, string> }>;
 };
-const services = new Set(Object.keys(compose.services));
+// The opt-in override's services count too (the guide starts them with `dc -f docker-compose.temporal-public.yml`).
+const publicOverride = parse(read('docker-compose.temporal-public.yml')) as { services: Record<string, unknown> };
+const services = new Set([...Object.keys(compose.services), ...Object.keys(publicOverride.services)]);
 const example = new Set([...read('.env.example').matchAll(/^([A-Z][A-Z0-9_]*)=/gm)].map((m) => m[1]!));
 const codeBlocks = [...doc.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const SUBCOMMANDS_WITH_SERVICES = new Set(['up', 'run', 'exec', 'logs', 'stop', 'start', 'ps', 'restart']);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { gatewayEnv } from '../../apps/gateway/src/env.js';
 import { generationWorkerEnv } from '../../apps/generation-worker/src/env.js';
 import { mediaWorkerEnv } from '../../apps/media-worker/src/env.js';
-import { temporalEnvShape } from '@gptmarket/runtime';
+import { temporalConnectionOptions, temporalEnvShape } from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
 import { DEFAULT_CONCURRENCY, providersEnvShape } from '@gptmarket/providers';
 import { read, walk } from './repo.js';
@@ -160,6 +160,16 @@ describe('.env.example', () => {
     expect(generationWorkerEnv.shape.TEMPORAL_TASK_QUEUE.parse(undefined)).toBe(example.get('TEMPORAL_TASK_QUEUE')?.value);
     for (const schema of [gatewayEnv, generationWorkerEnv, mediaWorkerEnv]) {
       expect(schema.shape.MEDIA_TASK_QUEUE.parse(undefined)).toBe(example.get('MEDIA_TASK_QUEUE')?.value);
+    }
+  });
+
+  it('lists the Temporal TLS and API-key variables, empty: as written, every process connects without TLS', () => {
+    const names = ['TEMPORAL_TLS_CERT', 'TEMPORAL_TLS_KEY', 'TEMPORAL_TLS_CA', 'TEMPORAL_TLS_SERVER_NAME', 'TEMPORAL_API_KEY'];
+    expect(names.filter((k) => !(k in temporalEnvShape))).toEqual([]);
+    for (const key of names) expect(example.get(key)?.value, key).toBe('');
+    const values = Object.fromEntries([...example].map(([k, e]) => [k, e.value]));
+    for (const schema of [gatewayEnv, generationWorkerEnv, mediaWorkerEnv]) {
+      expect(temporalConnectionOptions(schema.parse(values))).toEqual({ address: 'localhost:7233' });
     }
   });
 
