@@ -121,10 +121,14 @@ describe('Temporal behind a TLS proxy that demands a client certificate', () => 
     const { certs } = stack.tlsProxy!;
     // A TLS gRPC endpoint that records what arrives and refuses it, as Temporal Cloud refuses an unknown key.
     const seen: { authorization?: string | string[]; tls: boolean }[] = [];
-    const server = createSecureServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) }, (req, res) => {
-      seen.push({ authorization: req.headers.authorization, tls: Boolean((req.socket as { encrypted?: boolean }).encrypted) });
-      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'invalid API key' });
-      res.end();
+    const server = createSecureServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey) });
+    server.on('stream', (stream, headers) => {
+      seen.push({ authorization: headers.authorization, tls: Boolean((stream.session?.socket as { encrypted?: boolean }).encrypted) });
+      // A trailers-only gRPC answer, as a gRPC server sends a refusal.
+      stream.respond(
+        { ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '16', 'grpc-message': 'invalid API key' },
+        { endStream: true },
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     try {
