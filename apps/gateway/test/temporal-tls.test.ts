@@ -95,7 +95,7 @@ describe('Temporal behind a TLS proxy that demands a client certificate', () => 
     expect(plaintext.output).toContain(`could not connect to Temporal at ${address} without TLS; if it requires TLS`);
   }, 130_000);
 
-  it('the gateway without a certificate answers 503 and knows why', async () => {
+  it("the gateway's client without a certificate fails with the reason, counted as unavailable (requests answer 503)", async () => {
     const { address, certs } = stack.tlsProxy!;
     const options = temporalConnectionOptions(temporalEnv.parse({ TEMPORAL_ADDRESS: address, TEMPORAL_TLS_CA: certs.ca }));
     const gateway = new TemporalGateway({ ...options, namespace: 'default' });
