@@ -7,6 +7,7 @@ import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
 import { createWorker, startWorker } from '@gptmarket/worker-runtime';
 import { buildApp } from './app.js';
 import { databaseLabel, databaseOptions, loadGatewayEnv, pgliteDir, publicUrlOf } from './env.js';
+import { connectRedis, redisLabel, redisReady } from './services/redis.js';
 import { TemporalGateway } from './services/temporal.js';
 import { createWebhookActivities } from './services/webhooks.js';
 
@@ -19,7 +20,14 @@ const pidFile = env.DATABASE_URL ? null : join(pgliteDir(env), 'gateway.pid');
 if (pidFile) writeFileSync(pidFile, String(process.pid));
 const temporal = new TemporalGateway({ address: temporalAddress(env), namespace: env.TEMPORAL_NAMESPACE });
 const storage = createStorage(env, { localPublicBaseUrl: `${publicUrlOf(env)}/media` });
-const { app, keys, webhookDeps } = await buildApp({ env, database, temporal, storage, log });
+const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, log) : null;
+if (redis && !(await redisReady(redis, 5_000))) {
+  log.error(
+    `REDIS_URL is set but Redis at ${redisLabel(env.REDIS_URL!)} does not answer: starting anyway; rate limits fail open until it does`,
+  );
+}
+if (redis && !env.WORKFLOW_SECRET_KEY) log.warn('set WORKFLOW_SECRET_KEY: the failed-login counters in Redis derive their key names from it');
+const { app, keys, webhookDeps, cluster } = await buildApp({ env, database, temporal, storage, log, redis });
 
 // The production rule: never run open in production.
 const activeKeys = await keys.countActive();
@@ -57,6 +65,7 @@ log.info('gateway ready', {
   database: databaseLabel(env),
   storage: storage.kind,
   webhooks: Boolean(webhookWorker),
+  shared: { redis: redis ? redisLabel(env.REDIS_URL!) : false, changes: Boolean(cluster) },
 });
 
 let closing = false;
@@ -67,6 +76,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info('gateway stopping', { signal });
     await app.close();
     await webhookWorker?.stop();
+    redis?.disconnect();
     await temporal.close();
     await database.close();
     if (pidFile && existsSync(pidFile)) rmSync(pidFile, { force: true });
