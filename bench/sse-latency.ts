@@ -41,7 +41,11 @@ const gateway = async (name: string, extra: Record<string, string>) => {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const db = await pg.createDatabase(`bench_${name}`);
-  const proc = spawnApp('gateway', { ...base, ...extra, LOG_LEVEL: 'info', DATABASE_URL: db, PORT: String(port), GATEWAY_PUBLIC_URL: url }, name);
+  const proc = spawnApp(
+    'gateway',
+    { ...base, ...extra, LOG_LEVEL: 'info', DATABASE_URL: db, PORT: String(port), GATEWAY_PUBLIC_URL: url },
+    name,
+  );
   procs.push(proc);
   await proc.waitForOutput(/gateway ready/, 60_000);
   return url;
@@ -95,11 +99,21 @@ try {
   for (const [name, xs] of Object.entries(samples)) {
     const total = xs.map((x) => x.total);
     const lag = xs.map((x) => x.lag);
-    console.log(`  ${name.padEnd(7)} total median ${f(q(total, 0.5))} p90 ${f(q(total, 0.9))}   after close median ${f(q(lag, 0.5))} p90 ${f(q(lag, 0.9))}`);
+    console.log(
+      `  ${name.padEnd(7)} total median ${f(q(total, 0.5))} p90 ${f(q(total, 0.9))}   after close median ${f(q(lag, 0.5))} p90 ${f(q(lag, 0.9))}`,
+    );
   }
-  const m = (name: keyof typeof cases, k: keyof Sample) => q(samples[name].map((x) => x[k]), 0.5);
-  console.log(`  added by the gateway (median total − direct): push ${f(m('push', 'total') - m('direct', 'total'))}, poll ${f(m('poll', 'total') - m('direct', 'total'))}`);
-  console.log(`  ratios of median totals: push / direct ${(m('push', 'total') / m('direct', 'total')).toFixed(2)}, poll / push ${(m('poll', 'total') / m('push', 'total')).toFixed(2)}`);
+  const m = (name: keyof typeof cases, k: keyof Sample) =>
+    q(
+      samples[name].map((x) => x[k]),
+      0.5,
+    );
+  console.log(
+    `  added by the gateway (median total − direct): push ${f(m('push', 'total') - m('direct', 'total'))}, poll ${f(m('poll', 'total') - m('direct', 'total'))}`,
+  );
+  console.log(
+    `  ratios of median totals: push / direct ${(m('push', 'total') / m('direct', 'total')).toFixed(2)}, poll / push ${(m('poll', 'total') / m('push', 'total')).toFixed(2)}`,
+  );
   console.log(`  ${execFileSync('uptime', { encoding: 'utf8' }).trim()}`);
 } finally {
   await Promise.all(procs.map((p) => p.stop()));

@@ -148,7 +148,11 @@ export async function buildApp(deps: AppDeps): Promise<App> {
           onLeadership: (leading) => (leading ? tracker.start() : tracker.stop()),
           // Changes may have been missed while the session was down: re-read what this replica's listeners watch.
           onResync: () => {
-            for (const id of feed.watched()) records.find(id).then((row) => row && feed.deliver(row), () => {});
+            for (const id of feed.watched())
+              records.find(id).then(
+                (row) => row && feed.deliver(row),
+                () => {},
+              );
           },
         })
       : null;

@@ -26,7 +26,8 @@ if (redis && !(await redisReady(redis, 5_000))) {
     `REDIS_URL is set but Redis at ${redisLabel(env.REDIS_URL!)} does not answer: starting anyway; rate limits fail open until it does`,
   );
 }
-if (redis && !env.WORKFLOW_SECRET_KEY) log.warn('set WORKFLOW_SECRET_KEY: the failed-login counters in Redis derive their key names from it');
+if (redis && !env.WORKFLOW_SECRET_KEY)
+  log.warn('set WORKFLOW_SECRET_KEY: the failed-login counters in Redis derive their key names from it');
 const { app, keys, webhookDeps, cluster } = await buildApp({ env, database, temporal, storage, log, redis });
 
 // The production rule: never run open in production.

@@ -128,13 +128,18 @@ describe('two gateway replicas', () => {
       timeoutMs: 150_000,
     });
     for (const app of ['generation-worker', 'media-worker'] as const) workers.push(spawnApp(app, env));
-    await Promise.all([workers[0]!.waitForOutput(/generation-worker ready/, 120_000), workers[1]!.waitForOutput(/media-worker ready/, 60_000)]);
+    await Promise.all([
+      workers[0]!.waitForOutput(/generation-worker ready/, 120_000),
+      workers[1]!.waitForOutput(/media-worker ready/, 60_000),
+    ]);
     const { events } = await stream;
     const last = events[events.length - 1]!;
     expect(last.event).toBe('completed');
     expect(JSON.parse(last.data)).toMatchObject({ id: gen.id, status: 'completed' });
     const steps = new Set(
-      events.filter((e) => e.event === 'progress').map((e) => (JSON.parse(e.data) as { current_step: { step_id: string } | null }).current_step?.step_id),
+      events
+        .filter((e) => e.event === 'progress')
+        .map((e) => (JSON.parse(e.data) as { current_step: { step_id: string } | null }).current_step?.step_id),
     );
     steps.delete(undefined);
     expect(steps.size).toBeGreaterThanOrEqual(3);
@@ -157,7 +162,9 @@ describe('two gateway replicas', () => {
       totals.push(last.at - t0);
     }
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(`HelloWorld on A, SSE on B: POST → completed median ${median(totals)} ms; workflow close → completed median ${median(lags)} ms`);
+    console.log(
+      `HelloWorld on A, SSE on B: POST → completed median ${median(totals)} ms; workflow close → completed median ${median(lags)} ms`,
+    );
     for (const lag of lags) expect(lag).toBeLessThan(1_000);
   }, 60_000);
 
@@ -191,9 +198,13 @@ describe('two gateway replicas', () => {
     await gateways.b.proc.waitForOutput(LEADER, 15_000);
     const { json: gen } = await call(gateways.b.url, 'POST', '/v1/generations', { type: 'hello_world', input: { name: 'after' } });
     // Nobody reads it: the new leader's push writes the record.
-    await waitFor('the record to complete', async () => (await call(gateways.b.url, 'GET', '/v1/generations?limit=1')).json.data[0]?.status === 'completed', {
-      timeoutMs: 10_000,
-    });
+    await waitFor(
+      'the record to complete',
+      async () => (await call(gateways.b.url, 'GET', '/v1/generations?limit=1')).json.data[0]?.status === 'completed',
+      {
+        timeoutMs: 10_000,
+      },
+    );
     expect((await call(gateways.b.url, 'GET', '/v1/generations?limit=1')).json.data[0].id).toBe(gen.id);
   }, 40_000);
 

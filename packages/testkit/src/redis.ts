@@ -26,10 +26,14 @@ export async function startRedis(): Promise<RedisServer> {
   );
   server.child.on('error', () => {});
   try {
-    await waitFor('redis-server', async () => (server.child.exitCode === null ? /Ready to accept connections/.test(server.output()) : false), {
-      timeoutMs: 15_000,
-      intervalMs: 20,
-    });
+    await waitFor(
+      'redis-server',
+      async () => (server.child.exitCode === null ? /Ready to accept connections/.test(server.output()) : false),
+      {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+      },
+    );
   } catch (err) {
     await server.stop(1_000);
     rmSync(dir, { recursive: true, force: true });

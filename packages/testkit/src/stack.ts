@@ -15,7 +15,11 @@ const tsxNode = (entry: string) => ['--import', 'tsx', '--conditions=@gptmarket/
 const appEntry = (app: string, file = 'main.ts') => join(repo, 'apps', app, 'src', file);
 
 /** Starts one of the apps (`gateway`, `generation-worker`, `media-worker`) from source as its own process. */
-export function spawnApp(app: 'gateway' | 'generation-worker' | 'media-worker', env: NodeJS.ProcessEnv, name: string = app): ServiceProcess {
+export function spawnApp(
+  app: 'gateway' | 'generation-worker' | 'media-worker',
+  env: NodeJS.ProcessEnv,
+  name: string = app,
+): ServiceProcess {
   return spawnService(name, process.execPath, tsxNode(appEntry(app)), env, repo);
 }
 

@@ -35,7 +35,9 @@ export class GenerationFeed {
   /** A change written by this replica: its listeners, then the other replicas'. */
   publish(row: GenerationRow): void {
     this.deliver(row);
-    this.announce?.(row).catch((err: Error) => this.log.warn('announcing a change to the other gateways failed', { id: row.id, error: err.message }));
+    this.announce?.(row).catch((err: Error) =>
+      this.log.warn('announcing a change to the other gateways failed', { id: row.id, error: err.message }),
+    );
   }
 
   /** A change to hand to this replica's listeners only. */

@@ -105,7 +105,9 @@ export class WebhookDispatcher {
     this.running = (async () => {
       do {
         this.again = false;
-        await dispatchPendingWebhooks(this.deps).catch((err: Error) => this.deps.log.warn('webhook dispatch failed', { error: err.message }));
+        await dispatchPendingWebhooks(this.deps).catch((err: Error) =>
+          this.deps.log.warn('webhook dispatch failed', { error: err.message }),
+        );
       } while (this.again);
     })().finally(() => {
       this.running = null;
