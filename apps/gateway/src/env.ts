@@ -64,8 +64,18 @@ export const gatewayEnv = z.object({
   WEBHOOK_MAX_ATTEMPTS: integer(25, 1, 100),
   /** Run the webhook delivery activities in this process (one gateway replica or more should). */
   GATEWAY_WEBHOOK_WORKER: booleanFlag(true),
-  /** How often unfinished generations are observed (watched ones every tick, others every 4th). */
-  TRACKER_INTERVAL_MS: integer(500, 50, 60_000),
+  /**
+   * The tracker's safety net: how often unfinished generations that no long poll follows (beyond
+   * TRACKER_MAX_WATCHES, after a restart or a change of leader) are observed. Followed ones are pushed at once.
+   */
+  TRACKER_INTERVAL_MS: integer(2_000, 50, 60_000),
+  /** Workflows the tracker follows by long-polling their history at once (one gRPC stream each). */
+  TRACKER_MAX_WATCHES: integer(200, 0, 10_000),
+  /**
+   * Redis shared by gateway replicas (redis://[:password@]host:port): rate limits and failed-login counters then
+   * hold across all replicas. Unset: each process counts alone (one gateway).
+   */
+  REDIS_URL: secretString(),
   /** SSE comment heartbeat interval. */
   SSE_HEARTBEAT_MS: integer(15_000, 100, 300_000),
   ...storageEnvShape,

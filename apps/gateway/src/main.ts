@@ -7,6 +7,7 @@ import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
 import { createWorker, startWorker } from '@gptmarket/worker-runtime';
 import { buildApp } from './app.js';
 import { databaseLabel, databaseOptions, loadGatewayEnv, pgliteDir, publicUrlOf } from './env.js';
+import { connectRedis, redisLabel, redisReady } from './services/redis.js';
 import { TemporalGateway } from './services/temporal.js';
 import { createWebhookActivities } from './services/webhooks.js';
 
@@ -21,7 +22,15 @@ const temporal = new TemporalGateway({ ...temporalConnectionOptions(env), namesp
 // Connects now to say at start when Temporal cannot be reached or refuses us (requests retry the connection).
 temporal.get().catch((err: Error) => log.warn('Temporal is not reachable yet', { error: err.message }));
 const storage = createStorage(env, { localPublicBaseUrl: `${publicUrlOf(env)}/media` });
-const { app, keys, webhookDeps } = await buildApp({ env, database, temporal, storage, log });
+const redis = env.REDIS_URL ? connectRedis(env.REDIS_URL, log) : null;
+if (redis && !(await redisReady(redis, 5_000))) {
+  log.error(
+    `REDIS_URL is set but Redis at ${redisLabel(env.REDIS_URL!)} does not answer: starting anyway; rate limits fail open until it does`,
+  );
+}
+if (redis && !env.WORKFLOW_SECRET_KEY)
+  log.warn('set WORKFLOW_SECRET_KEY: the failed-login counters in Redis derive their key names from it');
+const { app, keys, webhookDeps, cluster } = await buildApp({ env, database, temporal, storage, log, redis });
 
 // The production rule: never run open in production.
 const activeKeys = await keys.countActive();
@@ -59,6 +68,7 @@ log.info('gateway ready', {
   database: databaseLabel(env),
   storage: storage.kind,
   webhooks: Boolean(webhookWorker),
+  shared: { redis: redis ? redisLabel(env.REDIS_URL!) : false, changes: Boolean(cluster) },
 });
 
 let closing = false;
@@ -69,6 +79,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     log.info('gateway stopping', { signal });
     await app.close();
     await webhookWorker?.stop();
+    redis?.disconnect();
     await temporal.close();
     await database.close();
     if (pidFile && existsSync(pidFile)) rmSync(pidFile, { force: true });

@@ -8,7 +8,7 @@ import type { Generation } from '@gptmarket/contracts';
 import { startFakeReplicate, FAKE_REPLICATE_KEY, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 import { join, resolve } from 'node:path';
 import { spawnService } from '@gptmarket/testkit';
-import { api, startStack, waitForStatus as waitForGeneration, type Stack } from './helpers.js';
+import { api, readSse, startStack, waitForStatus as waitForGeneration, type Stack } from './helpers.js';
 
 let stack: Stack;
 let replicate: FakeReplicate;
@@ -56,49 +56,8 @@ const countWorkflows = async (query?: string) => {
   return n;
 };
 
-/** Reads an SSE stream into events until it closes or `until` says stop. */
-async function readEvents(path: string, opts: { lastEventId?: string; timeoutMs?: number; until?: (e: SseEvent[]) => boolean } = {}) {
-  const ctrl = new AbortController();
-  const timer = setTimeout(() => ctrl.abort(), opts.timeoutMs ?? 60_000);
-  const res = await fetch(stack.baseUrl + path, {
-    headers: opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {},
-    signal: ctrl.signal,
-  });
-  const events: SseEvent[] = [];
-  let comments = 0;
-  let buffer = '';
-  const decoder = new TextDecoder();
-  try {
-    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-      buffer += decoder.decode(chunk, { stream: true });
-      let idx;
-      while ((idx = buffer.indexOf('\n\n')) >= 0) {
-        const block = buffer.slice(0, idx);
-        buffer = buffer.slice(idx + 2);
-        const e: SseEvent = { id: null, event: 'message', data: '' };
-        let isEvent = false;
-        for (const line of block.split('\n')) {
-          if (line.startsWith(':')) comments++;
-          else if (line.startsWith('id: ')) e.id = line.slice(4);
-          else if (line.startsWith('event: ')) (e.event = line.slice(7)), (isEvent = true);
-          else if (line.startsWith('data: ')) e.data += line.slice(6);
-        }
-        if (isEvent) events.push(e);
-        if (opts.until?.(events)) ctrl.abort();
-      }
-    }
-  } catch (err) {
-    if ((err as Error).name !== 'AbortError') throw err;
-  } finally {
-    clearTimeout(timer);
-  }
-  return { status: res.status, contentType: res.headers.get('content-type'), events, comments };
-}
-interface SseEvent {
-  id: string | null;
-  event: string;
-  data: string;
-}
+/** Reads an SSE stream of the stack's gateway into events until it closes or `until` says stop. */
+const readEvents = (path: string, opts: Parameters<typeof readSse>[1] = {}) => readSse(stack.baseUrl + path, opts);
 
 describe('catalogue and OpenAPI', () => {
   it('lists the generation types with JSON Schemas and without secret_key', async () => {

@@ -31,6 +31,56 @@ export async function waitForStatus(stack: Stack, id: string, statuses: string[]
   }
 }
 
+export interface SseEvent {
+  id: string | null;
+  event: string;
+  data: string;
+  /** When the event arrived (Date.now()). */
+  at: number;
+}
+
+/** Reads an SSE stream at `url` into events until it closes, `until` says stop, or the timeout passes. */
+export async function readSse(
+  url: string,
+  opts: { lastEventId?: string; timeoutMs?: number; until?: (e: SseEvent[]) => boolean; headers?: Record<string, string> } = {},
+) {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), opts.timeoutMs ?? 60_000);
+  const res = await fetch(url, {
+    headers: { ...opts.headers, ...(opts.lastEventId ? { 'last-event-id': opts.lastEventId } : {}) },
+    signal: ctrl.signal,
+  });
+  const events: SseEvent[] = [];
+  let comments = 0;
+  let buffer = '';
+  const decoder = new TextDecoder();
+  try {
+    for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+      buffer += decoder.decode(chunk, { stream: true });
+      let idx;
+      while ((idx = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, idx);
+        buffer = buffer.slice(idx + 2);
+        const e: SseEvent = { id: null, event: 'message', data: '', at: Date.now() };
+        let isEvent = false;
+        for (const line of block.split('\n')) {
+          if (line.startsWith(':')) comments++;
+          else if (line.startsWith('id: ')) e.id = line.slice(4);
+          else if (line.startsWith('event: ')) (e.event = line.slice(7)), (isEvent = true);
+          else if (line.startsWith('data: ')) e.data += line.slice(6);
+        }
+        if (isEvent) events.push(e);
+        if (opts.until?.(events)) ctrl.abort();
+      }
+    }
+  } catch (err) {
+    if ((err as Error).name !== 'AbortError') throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return { status: res.status, contentType: res.headers.get('content-type'), events, comments };
+}
+
 export function ffprobe(path: string): any {
   return JSON.parse(
     execFileSync('ffprobe', ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', path], { encoding: 'utf8' }),

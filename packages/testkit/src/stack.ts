@@ -15,6 +15,15 @@ const run = promisify(execFile);
 const tsxNode = (entry: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', entry];
 const appEntry = (app: string, file = 'main.ts') => join(repo, 'apps', app, 'src', file);
 
+/** Starts one of the apps (`gateway`, `generation-worker`, `media-worker`) from source as its own process. */
+export function spawnApp(
+  app: 'gateway' | 'generation-worker' | 'media-worker',
+  env: NodeJS.ProcessEnv,
+  name: string = app,
+): ServiceProcess {
+  return spawnService(name, process.execPath, tsxNode(appEntry(app)), env, repo);
+}
+
 /** The whole stack as separate processes, as deployed: Temporal dev server, PostgreSQL, both workers, the gateway. */
 export interface Stack {
   baseUrl: string;
@@ -72,9 +81,7 @@ export async function startStack(
     PORT: String(port),
     ...extraEnv,
   };
-  const services = (['generation-worker', 'media-worker', 'gateway'] as const).map((app) =>
-    spawnService(app, process.execPath, tsxNode(appEntry(app)), { ...env, ...serviceEnv[app] }, repo),
-  );
+  const services = (['generation-worker', 'media-worker', 'gateway'] as const).map((app) => spawnApp(app, { ...env, ...serviceEnv[app] }));
   const stop = async () => {
     await Promise.all(services.map((s) => s.stop()));
     await tlsProxy?.stop();

@@ -1,5 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Redis } from 'ioredis';
 import { safeEqual } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
 import type { ApiKeyService } from '../services/api-keys.js';
@@ -31,6 +32,10 @@ export interface AuthOptions {
   failuresMax: number | null;
   windowMs: number;
   isPublic: (req: FastifyRequest) => boolean;
+  /** Shares the counters with every gateway replica (REDIS_URL); this process's memory when null. */
+  redis: Redis | null;
+  /** A server secret the Redis key names are derived from (so they reveal nothing of the credentials). */
+  counterSecret: string;
 }
 
 /** Failure counters kept at once; past this the oldest go first (a flood of distinct guesses cannot grow memory). */
@@ -38,12 +43,24 @@ const MAX_TRACKED_FAILURES = 10_000;
 /** Failed attempts per address per window (times the per-credential limit), any credentials, before unproven passwords stop being checked. */
 const ADDRESS_BUDGET_FACTOR = 10;
 
-/** A bounded map of counters that reset after a window. */
-class WindowCounters {
-  private readonly entries = new Map<string, { count: number; resetAt: number }>();
+interface Window {
+  count: number;
+  resetAt: number;
+}
+
+/** Counters that reset after a window: this process's own, or shared by every replica through Redis. */
+interface Counters {
+  /** Adds one to `key`'s count in the current window and returns the window. */
+  hit(key: string, now: number): Promise<Window>;
+  get(key: string, now: number): Promise<Window | undefined>;
+  sweep(now: number): void;
+}
+
+/** A bounded map of counters in this process's memory. */
+class MemoryCounters implements Counters {
+  private readonly entries = new Map<string, Window>();
   constructor(private readonly windowMs: number) {}
-  /** Adds one to `key`'s count in the current window and returns the entry. */
-  hit(key: string, now: number): { count: number; resetAt: number } {
+  async hit(key: string, now: number): Promise<Window> {
     let entry = this.entries.get(key);
     if (!entry || entry.resetAt <= now) {
       this.entries.delete(key);
@@ -54,12 +71,56 @@ class WindowCounters {
     entry.count++;
     return entry;
   }
-  get(key: string, now: number): { count: number; resetAt: number } | undefined {
+  async get(key: string, now: number): Promise<Window | undefined> {
     const entry = this.entries.get(key);
     return entry && entry.resetAt > now ? entry : undefined;
   }
   sweep(now: number): void {
     for (const [key, entry] of this.entries) if (entry.resetAt <= now) this.entries.delete(key);
+  }
+}
+
+/** INCR, starting the window's expiry on the first hit; answers the count and the milliseconds left. */
+const HIT_SCRIPT = `local c = redis.call('INCR', KEYS[1])
+if c == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+return {c, redis.call('PTTL', KEYS[1])}`;
+
+/**
+ * Counters in Redis, shared by every gateway replica; keys expire with their window. Key names are HMACs of the
+ * counter's key (which holds a hash of the presented credential) under a key derived from a server secret, so
+ * Redis holds nothing a password could be guessed from. While Redis does not answer, this process's own counters
+ * stand in: the lockout never turns off, it only counts per replica until Redis is back.
+ */
+class RedisCounters implements Counters {
+  constructor(
+    private readonly redis: Redis,
+    private readonly name: string,
+    private readonly hashKey: Buffer,
+    private readonly windowMs: number,
+    private readonly local: MemoryCounters,
+  ) {}
+  private key(key: string): string {
+    return `gptmarket:auth:${this.name}:${createHmac('sha256', this.hashKey).update(key).digest('base64url')}`;
+  }
+  async hit(key: string, now: number): Promise<Window> {
+    try {
+      const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.key(key), this.windowMs)) as [number, number];
+      return { count, resetAt: now + Math.max(ttl, 0) };
+    } catch {
+      return this.local.hit(key, now);
+    }
+  }
+  async get(key: string, now: number): Promise<Window | undefined> {
+    try {
+      const k = this.key(key);
+      const [count, ttl] = await Promise.all([this.redis.get(k), this.redis.pttl(k)]);
+      return count !== null && ttl > 0 ? { count: Number(count), resetAt: now + ttl } : undefined;
+    } catch {
+      return this.local.get(key, now);
+    }
+  }
+  sweep(now: number): void {
+    this.local.sweep(now);
   }
 }
 
@@ -76,10 +137,15 @@ class WindowCounters {
  * always passes.
  */
 export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
-  const failures = new WindowCounters(opts.windowMs);
-  const addressFailures = new WindowCounters(opts.windowMs);
+  const hashKey = createHmac('sha256', opts.counterSecret).update('gptmarket auth counters').digest();
+  const counters = (name: string): Counters => {
+    const local = new MemoryCounters(opts.windowMs);
+    return opts.redis ? new RedisCounters(opts.redis, name, hashKey, opts.windowMs, local) : local;
+  };
+  const failures = counters('failures');
+  const addressFailures = counters('address');
   /** `${address} ${credential hash}` of basic-auth successes, so a correct password keeps passing during an attack. */
-  const provenPasswords = new WindowCounters(opts.windowMs);
+  const provenPasswords = counters('proven');
   const sweep = setInterval(() => {
     const now = Date.now();
     for (const counters of [failures, addressFailures, provenPasswords]) counters.sweep(now);
@@ -98,12 +164,11 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
     if (opts.isPublic(req)) return;
     const header = req.headers.authorization ?? '';
     const pair = () => `${req.ip} ${createHash('sha256').update(header).digest('base64url')}`;
-    const fail = (message: string): never => {
+    const fail = async (message: string): Promise<never> => {
       reply.header('www-authenticate', opts.basic ? 'Bearer, Basic realm="gptmarket"' : 'Bearer');
       if (opts.failuresMax === null || !header) throw new ApiError(401, 'unauthorized', message);
       const now = Date.now();
-      addressFailures.hit(req.ip, now);
-      const entry = failures.hit(pair(), now);
+      const [, entry] = await Promise.all([addressFailures.hit(req.ip, now), failures.hit(pair(), now)]);
       if (entry.count > opts.failuresMax) rateLimited(reply, entry.resetAt, now, 'with these credentials');
       throw new ApiError(401, 'unauthorized', message);
     };
@@ -118,8 +183,8 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
     if (basic && opts.basic) {
       if (opts.failuresMax !== null) {
         const now = Date.now();
-        const guessing = addressFailures.get(req.ip, now);
-        if (guessing && guessing.count >= opts.failuresMax * ADDRESS_BUDGET_FACTOR && !provenPasswords.get(pair(), now)) {
+        const guessing = await addressFailures.get(req.ip, now);
+        if (guessing && guessing.count >= opts.failuresMax * ADDRESS_BUDGET_FACTOR && !(await provenPasswords.get(pair(), now))) {
           rateLimited(reply, guessing.resetAt, now, 'from this address');
         }
       }
@@ -128,7 +193,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
       const userOk = safeEqual(sep >= 0 ? decoded.slice(0, sep) : decoded, opts.basic.user);
       const passOk = safeEqual(sep >= 0 ? decoded.slice(sep + 1) : '', opts.basic.password);
       if (!(userOk && passOk)) return fail('the username or password is not valid');
-      if (opts.failuresMax !== null) provenPasswords.hit(pair(), Date.now());
+      if (opts.failuresMax !== null) await provenPasswords.hit(pair(), Date.now());
       req.auth = { kind: 'basic', apiKeyId: null, rateLimit: null };
       return;
     }
@@ -138,6 +203,6 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
       req.auth = { kind: 'open', apiKeyId: null, rateLimit: null };
       return;
     }
-    fail('authentication required: send "Authorization: Bearer <api key>"');
+    return fail('authentication required: send "Authorization: Bearer <api key>"');
   });
 }

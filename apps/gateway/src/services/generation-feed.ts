@@ -4,11 +4,15 @@ import type { Logger } from '@gptmarket/runtime';
 export type GenerationListener = (row: GenerationRow) => void;
 
 /**
- * Fans record changes out to their listeners (SSE streams), keyed by generation id. The observer publishes every
- * change it writes; the tracker reads which generations are watched to observe those on every tick.
+ * Fans record changes out to their listeners (SSE streams, keyed by generation id) and to listeners of every
+ * change (the tracker). Whatever writes a change publishes it here; `announce` (set when gateway replicas share a
+ * PostgreSQL database) tells the other replicas, whose copies arrive through `deliver`.
  */
 export class GenerationFeed {
   private readonly listeners = new Map<string, Set<GenerationListener>>();
+  private readonly everything = new Set<GenerationListener>();
+  /** Tells the other replicas of a change published here. */
+  announce: ((row: GenerationRow) => Promise<void>) | null = null;
 
   constructor(private readonly log: Logger) {}
 
@@ -22,8 +26,23 @@ export class GenerationFeed {
     };
   }
 
+  /** Every change, whichever generation and replica it comes from. */
+  subscribeAll(listener: GenerationListener): () => void {
+    this.everything.add(listener);
+    return () => this.everything.delete(listener);
+  }
+
+  /** A change written by this replica: its listeners, then the other replicas'. */
   publish(row: GenerationRow): void {
-    for (const listener of this.listeners.get(row.id) ?? []) {
+    this.deliver(row);
+    this.announce?.(row).catch((err: Error) =>
+      this.log.warn('announcing a change to the other gateways failed', { id: row.id, error: err.message }),
+    );
+  }
+
+  /** A change to hand to this replica's listeners only. */
+  deliver(row: GenerationRow): void {
+    for (const listener of [...(this.listeners.get(row.id) ?? []), ...this.everything]) {
       try {
         listener(row);
       } catch (err) {
@@ -32,7 +51,7 @@ export class GenerationFeed {
     }
   }
 
-  /** Ids of the generations someone listens to. */
+  /** Ids of the generations someone listens to on this replica. */
   watched(): string[] {
     return [...this.listeners.keys()];
   }

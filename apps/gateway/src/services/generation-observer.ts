@@ -2,6 +2,7 @@ import { and, eq } from 'drizzle-orm';
 import { WorkflowFailedError, WorkflowNotFoundError, type WorkflowHandle } from '@temporalio/client';
 import { CancelledFailure } from '@temporalio/common';
 import {
+  COMPLETE_STEP,
   QUERY_GET_CURRENT_STEP,
   QUERY_GET_STATUS,
   StepProgress,
@@ -117,6 +118,8 @@ export class GenerationObserver {
         return { status: live, currentStep: step ?? row.currentStep };
       }
       case 'COMPLETED': {
+        // Every generation workflow reports COMPLETE_STEP once it completes (GenerationRun.complete), so no query:
+        // a query of a closed workflow replays its whole history on a worker (100-500 ms under load).
         const output = (await handle.result()) as Record<string, unknown>;
         const warnings = [...new Set([...row.warnings, ...((output?.warnings as string[] | undefined) ?? [])])];
         const outputKeys = storageKeysIn(output, this.deps.storage);
@@ -126,7 +129,7 @@ export class GenerationObserver {
           outputKeys,
           warnings,
           error: null,
-          currentStep: await this.currentStep(handle),
+          currentStep: { ...COMPLETE_STEP },
           completedAt: new Date(),
         };
       }
@@ -134,12 +137,17 @@ export class GenerationObserver {
         return { status: 'cancelled', currentStep: await this.currentStep(handle), completedAt: new Date() };
       default: {
         // FAILED, TERMINATED, TIMED_OUT
-        const step = await this.currentStep(handle);
+        const [step, outcome] = await Promise.all([
+          this.currentStep(handle),
+          handle.result().then(
+            () => null,
+            (err: unknown) => ({ err }),
+          ),
+        ]);
         let error: GenerationError;
-        try {
-          await handle.result();
-          error = describeFailure(null, step?.step_id ?? null);
-        } catch (err) {
+        if (!outcome) error = describeFailure(null, step?.step_id ?? null);
+        else {
+          const { err } = outcome;
           if (err instanceof WorkflowFailedError && err.cause instanceof CancelledFailure) {
             return { status: 'cancelled', currentStep: step, completedAt: new Date() };
           }

@@ -83,6 +83,39 @@ export async function dispatchPendingWebhooks(deps: WebhookDeps): Promise<number
   return pending.length;
 }
 
+/**
+ * Runs `dispatchPendingWebhooks` when kicked (a generation with a webhook reached a terminal state), one run at a
+ * time; a kick during a run makes one more run after it, so no recorded delivery waits for the next sweep.
+ */
+export class WebhookDispatcher {
+  private running: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly deps: WebhookDeps) {}
+
+  kick(): void {
+    void this.run();
+  }
+
+  async run(): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return this.running;
+    }
+    this.running = (async () => {
+      do {
+        this.again = false;
+        await dispatchPendingWebhooks(this.deps).catch((err: Error) =>
+          this.deps.log.warn('webhook dispatch failed', { error: err.message }),
+        );
+      } while (this.again);
+    })().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+}
+
 /** The activities the gateway serves on the webhook queue. */
 export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
   return {
