@@ -54,17 +54,15 @@ export const generationWorkerHealth = workerHealthRule({ workflows: true });
 export const replicateTaskQueue = (generationQueue: string) => `${generationQueue}-replicate`;
 
 /**
- * Options of the worker that serves the Replicate activities on their own queue. One activity task is one paid create
- * (a retried attempt resumes the prediction its heartbeat names instead; the polls run inside the activity), so the
- * server-side dispatch rate of the queue, `maxTaskQueueActivitiesPerSecond`, caps the creates of every replica
- * together at `PROVIDER_RATE_REPLICATE` per minute. The concurrency stays per process, as the Replicate gate has it.
+ * Server-side pacing of the Replicate queue. One activity task is one paid create (a retried attempt resumes the
+ * prediction its heartbeat names instead; the polls run inside the activity), so the queue's dispatch rate,
+ * `maxTaskQueueActivitiesPerSecond`, caps the creates of every replica together at `PROVIDER_RATE_REPLICATE` per
+ * minute. Concurrency stays the Replicate gate's (predictions in flight per process), not the worker's: a slot of the
+ * worker is also held while the output is re-hosted, which the gate leaves free.
  */
-export function replicateQueueOptions(env: NodeJS.ProcessEnv = process.env) {
+export function replicateQueueRate(env: NodeJS.ProcessEnv = process.env): Partial<WorkerOptions> {
   const perMinute = providerRate('replicate', env);
-  return {
-    maxConcurrentActivityTaskExecutions: providerConcurrency('replicate', env),
-    ...(perMinute > 0 ? { maxTaskQueueActivitiesPerSecond: perMinute / 60 } : {}),
-  } satisfies Partial<WorkerOptions>;
+  return perMinute > 0 ? { maxTaskQueueActivitiesPerSecond: perMinute / 60 } : {};
 }
 
 export async function createGenerationWorker(env: GenerationWorkerEnv, connection?: NativeConnection): Promise<TemporalWorker> {
@@ -146,7 +144,8 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
         taskQueue: replicateQueue,
         identity,
         activities: { generateImage: activities.generateImage, generateVideo: activities.generateVideo },
-        ...replicateQueueOptions(),
+        ...replicateQueueRate(),
+        maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
         ...drainOptions(env),
       },
       created.connection,
@@ -155,7 +154,7 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
   }
   log.info('worker created', {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
-    ...(replicate ? { replicateTaskQueue: replicateQueue, replicateQueueRate: replicateQueueOptions() } : {}),
+    ...(replicate ? { replicateTaskQueue: replicateQueue, replicateCreatesPerMinute: providerRate('replicate') || 'unlimited' } : {}),
     mediaTaskQueue: env.MEDIA_TASK_QUEUE,
     namespace: env.TEMPORAL_NAMESPACE,
     storage: storage.kind,
