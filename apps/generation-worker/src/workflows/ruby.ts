@@ -18,7 +18,8 @@ import { fast, paid as paidOptions } from './options.js';
 import { GenerationRun } from './run.js';
 
 const prompts = proxyActivities<GenerationActivities>(fast('2m'));
-const paid = paidOptions('15m');
+const paidOpts = paidOptions('15m');
+const paid = proxyActivities<GenerationActivities>(paidOpts);
 const renderProgress = defineSignal<[RenderProgress]>(RENDER_PROGRESS_SIGNAL);
 
 /** With slow motion and a caption in one render, the step moves from `slowmo` to `text` when the encode is this far. */
@@ -30,7 +31,7 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
   return run.execute(async () => {
     const input = await run.start(RubyInput, rawInput);
     const media = run.media();
-    const images = run.imageVideo(paid);
+    const images = run.imageVideo(paid, paidOpts);
     // Both models' params are checked before the first paid call (the gateway checks them too); keys a model
     // does not know are dropped with a warning, as the Python system dropped them (silently).
     const modelWarnings = await run.validateModels(rubyModelRequests(input));
