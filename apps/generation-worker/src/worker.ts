@@ -13,8 +13,11 @@ import {
   createReplicate,
   createSpeech,
   createTranscriber,
+  createProviderLimiter,
   offlineRefusal,
+  providerConcurrency,
   providerPlan,
+  providerRate,
   renderTemplate,
   replicateKey,
 } from '@gptmarket/providers';
@@ -47,6 +50,21 @@ export function startRefusal(env: GenerationWorkerEnv): string | null {
 /** This worker runs workflows and activities, so both pollers must be polling. */
 export const generationWorkerHealth = workerHealthRule({ workflows: true });
 
+/** The task queue of the Replicate activities (image and video) beside the generation queue. */
+export const replicateTaskQueue = (generationQueue: string) => `${generationQueue}-replicate`;
+
+/**
+ * Server-side pacing of the Replicate queue. One activity task is one paid create (a retried attempt resumes the
+ * prediction its heartbeat names instead; the polls run inside the activity), so the queue's dispatch rate,
+ * `maxTaskQueueActivitiesPerSecond`, caps the creates of every replica together at `PROVIDER_RATE_REPLICATE` per
+ * minute. Concurrency stays the Replicate gate's (predictions in flight per process), not the worker's: a slot of the
+ * worker is also held while the output is re-hosted, which the gate leaves free.
+ */
+export function replicateQueueRate(env: NodeJS.ProcessEnv = process.env): Partial<WorkerOptions> {
+  const perMinute = providerRate('replicate', env);
+  return perMinute > 0 ? { maxTaskQueueActivitiesPerSecond: perMinute / 60 } : {};
+}
+
 export async function createGenerationWorker(env: GenerationWorkerEnv, connection?: NativeConnection): Promise<TemporalWorker> {
   const log = createLogger('generation-worker', env.LOG_LEVEL);
   const secrets = [env.WORKFLOW_SECRET_KEY, env.WORKFLOW_SECRET_KEY_PREVIOUS].filter((s): s is string => Boolean(s));
@@ -65,7 +83,12 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     log.warn(`the offline local provider (placeholder output) serves ${offline.join(', ')}: no provider key is set for them`);
   warnIfOutputUrlsExpire(storage, env, log);
   // Provider clients: created once per process, shared by every activity. A missing key → the local provider.
-  const replicate = replicateKey(env) ? createReplicate(env) : null;
+  // Replicate's gate keeps the concurrency and the 429 cool-down; its create rate is the task queue's (below), not
+  // paced in process (which also paced every poll).
+  const replicateQueue = replicateTaskQueue(env.TEMPORAL_TASK_QUEUE);
+  const replicate = replicateKey(env)
+    ? createReplicate(env, { limiter: createProviderLimiter('replicate', providerConcurrency('replicate')) })
+    : null;
   const openai = env.OPENAI_API_KEY ? createOpenAi(env) : undefined;
   const providerClients = {
     replicate,
@@ -85,6 +108,18 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
     speech: env.ELEVENLABS_API_KEY || env.CARTESIA_API_KEY ? createSpeech(env) : null,
     transcriber: env.ASSEMBLYAI_API_KEY || openai ? createTranscriber(env, openai ? { openai } : {}) : null,
   };
+  const activities = createGenerationActivities({
+    storage,
+    secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets },
+    providers: providerClients,
+    settings: {
+      media_task_queue: env.MEDIA_TASK_QUEUE,
+      media_wait_seconds: env.MEDIA_WORKER_WAIT_SECONDS,
+      ...(replicate ? { image_video_task_queue: replicateQueue } : {}),
+    },
+  });
+  // The identity every poll carries reports this worker's providers; the gateway's /ready reads it from Temporal.
+  const identity = workerIdentity(`${process.pid}@${hostname()}`, plan);
   // A prebuilt bundle (production image) skips webpack at start.
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
   const created = await createWorker(
@@ -94,21 +129,32 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
       ...(bundlePath && existsSync(bundlePath)
         ? { workflowBundle: { codePath: bundlePath } }
         : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
-      // The identity every poll carries reports this worker's providers; the gateway's /ready reads it from Temporal.
-      identity: workerIdentity(`${process.pid}@${hostname()}`, plan),
-      activities: createGenerationActivities({
-        storage,
-        secrets: { enabled: env.WORKFLOW_SECRET_ENABLED, secrets },
-        providers: providerClients,
-        settings: { media_task_queue: env.MEDIA_TASK_QUEUE, media_wait_seconds: env.MEDIA_WORKER_WAIT_SECONDS },
-      }),
+      identity,
+      // Every activity, the image and video ones included: runs started before their queue existed still call them here.
+      activities,
       maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
       ...drainOptions(env),
     },
     connection,
   );
+  if (replicate) {
+    const { worker } = await createWorker(
+      env,
+      {
+        taskQueue: replicateQueue,
+        identity,
+        activities: { generateImage: activities.generateImage, generateVideo: activities.generateVideo },
+        ...replicateQueueRate(),
+        maxConcurrentActivityTaskExecutions: env.WORKER_MAX_CONCURRENT_ACTIVITIES,
+        ...drainOptions(env),
+      },
+      created.connection,
+    );
+    created.companions = [worker];
+  }
   log.info('worker created', {
     taskQueue: env.TEMPORAL_TASK_QUEUE,
+    ...(replicate ? { replicateTaskQueue: replicateQueue, replicateCreatesPerMinute: providerRate('replicate') || 'unlimited' } : {}),
     mediaTaskQueue: env.MEDIA_TASK_QUEUE,
     namespace: env.TEMPORAL_NAMESPACE,
     storage: storage.kind,

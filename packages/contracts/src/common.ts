@@ -16,6 +16,12 @@ export interface WorkerSettings {
   media_task_queue: string;
   /** How long a media step waits for a media worker to pick it up before it fails (MEDIA_WORKER_WAIT_SECONDS). */
   media_wait_seconds: number;
+  /**
+   * Task queue of the image and video activities (`generateImage`, `generateVideo`) when a worker serves them on a
+   * queue of their own: the queue whose server-side dispatch rate is the provider's account-wide create rate. Absent
+   * (the defaults, and histories from before it existed): they run on the workflow's own queue.
+   */
+  image_video_task_queue?: string;
 }
 export const DEFAULT_WORKER_SETTINGS: WorkerSettings = { media_task_queue: MEDIA_QUEUE, media_wait_seconds: 600 };
 

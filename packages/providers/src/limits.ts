@@ -5,7 +5,9 @@
  * - an optional request rate, `PROVIDER_RATE_<NAME>` requests per minute: request starts are spaced evenly;
  * - a shared cool-down: when the provider answers 429, every caller in the process waits for the
  *   provider's Retry-After hint (or an exponential backoff) before the next request.
- * Cluster-wide limits are the sum over worker processes; see the README for the Temporal-side option.
+ * Cluster-wide limits are the sum over worker processes, except Replicate's create rate: the generation worker gives
+ * its Replicate client a gate without a rate (`createProviderLimiter`) and has Temporal pace the creates on a task
+ * queue of their own, for every replica together (see the README, "Across processes").
  */
 import { ProviderError } from './errors.js';
 

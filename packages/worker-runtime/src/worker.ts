@@ -23,6 +23,8 @@ export const workerProcessEnvShape = (defaultShutdownGraceSeconds: number) => ({
 export interface TemporalWorker {
   worker: Worker;
   connection: NativeConnection;
+  /** More workers of the process on other task queues, sharing the connection (run and stopped with `worker`). */
+  companions?: Worker[];
 }
 
 /**
@@ -67,14 +69,16 @@ export interface RunningWorker extends TemporalWorker {
  * Runs a created worker. SIGINT/SIGTERM already shut every worker of the process down (the Temporal runtime's
  * signal handling); `stop()` is for a process that ends the worker itself, and tolerates a shutdown already begun.
  */
-export function startWorker({ worker, connection }: TemporalWorker): RunningWorker {
-  const running = worker.run();
+export function startWorker({ worker, connection, companions = [] }: TemporalWorker): RunningWorker {
+  const all = [worker, ...companions];
+  const running = Promise.all(all.map((w) => w.run())).then(() => {});
   return {
     worker,
     connection,
+    companions,
     running,
     async stop() {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+      for (const w of all) if (w.getState() === 'RUNNING') w.shutdown();
       await running.catch(() => {});
       await connection.close();
     },

@@ -18,7 +18,8 @@ import { fast, paid as paidOptions } from './options.js';
 import { GenerationRun } from './run.js';
 
 const prompts = proxyActivities<GenerationActivities>(fast('2m'));
-const paid = proxyActivities<GenerationActivities>(paidOptions('15m'));
+const paidOpts = paidOptions('15m');
+const paid = proxyActivities<GenerationActivities>(paidOpts);
 const renderProgress = defineSignal<[RenderProgress]>(RENDER_PROGRESS_SIGNAL);
 
 /** With slow motion and a caption in one render, the step moves from `slowmo` to `text` when the encode is this far. */
@@ -30,6 +31,7 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
   return run.execute(async () => {
     const input = await run.start(RubyInput, rawInput);
     const media = run.media();
+    const images = run.imageVideo(paid, paidOpts);
     // Both models' params are checked before the first paid call (the gateway checks them too); keys a model
     // does not know are dropped with a warning, as the Python system dropped them (silently).
     const modelWarnings = await run.validateModels(rubyModelRequests(input));
@@ -59,11 +61,13 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
 
     const { model: imageModel, params: imageParams } = rubyImageRequest(input, person.text_prompt);
     const face = await run.step(RUBY_STEPS.face, () =>
-      paid.generateImage({ model: imageModel, params: imageParams, folder: 'ruby/faces' }),
+      images.generateImage({ model: imageModel, params: imageParams, folder: 'ruby/faces' }),
     );
 
     const { model: videoModel, params: videoParams } = rubyVideoRequest(input, reaction.video_prompt, face.url);
-    const raw = await run.step(RUBY_STEPS.video, () => paid.generateVideo({ model: videoModel, params: videoParams, folder: 'ruby/raw' }));
+    const raw = await run.step(RUBY_STEPS.video, () =>
+      images.generateVideo({ model: videoModel, params: videoParams, folder: 'ruby/raw' }),
+    );
 
     // Every final video goes through the media engine once: slow motion and the caption in one filter graph and
     // one encode (the Python system did two), yuv420p + faststart, AI-provenance metadata, poster and preview.

@@ -197,6 +197,21 @@ export class GenerationRun {
   }
 
   /**
+   * The image and video activities (call after `start`) with these options, on the queue the worker named for them:
+   * a generation worker with a Replicate key serves them on a queue of their own, whose server-side dispatch rate is
+   * the account-wide create rate (`PROVIDER_RATE_REPLICATE`, for every worker replica together; see
+   * apps/generation-worker/src/worker.ts). The queue comes from the auth check's answer, recorded in the history, so
+   * a replay schedules each activity on the queue its first run used; runs whose answer names no such queue (workers
+   * without a Replicate key, histories from before) keep them on the workflow's own queue, through `sameQueue`, the
+   * workflow's module-level proxy. (A proxy made here for every run made test/replay.test.ts's query polling miss a
+   * step in each of 4 runs under load, cause not found; the module-level proxy passed each of 5.)
+   */
+  imageVideo<T extends Partial<GenerationActivities>>(sameQueue: T, options: ActivityOptions): T {
+    const queue = this.settings.image_video_task_queue;
+    return queue ? (proxyActivities<GenerationActivities>({ ...options, taskQueue: queue }) as unknown as T) : sameQueue;
+  }
+
+  /**
    * The media worker's activities (call after `start`), on the media queue the worker named. A task nobody picks up
    * within MEDIA_NOTICE_SECONDS is scheduled once more for the rest of the wait, and the running step's message
    * says it waits for a media worker; when the whole wait passes with no media worker, the step fails with a

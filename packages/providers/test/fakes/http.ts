@@ -8,6 +8,8 @@ export interface RecordedRequest {
   headers: IncomingMessage['headers'];
   body: Buffer;
   json: unknown;
+  /** When the request arrived (ms since the epoch; whole body read). */
+  at: number;
 }
 
 export type Handler = (req: RecordedRequest, res: ServerResponse) => void | Promise<void>;
@@ -43,6 +45,7 @@ export async function startFake(handler: Handler): Promise<FakeServer> {
         headers: req.headers,
         body,
         json,
+        at: Date.now(),
       };
       requests.push(rec);
       Promise.resolve(handler(rec, res)).catch((err: unknown) => {
