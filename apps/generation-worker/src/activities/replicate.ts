@@ -134,8 +134,7 @@ async function paid(
         model: prediction.model,
         input,
         resumeId,
-        adoptCreatedAfter:
-          !resumeId && ctx.info.attempt > 1 ? new Date(ctx.info.scheduledTimestampMs - ADOPT_CLOCK_SKEW_MS) : undefined,
+        adoptCreatedAfter: !resumeId && ctx.info.attempt > 1 ? new Date(ctx.info.scheduledTimestampMs - ADOPT_CLOCK_SKEW_MS) : undefined,
         signal: cancelJob.signal,
         detachSignal: detach.signal,
         pollMs: providers.pollMs,

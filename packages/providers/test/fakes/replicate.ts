@@ -20,6 +20,8 @@ export interface FakePrediction {
   polls: number;
   error: string | null;
   created_at: string;
+  /** When the create's answer (with the id) was sent; until then the client cannot know the prediction. */
+  answeredAt?: number;
 }
 
 export interface ReplicateScript {
@@ -166,14 +168,14 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
       };
       predictions.set(p.id, p);
       if (script.createDelayMs > 0) await new Promise((r) => setTimeout(r, script.createDelayMs));
-      return sendJson(res, 201, view(p));
+      sendJson(res, 201, view(p));
+      p.answeredAt = Date.now();
+      return;
     }
     if (req.method === 'GET' && req.path === '/v1/predictions') {
       const after = req.query.get('created_after');
       const before = req.query.get('created_before');
-      const all = [...predictions.values()]
-        .filter((p) => (!after || p.created_at > after) && (!before || p.created_at < before))
-        .reverse();
+      const all = [...predictions.values()].filter((p) => (!after || p.created_at > after) && (!before || p.created_at < before)).reverse();
       const offset = Number(req.query.get('cursor') ?? 0);
       const next = new URL(`${self.url}/v1/predictions`);
       for (const [k, v] of req.query) if (k !== 'cursor') next.searchParams.set(k, v);
