@@ -21,7 +21,7 @@ import {
 } from '@gptmarket/contracts';
 import { downloadToFile, OutboundRequestError, type OutboundPolicy } from '@gptmarket/runtime';
 import { makeKey, type Storage } from '@gptmarket/storage';
-import { activityFailure, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
+import { activityFailure, HEARTBEAT_EVERY_MS, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
 import { fontForLine, fontPath, MissingFontError } from './ffmpeg/fonts.js';
 import { compileRender, PROVENANCE } from './ffmpeg/plan.js';
 import { assertInputFormat, probeMedia, UndecodableMediaError, type MediaInfo } from './ffmpeg/probe.js';
@@ -39,7 +39,7 @@ export interface MediaActivityDeps {
   renderTimeoutMs?: number | undefined;
   /** Parent of the per-activity temp directories (default the OS temp dir). */
   tempRoot?: string | undefined;
-  /** Heartbeat interval while working (default 2 s), so cancellation arrives even between progress lines. */
+  /** Heartbeat interval while working (default 1 s), so cancellation arrives even between progress lines. */
   heartbeatMs?: number | undefined;
 }
 
@@ -76,7 +76,7 @@ function progressSignals(ctx: Context, marks: readonly number[]) {
 
 export function createMediaActivities(deps: MediaActivityDeps): MediaActivities {
   const tempRoot = deps.tempRoot ?? tmpdir();
-  const heartbeatMs = deps.heartbeatMs ?? 2_000;
+  const heartbeatMs = deps.heartbeatMs ?? HEARTBEAT_EVERY_MS;
 
   /** Brings an input onto this worker's disk: streamed from our storage, or a guarded download (SSRF-safe, capped). */
   async function fetchInput(url: string, dest: string, signal: AbortSignal): Promise<void> {

@@ -80,6 +80,68 @@ describe('replicate through the official SDK', () => {
     expect(fake.creates()).toBe(1);
   });
 
+  it('adopts the prediction a dead attempt created but never learned the id of (create in flight): no second create', async () => {
+    fake = await startFakeReplicate({ pollsToFinish: 2, createDelayMs: 300 });
+    const c = client(fake);
+    const since = new Date(Date.now() - 1000);
+    const input = { prompt: 'p', start_image: 'https://bucket.example/ruby/faces/a.png?X-Amz-Signature=first' };
+    // The first attempt stops waiting (its worker is going away) while Replicate is still answering the create.
+    const detach = new AbortController();
+    const first = runPrediction({ client: c, model: 'kwaivgi/kling-v2.6', input, pollMs: 5, detachSignal: detach.signal });
+    await new Promise((r) => setTimeout(r, 100));
+    detach.abort(new Error('worker shutting down'));
+    await expect(first).rejects.toThrow('worker shutting down');
+    expect(fake.predictions.size).toBe(1);
+    const [created] = [...fake.predictions.keys()];
+    // Another prediction of the same model with another prompt, and one of another model, made since: not ours.
+    await c.create('kwaivgi/kling-v2.6', { prompt: 'someone else', start_image: input.start_image });
+    await c.create('google/nano-banana-pro', input);
+    const before = fake.creates();
+    const adopted: string[] = [];
+    // The retry presigns the face afresh: the same object under another signature is the same input.
+    const res = await runPrediction({
+      client: c,
+      model: 'kwaivgi/kling-v2.6',
+      input: { ...input, start_image: 'https://bucket.example/ruby/faces/a.png?X-Amz-Signature=second' },
+      pollMs: 5,
+      adoptCreatedAfter: since,
+      onAdopted: (id) => void adopted.push(id),
+    });
+    expect(res.id).toBe(created);
+    expect(adopted).toEqual([created]);
+    expect(fake.creates()).toBe(before);
+    const list = fake.requests.find((r) => r.method === 'GET' && r.path === '/v1/predictions')!;
+    expect(list.query.get('created_after')).toBe(since.toISOString());
+  });
+
+  it('with nothing to adopt (the dead attempt never reached Replicate, or sent another input), it creates once', async () => {
+    fake = await startFakeReplicate({ pollsToFinish: 1 });
+    const c = client(fake);
+    const since = new Date(Date.now() - 1000);
+    await c.create('kwaivgi/kling-v2.6', { prompt: 'p', duration: 10 });
+    const res = await runPrediction({
+      client: c,
+      model: 'kwaivgi/kling-v2.6',
+      input: { prompt: 'p', duration: 5 },
+      pollMs: 5,
+      adoptCreatedAfter: since,
+    });
+    expect(fake.creates()).toBe(2);
+    expect(fake.predictions.get(res.id)!.input).toEqual({ prompt: 'p', duration: 5 });
+  });
+
+  it('lists every page of predictions created since a time, newest first', async () => {
+    fake = await startFakeReplicate();
+    const c = client(fake);
+    for (let i = 0; i < 130; i++) await c.create('google/nano-banana-pro', { prompt: `p${i}` });
+    const listed = await c.listSince(new Date(Date.now() - 60_000));
+    expect(listed).toHaveLength(130);
+    expect(listed[0]!.input).toEqual({ prompt: 'p129' });
+    expect(listed.at(-1)!.input).toEqual({ prompt: 'p0' });
+    expect(fake.requests.filter((r) => r.method === 'GET' && r.path === '/v1/predictions')).toHaveLength(2);
+    expect(await c.listSince(new Date(Date.now() + 60_000))).toEqual([]);
+  });
+
   it('an abort cancels the prediction at the provider', async () => {
     fake = await startFakeReplicate({ pollsToFinish: 1000 });
     const ac = new AbortController();

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { S3Client, PutObjectCommand, GetObjectCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { startPostgres, startS3, startTemporal } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import { spawnService, startPostgres, startRestartable, startS3, startTemporal } from '../src/index.js';
 
 describe('testkit starts real servers', () => {
   it('PostgreSQL: a throwaway cluster answers queries and is removed on stop', async () => {
@@ -45,4 +46,36 @@ describe('testkit starts real servers', () => {
       await env.teardown();
     }
   }, 60_000);
+
+  it('a restartable service: kill() takes the process and its children at once, restart() brings a new one', async () => {
+    // A service that starts a child of its own (as the media worker starts FFmpeg) and prints its pid.
+    const script =
+      "const c = require('node:child_process').spawn('sleep', ['300'], { stdio: 'ignore' }); console.log('ready child=' + c.pid); setInterval(() => {}, 1000);";
+    const svc = await startRestartable(
+      'svc',
+      () => spawnService('svc', process.execPath, ['-e', script], { PATH: process.env.PATH }),
+      /ready child=\d+/,
+    );
+    // Running, not a zombie waiting for its new parent to reap it.
+    const alive = (pid: number) => {
+      try {
+        return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const first = svc.current();
+    const childPid = Number(/child=(\d+)/.exec(first.output())![1]);
+    expect(alive(childPid)).toBe(true);
+    await svc.kill();
+    expect(first.child.signalCode).toBe('SIGKILL');
+    await new Promise((r) => setTimeout(r, 200));
+    expect(alive(childPid)).toBe(false);
+    await svc.restart();
+    expect(svc.current()).not.toBe(first);
+    expect(svc.current().child.exitCode).toBeNull();
+    expect(svc.output()).toMatch(/--- svc start 1 ---[\s\S]*--- svc start 2 ---/);
+    await svc.stop();
+    expect(svc.current().child.exitCode !== null || svc.current().child.signalCode !== null).toBe(true);
+  });
 });

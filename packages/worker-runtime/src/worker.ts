@@ -50,13 +50,22 @@ async function connectNative(env: TemporalEnv): Promise<NativeConnection> {
   }
 }
 
-/** Shutdown grace and heartbeat cadence of the activity workers (generation and media). */
+/**
+ * Shutdown grace, heartbeat cadence and sticky-queue timeout of the activity workers (generation and media): what
+ * decides how soon work of a killed worker moves on (apps/generation-worker/src/workflows/options.ts has the
+ * per-activity heartbeat timeouts these serve).
+ */
 export const drainOptions = (env: { WORKER_SHUTDOWN_GRACE_SECONDS: number }) =>
   ({
     shutdownGraceTime: `${env.WORKER_SHUTDOWN_GRACE_SECONDS}s`,
-    // Heartbeats reach the server within 2 s, so a cancel reaches a running activity that fast.
-    maxHeartbeatThrottleInterval: '2s',
-    defaultHeartbeatThrottleInterval: '2s',
+    // Heartbeats reach the server within 1 s, so a cancel reaches a running activity that fast, and a 5 s heartbeat
+    // timeout notices a dead worker after about five missed beats.
+    maxHeartbeatThrottleInterval: '1s',
+    defaultHeartbeatThrottleInterval: '1s',
+    // A workflow task for a workflow cached on a worker waits this long on that worker's sticky queue before any
+    // worker may take it (replaying the history). The default, 10 s, is what a killed worker costs each of its
+    // workflows on their next step; a live worker takes its sticky tasks in milliseconds.
+    stickyQueueScheduleToStartTimeout: '2s',
   }) satisfies Partial<WorkerOptions>;
 
 /** A worker that runs: `running` settles once it stopped; `stop()` drains it and closes its connection. */

@@ -6,7 +6,7 @@ import { Context } from '@temporalio/activity';
 import { ERROR_TYPES, type GenerationActivities, type PersonPromptRequest, type ReactionPromptRequest } from '@gptmarket/contracts';
 import { localPersonPrompt, localReactionPrompt } from '@gptmarket/offline';
 import { ProviderError, renderTemplate, TemplateError, type LlmClient } from '@gptmarket/providers';
-import { nonRetryable } from '@gptmarket/worker-runtime';
+import { HEARTBEAT_EVERY_MS, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
 import type { PaidProviders } from './deps.js';
 import { providerFailure } from './failures.js';
 
@@ -75,6 +75,8 @@ async function promptCall(llm: LlmClient, promptPath: string | undefined, templa
     if (err instanceof TemplateError) throw nonRetryable(err.message, ERROR_TYPES.provider);
     throw err;
   }
+  // Heartbeats while the LLM answers: the activity's heartbeat timeout, not its 2 minutes, notices a dead worker.
+  const stopBeating = keepAlive(HEARTBEAT_EVERY_MS);
   try {
     const answer = await llm.complete(
       // Inside the workflow's 2-minute activity timeout.
@@ -86,5 +88,7 @@ async function promptCall(llm: LlmClient, promptPath: string | undefined, templa
   } catch (err) {
     if (err instanceof ProviderError) throw providerFailure(err);
     throw err;
+  } finally {
+    stopBeating();
   }
 }

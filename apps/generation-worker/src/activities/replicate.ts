@@ -12,7 +12,7 @@ import { downloadToFile } from '@gptmarket/runtime';
 import { extensionForContentType, makeKey, type Storage } from '@gptmarket/storage';
 import { localImage, localVideo } from '@gptmarket/offline';
 import { buildPrediction, ModelInputError, ProviderError, runPrediction, type ReplicateClient } from '@gptmarket/providers';
-import { keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
+import { HEARTBEAT_EVERY_MS, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
 import type { PaidProviders } from './deps.js';
 import { providerFailure, toActivityFailure } from './failures.js';
 import { readOwnObject } from './storage.js';
@@ -66,9 +66,16 @@ function validated(req: ImageRequest, category: 'image' | 'video') {
   }
 }
 
+/** How far before the activity's first schedule an unrecorded prediction is looked for (clocks differ). */
+const ADOPT_CLOCK_SKEW_MS = 60_000;
+
 /**
  * A Replicate prediction that is never lost nor paid twice: the prediction id goes into the heartbeat
- * details as soon as it exists; a retried attempt reads it back and resumes that prediction. A cancel of
+ * details as soon as it exists; a retried attempt reads it back and resumes that prediction. A retried attempt
+ * with no id recorded (its predecessor died with the create in flight, or before its heartbeat reached Temporal)
+ * first looks for the prediction among those Replicate lists as created since the activity was scheduled (same
+ * model, same input) and adopts it; only when there is none does it create one. Replicate's create has no
+ * idempotency key, so listing is the one way to close that window. A cancel of
  * the activity (the workflow was canceled) cancels the prediction; a worker shutdown or heartbeat timeout
  * only stops waiting, so the next attempt can pick the prediction up. The output is streamed into our
  * storage: the URL returned is ours, never the provider's.
@@ -108,47 +115,65 @@ async function paid(
   // Our own media (the face image of a Ruby run) must be reachable by the provider.
   const input = resumeId ? prediction.input : await providerReachableInput(storage, prediction.input);
 
-  // Until a prediction exists, heartbeats repeat what an earlier attempt recorded (never drop its id).
+  // Until a prediction exists, heartbeats repeat what an earlier attempt recorded (never drop its id). The activity
+  // heartbeats every second from here to the end (queued, polling, re-hosting), so a dead worker is noticed in seconds.
   let beat: PaidJobHeartbeat | Partial<PaidJobHeartbeat> = resumeId
     ? { ...previous, phase: previous?.phase ?? 'polling' }
     : { phase: 'queued' };
+  const stopBeating = keepAlive(HEARTBEAT_EVERY_MS, () => beat);
+  const record = (id: string, phase: PaidJobHeartbeat['phase'], status?: string) => {
+    beat = { provider: 'replicate', predictionId: id, model: prediction.model, ...(status ? { status } : {}), phase };
+    ctx.heartbeat(beat);
+  };
   let result: { id: string; outputUrl: string };
   try {
-    result = await runPrediction({
-      client,
-      modelLabel: req.model,
-      model: prediction.model,
-      input,
-      resumeId,
-      signal: cancelJob.signal,
-      detachSignal: detach.signal,
-      pollMs: providers.pollMs,
-      onQueued: () => ctx.heartbeat(beat),
-      onSubmitted: (id) => {
-        beat = { provider: 'replicate', predictionId: id, model: prediction.model, phase: 'submitted' };
-        ctx.heartbeat(beat);
-      },
-      onPoll: (p) => {
-        beat = { provider: 'replicate', predictionId: p.id, model: prediction.model, status: p.status, phase: 'polling' };
-        ctx.heartbeat(beat);
-      },
-    });
-  } catch (err) {
-    // Canceled (the prediction was canceled too) or detached: report it as Temporal's cancellation.
-    if (detach.signal.aborted) throw detach.signal.reason;
-    if (cancelJob.signal.aborted) throw cancelJob.signal.reason;
-    if (err instanceof ProviderError) throw providerFailure(err);
-    throw err;
+    try {
+      result = await runPrediction({
+        client,
+        modelLabel: req.model,
+        model: prediction.model,
+        input,
+        resumeId,
+        adoptCreatedAfter: !resumeId && ctx.info.attempt > 1 ? new Date(ctx.info.scheduledTimestampMs - ADOPT_CLOCK_SKEW_MS) : undefined,
+        signal: cancelJob.signal,
+        detachSignal: detach.signal,
+        pollMs: providers.pollMs,
+        onAdopted: (id) =>
+          ctx.log.info('adopting the prediction an earlier attempt created without recording it', {
+            predictionId: id,
+            model: req.model,
+            attempt: ctx.info.attempt,
+          }),
+        onSubmitted: (id) => record(id, 'submitted'),
+        onPoll: (p) => record(p.id, 'polling', p.status),
+      });
+    } catch (err) {
+      // Canceled (the prediction was canceled too) or detached: report it as Temporal's cancellation.
+      if (detach.signal.aborted) throw detach.signal.reason;
+      if (cancelJob.signal.aborted) throw cancelJob.signal.reason;
+      if (err instanceof ProviderError) throw providerFailure(err);
+      throw err;
+    } finally {
+      ctx.cancellationSignal.removeEventListener('abort', onCancel);
+    }
+    // Re-host: stream the provider's file through the SSRF-safe client into our storage.
+    record(result.id, 'rehosting', 'succeeded');
+    return await rehost(providers, storage, req, result, category);
   } finally {
-    ctx.cancellationSignal.removeEventListener('abort', onCancel);
+    stopBeating();
   }
+}
 
-  // Re-host: stream the provider's file through the SSRF-safe client into our storage.
-  beat = { provider: 'replicate', predictionId: result.id, model: prediction.model, status: 'succeeded', phase: 'rehosting' };
-  ctx.heartbeat(beat);
+/** Streams a finished prediction's output through the SSRF-safe client into our storage. */
+async function rehost(
+  providers: PaidProviders,
+  storage: Storage,
+  req: ImageRequest,
+  result: { id: string; outputUrl: string },
+  category: 'image' | 'video',
+): Promise<GeneratedMedia> {
+  const ctx = Context.current();
   const dir = await fsp.mkdtemp(join(tmpdir(), 'gptmarket-paid-'));
-  // Large outputs take a while: keep heartbeating through the download and the upload.
-  const stopBeating = keepAlive(5000, () => beat);
   try {
     const file = join(dir, `${randomUUID()}.bin`);
     let downloaded;
@@ -163,13 +188,11 @@ async function paid(
     } catch (err) {
       throw toActivityFailure(err, `${req.model}: could not fetch the output of prediction ${result.id}`, ERROR_TYPES.provider);
     }
-    ctx.heartbeat(beat);
     const contentType = (downloaded.contentType ?? '').split(';')[0]!.trim().toLowerCase();
     const key = makeKey(req.folder, extensionForContentType(contentType));
     const stored = await storage.put(key, createReadStream(file), { contentType, contentLength: downloaded.bytes });
     return { ...stored, provider: 'replicate', model: req.model };
   } finally {
-    stopBeating();
     await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
   }
 }

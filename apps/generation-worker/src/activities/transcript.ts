@@ -19,7 +19,7 @@ import {
 import { makeKey } from '@gptmarket/storage';
 import { createLocalLlm } from '@gptmarket/offline';
 import { createTranscriber, renderTemplate } from '@gptmarket/providers';
-import { keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
+import { HEARTBEAT_EVERY_MS, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
 import type { ContentActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
 import { readSmall } from './storage.js';
@@ -39,7 +39,7 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
       const key = storage.keyFromUrl(req.audio_url);
       if (!key) throw nonRetryable('transcribeAudio: the audio must be in our storage', ERROR_TYPES.invalidInput);
       const ctx = Context.current();
-      const stop = keepAlive(10_000);
+      const stop = keepAlive(HEARTBEAT_EVERY_MS);
       const dir = await mkdtemp(join(tmpdir(), 'gptmarket-transcribe-'));
       let result: { text: string; provider: string };
       try {
@@ -82,7 +82,7 @@ export function createTranscriptActivities(deps: ContentActivityDeps) {
         model = 'none';
       } else {
         const ctx = Context.current();
-        const stop = keepAlive(10_000);
+        const stop = keepAlive(HEARTBEAT_EVERY_MS);
         try {
           const prompt = await renderTemplate(
             'transcript-summary',

@@ -3,7 +3,7 @@ import { Context } from '@temporalio/activity';
 import { ERROR_TYPES, type SpeechRequest, type SpeechResult } from '@gptmarket/contracts';
 import { makeKey } from '@gptmarket/storage';
 import { createSpeech, type SpeechResult as ProviderSpeech } from '@gptmarket/providers';
-import { keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
+import { HEARTBEAT_EVERY_MS, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
 import type { ContentActivityDeps } from './deps.js';
 import { toActivityFailure } from './failures.js';
 
@@ -28,7 +28,7 @@ export function createVoiceActivities(deps: ContentActivityDeps) {
     async synthesizeSpeech(req: SpeechRequest): Promise<SpeechResult> {
       if (typeof req.text !== 'string' || !req.text.trim()) throw nonRetryable('synthesizeSpeech: text is empty', ERROR_TYPES.invalidInput);
       const ctx = Context.current();
-      const stop = keepAlive(10_000);
+      const stop = keepAlive(HEARTBEAT_EVERY_MS);
       let audio: ProviderSpeech;
       try {
         audio = await speech.synthesize(

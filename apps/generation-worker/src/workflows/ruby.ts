@@ -14,10 +14,10 @@ import {
   type RenderResult,
   type RubyOutput,
 } from '@gptmarket/contracts';
-import { fast, paid as paidOptions } from './options.js';
+import { fastBeating, paid as paidOptions } from './options.js';
 import { GenerationRun } from './run.js';
 
-const prompts = proxyActivities<GenerationActivities>(fast('2m'));
+const prompts = proxyActivities<GenerationActivities>(fastBeating('2m'));
 const paidOpts = paidOptions('15m');
 const paid = proxyActivities<GenerationActivities>(paidOpts);
 const renderProgress = defineSignal<[RenderProgress]>(RENDER_PROGRESS_SIGNAL);

@@ -40,7 +40,7 @@ import {
   type Contract,
   type ContractOutput,
 } from '@gptmarket/contracts';
-import { fast, mediaOptions } from './options.js';
+import { mediaOptions, smallWrite } from './options.js';
 
 export const getStatusQuery = defineQuery<WorkflowStatus>(QUERY_GET_STATUS);
 export const getCurrentStepQuery = defineQuery<StepProgress | null>(QUERY_GET_CURRENT_STEP);
@@ -62,7 +62,7 @@ const { verifyWorkflowAuth } = proxyLocalActivities<Pick<GenerationActivities, '
 const MODEL_CHECK_IN_WORKFLOW = 'model-check-in-workflow';
 const legacyModelCheck = proxyLocalActivities<{ validateModelRequests(requests: ModelRequest[]): Promise<string[]> }>(localOptions);
 
-const { saveJson } = proxyActivities<Pick<GenerationActivities, 'saveJson'>>(fast('2m'));
+const { saveJson } = proxyActivities<Pick<GenerationActivities, 'saveJson'>>(smallWrite);
 
 /** Errors the workflow turns into a failed execution (instead of a retried workflow task). */
 function asWorkflowFailure(err: unknown): unknown {

@@ -9,7 +9,7 @@ import {
 import { fast, paid } from './options.js';
 import { GenerationRun } from './run.js';
 
-const transcriber = proxyActivities<GenerationActivities>(paid('30m', '60s'));
+const transcriber = proxyActivities<GenerationActivities>(paid('30m'));
 const llm = proxyActivities<GenerationActivities>(fast('5m'));
 
 /** `TranscriptSummaryWorkflow` (FocusFlow's pipeline): audio extraction → transcript → summary, all stored. */

@@ -4,7 +4,7 @@
  * actually sent (language_code only to models that take it); the answer must be an MP3 stream (checked), the
  * HTTP status is checked by the SDK.
  */
-import { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
+import type { ElevenLabsClient } from '@elevenlabs/elevenlabs-js';
 import { ProviderError, parseRetryAfter, reasonFromBody, codeForStatus, toProviderError } from '../errors.js';
 import { providerLimiter, type ProviderLimiter } from '../limits.js';
 import { isMp3 } from '../speech/containers.js';
@@ -54,11 +54,15 @@ async function readAll(stream: ReadableStream<Uint8Array>): Promise<Buffer> {
 
 export function createElevenLabs(env: ElevenLabsEnvInput, opts: { limiter?: ProviderLimiter } = {}): ElevenLabsSpeech {
   if (!env.ELEVENLABS_API_KEY) throw new Error('createElevenLabs: ELEVENLABS_API_KEY is not set');
-  const sdk = new ElevenLabsClient({
-    apiKey: env.ELEVENLABS_API_KEY,
-    ...(env.ELEVENLABS_BASE_URL ? { baseUrl: env.ELEVENLABS_BASE_URL } : {}),
-    maxRetries: 0,
-  });
+  const apiKey = env.ELEVENLABS_API_KEY;
+  // The SDK is loaded on the first call: its thousands of modules would add seconds to every worker start (and so
+  // to every recovery from a crash), also on workers that never speak.
+  let client: Promise<ElevenLabsClient> | undefined;
+  const sdk = () =>
+    (client ??= import('@elevenlabs/elevenlabs-js').then(
+      ({ ElevenLabsClient }) =>
+        new ElevenLabsClient({ apiKey, ...(env.ELEVENLABS_BASE_URL ? { baseUrl: env.ELEVENLABS_BASE_URL } : {}), maxRetries: 0 }),
+    ));
   const limiter = opts.limiter ?? providerLimiter('elevenlabs');
   return {
     limiter,
@@ -68,7 +72,7 @@ export function createElevenLabs(env: ElevenLabsEnvInput, opts: { limiter?: Prov
           let data: Buffer;
           const modelId = req.modelId ?? ELEVENLABS_DEFAULT_MODEL;
           try {
-            const stream = await sdk.textToSpeech.convert(
+            const stream = await (await sdk()).textToSpeech.convert(
               req.voiceId ?? ELEVENLABS_DEFAULT_VOICE,
               {
                 text: req.text,

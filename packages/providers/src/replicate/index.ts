@@ -23,10 +23,21 @@ export interface Prediction {
   error: string | null;
 }
 
+/** A prediction as Replicate lists it: which model, with which input, when. */
+export interface ListedPrediction {
+  id: string;
+  model: string;
+  input: Record<string, unknown>;
+  status: string;
+  created_at: string;
+}
+
 export interface ReplicateClient {
   create(model: string, input: Record<string, unknown>, signal?: AbortSignal): Promise<{ id: string }>;
   get(id: string, signal?: AbortSignal): Promise<Prediction>;
   cancel(id: string): Promise<void>;
+  /** The account's predictions created after `since`, newest first (`GET /v1/predictions?created_after=`), up to `maxPages` pages. */
+  listSince(since: Date, signal?: AbortSignal, maxPages?: number): Promise<ListedPrediction[]>;
   readonly limiter: ProviderLimiter;
 }
 
@@ -104,7 +115,54 @@ export function createReplicate(env: ReplicateEnvInput, opts: { limiter?: Provid
     async cancel(id) {
       await sdk.predictions.cancel(id);
     },
+    async listSince(since, signal, maxPages = 5) {
+      const found: ListedPrediction[] = [];
+      let page: string | null = `/predictions?created_after=${encodeURIComponent(since.toISOString())}`;
+      for (let n = 0; page && n < maxPages; n++) {
+        const res = await sdk.request(page, { method: 'GET', ...(signal ? { signal } : {}) });
+        const body = (await res.json()) as { next?: unknown; results?: unknown };
+        for (const r of Array.isArray(body.results) ? (body.results as Array<Record<string, unknown>>) : []) {
+          if (typeof r.id === 'string' && typeof r.model === 'string' && r.input && typeof r.input === 'object')
+            found.push({
+              id: r.id,
+              model: r.model,
+              input: r.input as Record<string, unknown>,
+              status: String(r.status),
+              created_at: String(r.created_at),
+            });
+        }
+        page = typeof body.next === 'string' ? body.next : null;
+      }
+      return found;
+    },
   };
+}
+
+/**
+ * Whether a listed prediction's input is the one we would send: equal values, where URLs are compared without their
+ * query (a presigned URL of the same object is signed afresh by every attempt).
+ */
+function sameInput(a: unknown, b: unknown): boolean {
+  const norm = (v: unknown): unknown => {
+    if (typeof v === 'string' && /^https?:\/\//.test(v)) {
+      try {
+        const u = new URL(v);
+        return `${u.origin}${u.pathname}`;
+      } catch {
+        return v;
+      }
+    }
+    if (Array.isArray(v)) return v.map(norm);
+    if (v && typeof v === 'object')
+      return Object.fromEntries(
+        Object.entries(v as Record<string, unknown>)
+          .filter(([, x]) => x !== undefined)
+          .sort(([k1], [k2]) => (k1 < k2 ? -1 : k1 > k2 ? 1 : 0))
+          .map(([k, x]) => [k, norm(x)]),
+      );
+    return v;
+  };
+  return JSON.stringify(norm(a)) === JSON.stringify(norm(b));
 }
 
 /** The output URL of a finished prediction: a string, the first of a list (or its `.url`), or an object's `url`. */
@@ -126,12 +184,18 @@ export interface RunPredictionOptions {
   input: Record<string, unknown>;
   /** A prediction created by an earlier attempt: resumed instead of creating (and paying for) another. */
   resumeId?: string | undefined;
+  /**
+   * An earlier attempt may have created a prediction whose id it never recorded (it died between Replicate's answer
+   * and its record, or with the create in flight): before creating, adopt the newest prediction of the same model and
+   * input created after this time. Replicate has no idempotency key for creates; listing is how it lets us find one.
+   */
+  adoptCreatedAfter?: Date | undefined;
+  /** Called with the id of an adopted prediction (before `onSubmitted`). */
+  onAdopted?: (id: string) => void;
   /** Called with the id as soon as the prediction exists (record it before waiting). */
   onSubmitted?: (id: string) => void | Promise<void>;
   /** Called on every poll (heartbeat). */
   onPoll?: (p: Prediction) => void;
-  /** Called every `pollMs` while waiting for a slot of the Replicate gate (heartbeat while queued). */
-  onQueued?: () => void;
   /** Aborting cancels the prediction at the provider (the job is no longer wanted). */
   signal?: AbortSignal;
   /**
@@ -158,16 +222,15 @@ export async function runPrediction(opts: RunPredictionOptions): Promise<{ id: s
   const detached = () => opts.detachSignal?.aborted === true && opts.signal?.aborted !== true;
   const pollMs = opts.pollMs ?? 2000;
   const deadline = Date.now() + (opts.timeoutMs ?? 30 * 60_000);
-  opts.onQueued?.();
-  const queued = opts.onQueued ? setInterval(opts.onQueued, Math.max(50, pollMs)) : undefined;
-  let release: () => void;
-  try {
-    release = await client.limiter.acquire(signal);
-  } finally {
-    if (queued) clearInterval(queued);
-  }
+  const release = await client.limiter.acquire(signal);
   let id: string | undefined = opts.resumeId;
   try {
+    if (!id && opts.adoptCreatedAfter) {
+      const since = opts.adoptCreatedAfter;
+      const listed = await client.listSince(since, signal);
+      id = listed.find((p) => p.model === model && Date.parse(p.created_at) >= since.getTime() && sameInput(p.input, input))?.id;
+      if (id) opts.onAdopted?.(id);
+    }
     if (!id) {
       id = (await client.create(model, input, signal)).id;
     }

@@ -7,6 +7,8 @@ export type Reply = { status: number; body?: unknown; headers?: Record<string, s
 export interface FakeLlm extends FakeServer {
   /** Queue of replies; when empty, `fallback` answers. */
   replies: Reply[];
+  /** Milliseconds a completion takes to answer (a model's latency; default 0; OpenAI's chat completions only). */
+  delayMs: number;
   fallback: (req: RecordedRequest) => Reply;
   calls(): RecordedRequest[];
 }
@@ -26,13 +28,15 @@ function answerOpenAi(req: RecordedRequest, res: ServerResponse, r: Reply) {
 }
 
 export async function startFakeOpenAi(key = 'sk-test-openai-key-123456'): Promise<FakeLlm & { baseUrl: string }> {
-  const state = { replies: [] as Reply[], fallback: (_r: RecordedRequest): Reply => ({ content: '{"ok":true}' }) };
+  const state = { replies: [] as Reply[], delayMs: 0, fallback: (_r: RecordedRequest): Reply => ({ content: '{"ok":true}' }) };
   let self: FakeLlm = state as unknown as FakeLlm;
-  const server = await startFake((req, res) => {
+  const server = await startFake(async (req, res) => {
     if (req.headers.authorization !== `Bearer ${key}`)
       return sendJson(res, 401, { error: { message: 'Incorrect API key provided', type: 'invalid_request_error' } });
-    if (req.method === 'POST' && req.path === '/v1/chat/completions')
+    if (req.method === 'POST' && req.path === '/v1/chat/completions') {
+      if (self.delayMs > 0) await new Promise((r) => setTimeout(r, self.delayMs));
       return answerOpenAi(req, res, self.replies.shift() ?? self.fallback(req));
+    }
     if (req.method === 'POST' && req.path === '/v1/audio/transcriptions') {
       const r = self.replies.shift() ?? self.fallback(req);
       if ('status' in r) return sendJson(res, r.status, r.body ?? { error: { message: 'fake error' } }, r.headers);
@@ -45,7 +49,7 @@ export async function startFakeOpenAi(key = 'sk-test-openai-key-123456'): Promis
 }
 
 export async function startFakeGemini(key = 'AIzaFakeGeminiKey0123456789abcdefghij'): Promise<FakeLlm> {
-  const state = { replies: [] as Reply[], fallback: (_r: RecordedRequest): Reply => ({ content: '{"ok":true}' }) };
+  const state = { replies: [] as Reply[], delayMs: 0, fallback: (_r: RecordedRequest): Reply => ({ content: '{"ok":true}' }) };
   let self: FakeLlm = state as unknown as FakeLlm;
   const server = await startFake((req, res) => {
     if (req.headers['x-goog-api-key'] !== key)

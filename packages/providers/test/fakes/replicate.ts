@@ -1,6 +1,8 @@
 /**
  * A fake Replicate API (the subset the SDK uses): POST /v1/models/{owner}/{name}/predictions,
- * GET /v1/predictions/{id}, POST /v1/predictions/{id}/cancel, plus /files/{id}.{ext} serving the outputs.
+ * GET /v1/predictions/{id}, POST /v1/predictions/{id}/cancel, GET /v1/predictions (the account's predictions, newest
+ * first, 100 a page with a `next` URL, `created_after`/`created_before` filters, as Replicate's list endpoint answers),
+ * plus /files/{id}.{ext} serving the outputs.
  * Every request is recorded. Behaviour per test through `script`.
  */
 import { execFileSync } from 'node:child_process';
@@ -17,6 +19,9 @@ export interface FakePrediction {
   status: 'starting' | 'processing' | 'succeeded' | 'failed' | 'canceled';
   polls: number;
   error: string | null;
+  created_at: string;
+  /** When the create's answer (with the id) was sent; until then the client cannot know the prediction. */
+  answeredAt?: number;
 }
 
 export interface ReplicateScript {
@@ -30,6 +35,13 @@ export interface ReplicateScript {
   getFailures: Array<{ status: number; retryAfter?: string }>;
   /** Output shape: a string URL (default), a list, or nothing. */
   outputShape: 'string' | 'list' | 'empty';
+  /**
+   * Milliseconds a create takes to answer; the prediction exists (and is billed) from the start, as on Replicate,
+   * so a client that dies meanwhile never learns its id.
+   */
+  createDelayMs: number;
+  /** Frame size of a clip with sound (default 64x96; real models answer 720p or more). */
+  videoSize: string;
 }
 
 export interface FakeReplicate extends FakeServer {
@@ -49,13 +61,14 @@ function samples() {
   return sample;
 }
 
-const withSound = new Map<number, Buffer>();
+const withSound = new Map<string, Buffer>();
 /**
  * What Kling and Seedance return with `generate_audio: true`: an MP4 of the requested duration whose
  * H.264 video carries an AAC soundtrack (here a 440 Hz tone under a test pattern), made by FFmpeg.
  */
-function clipWithSound(seconds: number): Buffer {
-  let clip = withSound.get(seconds);
+function clipWithSound(seconds: number, size: string): Buffer {
+  const cacheKey = `${seconds}@${size}`;
+  let clip = withSound.get(cacheKey);
   if (!clip) {
     const dir = mkdtempSync(join(tmpdir(), 'fake-replicate-'));
     try {
@@ -67,7 +80,7 @@ function clipWithSound(seconds: number): Buffer {
         '-f',
         'lavfi',
         '-i',
-        `testsrc=size=64x96:rate=24:duration=${seconds}`,
+        `testsrc=size=${size}:rate=24:duration=${seconds}`,
         '-f',
         'lavfi',
         '-i',
@@ -85,7 +98,7 @@ function clipWithSound(seconds: number): Buffer {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    withSound.set(seconds, clip);
+    withSound.set(cacheKey, clip);
   }
   return clip;
 }
@@ -98,6 +111,8 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
     createFailures: [],
     getFailures: [],
     outputShape: 'string',
+    createDelayMs: 0,
+    videoSize: '64x96',
     ...partial,
   };
   const predictions = new Map<string, FakePrediction>();
@@ -116,16 +131,19 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
       output,
       error: p.error,
       logs: '',
+      source: 'api',
+      created_at: p.created_at,
       urls: { get: `${self.url}/v1/predictions/${p.id}`, cancel: `${self.url}/v1/predictions/${p.id}/cancel` },
     };
   };
-  self = await startFake((req, res) => {
+  self = await startFake(async (req, res) => {
     if (req.path.startsWith('/files/')) {
       const s = samples();
       if (!req.path.endsWith('.mp4')) return sendBytes(res, 200, s.png, 'image/png');
       const input = predictions.get(req.path.slice('/files/'.length, -'.mp4'.length))?.input;
       const sound = input?.generate_audio === true;
-      return sendBytes(res, 200, sound ? clipWithSound(typeof input.duration === 'number' ? input.duration : 5) : s.mp4, 'video/mp4');
+      const clip = sound ? clipWithSound(typeof input.duration === 'number' ? input.duration : 5, script.videoSize) : s.mp4;
+      return sendBytes(res, 200, clip, 'video/mp4');
     }
     if (req.headers.authorization !== 'Bearer r8_test_key_0123456789') return sendJson(res, 401, { detail: 'Unauthenticated' });
     const create = /^\/v1\/models\/([^/]+)\/([^/]+)\/predictions$/.exec(req.path);
@@ -146,9 +164,27 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
         status: 'starting',
         polls: 0,
         error: null,
+        created_at: new Date().toISOString(),
       };
       predictions.set(p.id, p);
-      return sendJson(res, 201, view(p));
+      if (script.createDelayMs > 0) await new Promise((r) => setTimeout(r, script.createDelayMs));
+      sendJson(res, 201, view(p));
+      p.answeredAt = Date.now();
+      return;
+    }
+    if (req.method === 'GET' && req.path === '/v1/predictions') {
+      const after = req.query.get('created_after');
+      const before = req.query.get('created_before');
+      const all = [...predictions.values()].filter((p) => (!after || p.created_at > after) && (!before || p.created_at < before)).reverse();
+      const offset = Number(req.query.get('cursor') ?? 0);
+      const next = new URL(`${self.url}/v1/predictions`);
+      for (const [k, v] of req.query) if (k !== 'cursor') next.searchParams.set(k, v);
+      next.searchParams.set('cursor', String(offset + 100));
+      return sendJson(res, 200, {
+        previous: null,
+        next: offset + 100 < all.length ? next.toString() : null,
+        results: all.slice(offset, offset + 100).map(view),
+      });
     }
     const get = /^\/v1\/predictions\/([^/]+)$/.exec(req.path);
     if (req.method === 'GET' && get) {
