@@ -165,6 +165,7 @@ try {
     console.log(`    Python two-pass / engine (video only)      ${(python! / engine!).toFixed(2)}x`);
     console.log(`    Python two-pass / engine (+thumbnails)     ${(python! / engineFull!).toFixed(2)}x`);
     console.log(`    engine (video only) / hand-written ffmpeg  ${(engine! / hand!).toFixed(2)}x`);
+    console.log(`    engine (+thumbnails) / hand-written ffmpeg ${(engineFull! / hand!).toFixed(2)}x  (target <= 1.15x)`);
   };
   ratios('best of each', best);
   ratios('medians', med);

@@ -74,6 +74,13 @@ function progressSignals(ctx: Context, marks: readonly number[]) {
   };
 }
 
+/** Waits for every promise to settle, then gives their values or throws the first rejection. */
+async function allSettledOrThrow<T extends readonly unknown[]>(promises: T): Promise<{ -readonly [K in keyof T]: Awaited<T[K]> }> {
+  const settled = await Promise.allSettled(promises);
+  for (const s of settled) if (s.status === 'rejected') throw s.reason;
+  return settled.map((s) => (s as PromiseFulfilledResult<unknown>).value) as { -readonly [K in keyof T]: Awaited<T[K]> };
+}
+
 export function createMediaActivities(deps: MediaActivityDeps): MediaActivities {
   const tempRoot = deps.tempRoot ?? tmpdir();
   const heartbeatMs = deps.heartbeatMs ?? HEARTBEAT_EVERY_MS;
@@ -211,26 +218,33 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
           });
           await signals.settled();
           phase = 'upload';
-          const out = await probeMedia(compiled.outputPath, ctx.cancellationSignal);
           const id = randomBytes(6).toString('hex');
           const now = new Date();
-          const upload = async (path: string, ext: string, contentType: string) => {
+          const upload = async (path: string | null, ext: string, contentType: string) => {
+            if (!path) return undefined;
             const { size } = await stat(path);
             return deps.storage.put(makeKey(plan.output.folder, ext, now, id), createReadStream(path), {
               contentType,
               contentLength: size,
             });
           };
-          const stored = await upload(compiled.outputPath, 'mp4', 'video/mp4');
+          // The output's probe and the three uploads are independent: run them together, and let every one finish
+          // (the temp directory goes when this returns) before the first failure, if any, is thrown.
+          const [out, stored, poster, preview] = await allSettledOrThrow([
+            probeMedia(compiled.outputPath, ctx.cancellationSignal),
+            upload(compiled.outputPath, 'mp4', 'video/mp4'),
+            upload(compiled.posterPath, 'jpg', 'image/jpeg'),
+            upload(compiled.previewPath, 'gif', 'image/gif'),
+          ] as const);
           const result: RenderResult = {
-            ...stored,
+            ...stored!,
             duration_seconds: out.durationSeconds,
             width: out.video?.width ?? 0,
             height: out.video?.height ?? 0,
             has_audio: out.audio !== null,
           };
-          if (compiled.posterPath) result.poster_url = (await upload(compiled.posterPath, 'jpg', 'image/jpeg')).url;
-          if (compiled.previewPath) result.preview_url = (await upload(compiled.previewPath, 'gif', 'image/gif')).url;
+          if (poster) result.poster_url = poster.url;
+          if (preview) result.preview_url = preview.url;
           return result;
         });
       } catch (err) {

@@ -96,8 +96,8 @@ function rawFrame(path: string, at: number, width: number, height: number, pixFm
       '-hide_banner',
       '-loglevel',
       'error',
-      '-ss',
-      String(at),
+      // No seek at 0: a still image (a poster) has nothing to seek in, and `-ss 0` gives no frame at all.
+      ...(at > 0 ? ['-ss', String(at)] : []),
       '-i',
       path,
       '-frames:v',

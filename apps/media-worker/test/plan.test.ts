@@ -124,6 +124,19 @@ describe('output format and provenance', () => {
     expect(Number(preview.format.duration)).toBeGreaterThan(1);
     expect(Number(preview.format.duration)).toBeLessThanOrEqual(3.05);
   });
+
+  it('takes the poster from the frame a third of the way in (at most 1 s), and the preview from the start at 10 fps', async () => {
+    // A 2 s clip at 25 fps: the poster is the frame at 2/3 s, the preview is the whole 2 s at 10 fps (20 frames).
+    const out = await render(clip, { output: { thumbnails: true } });
+    const poster = greyFrame(out.posterPath!, 0, W, H);
+    const diffFrom = (at: number) => meanDiff(poster, greyFrame(out.outputPath, at, W, H), W, { x0: 0, y0: 0, x1: W, y1: H });
+    const picked = diffFrom(2 / 3);
+    expect(picked).toBeLessThan(2); // JPEG against H.264: the same frame
+    // The frames just before and after, and the ends, differ (testsrc2 moves every frame).
+    for (const at of [0.6, 0.76, 0, 1.5]) expect(diffFrom(at)).toBeGreaterThan(picked + 2);
+    const preview = videoStream(ffprobe(out.previewPath!));
+    expect(preview).toMatchObject({ r_frame_rate: '10/1', nb_frames: '20' });
+  });
 });
 
 describe('speed and audio', () => {

@@ -183,7 +183,9 @@ export function compileRender(plan: RenderPlan, info: MediaInfo, paths: CompileP
   if (thumbs) {
     graph.push(`[0:v]${video.join(',')},split=3[v][pv][gv]`);
     const posterAt = Math.min(1, expectedSeconds / 3);
-    graph.push(`[pv]trim=start=${num(posterAt)},setpts=PTS-STARTPTS[poster]`);
+    // The first frame at `posterAt`, then the branch ends (`end_frame=1`): no later frame is converted for the JPEG
+    // encoder only to be thrown away by `-frames:v 1`.
+    graph.push(`[pv]trim=start=${num(posterAt)},trim=end_frame=1,setpts=PTS-STARTPTS[poster]`);
     const pw = Math.min(320, width);
     graph.push(
       `[gv]trim=duration=${num(Math.min(3, expectedSeconds))},setpts=PTS-STARTPTS,fps=10,scale=${pw}:-2:flags=lanczos,split[g1][g2]`,
