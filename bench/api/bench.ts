@@ -34,6 +34,7 @@ const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)} (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})`;
 const tsxNode = (entry: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', entry];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const progress = (what: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
 
 /** autocannon for a fixed time; req/s of 2xx answers (any other answer fails the bench). */
 async function loadFor(url: string, seconds: number): Promise<number> {
@@ -130,6 +131,7 @@ try {
       return res.json() as Promise<any>;
     };
 
+    progress(`${db}: seeding 25 completed generations`);
     // --- reads: 25 completed generations, the list's first page and one of them, against the bare route ---
     const ids = await Promise.all(Array.from({ length: 25 }, (_, i) => post(`reader ${i}`)));
     for (const id of ids) {
@@ -150,6 +152,7 @@ try {
       root,
     );
     await bare.waitForOutput(/bare ready/, 30_000);
+    progress(`${db}: reads`);
     const reads = { one: [] as number[], list: [] as number[], bareOne: [] as number[], bareList: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       reads.one.push(await loadFor(base + onePath, READ_SECONDS));
@@ -160,6 +163,7 @@ try {
     await bare.stop();
 
     // --- added latency: POST → `completed` SSE event, against a direct client's start → result ---
+    progress(`${db}: added latency`);
     const viaGateway: number[] = [];
     const direct: number[] = [];
     for (let r = 0; r < LATENCY_RUNS; r++) {
@@ -179,6 +183,7 @@ try {
     }
 
     // --- starts: the same number of HelloWorld starts through the gateway and directly, same concurrency ---
+    progress(`${db}: starts`);
     await drain();
     const starts = { gateway: [] as number[], direct: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {

@@ -73,7 +73,7 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
       }
       const key = req.headers['idempotency-key'];
       const { row } = await commands.create(body, callerOf(req), key ? { idempotencyKey: key } : {});
-      return reply.code(202).send(await records.toApi(row));
+      return sendJson(reply.code(202), (await records.render(row)).json);
     },
   );
 
