@@ -184,6 +184,18 @@ describe('the cache of finished generations', () => {
   });
 });
 
+describe('list pages', () => {
+  it('are kept in memory briefly: a generation written by another gateway shows within 250 ms', async () => {
+    const before = await get('/v1/generations?type=elsewhere', keyA);
+    expect(before.json().data).toEqual([]);
+    // Written behind this gateway's back (another replica's tracker, say): no change reached this process.
+    const row = await insert(keyA, { type: 'elsewhere' });
+    await new Promise((r) => setTimeout(r, 300));
+    const after = await get('/v1/generations?type=elsewhere', keyA);
+    expect(after.json().data.map((g: Generation) => g.id)).toEqual([row.id]);
+  });
+});
+
 describe('keyset pagination', () => {
   const pageThrough = async (key: string, limit: number, between?: () => Promise<void>) => {
     const ids: string[] = [];

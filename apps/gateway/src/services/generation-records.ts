@@ -52,6 +52,10 @@ const visibleTo = (apiKeyId: string | null, caller?: Caller) => !caller?.apiKeyI
  */
 export class GenerationRecords {
   private readonly rendered = new Map<string, CachedGeneration>();
+  /** List pages by caller and query, dropped on every change (see `changed`). */
+  private readonly pages = new Map<string, { json: string; freshUntil: number }>();
+  /** Bumped by every change: a page read while one happened is not kept (it may predate it). */
+  private version = 0;
 
   constructor(
     private readonly db: Database,
@@ -59,7 +63,18 @@ export class GenerationRecords {
     private readonly storage: Storage,
     /** How many terminal answers the cache keeps. */
     private readonly cacheSize = 2_000,
+    /** How long a list page is served from memory at most (changes made by this gateway drop it at once). */
+    private readonly pageMaxAgeMs = 250,
   ) {}
+
+  /**
+   * Told of every generation this gateway creates, changes or deletes: cached list pages may show it, so they go.
+   * Changes written by another gateway replica reach its pages within `pageMaxAgeMs`.
+   */
+  changed(): void {
+    this.version++;
+    this.pages.clear();
+  }
 
   /** The cached answer for a terminal generation the caller may see, or undefined (then read the record). */
   cached(id: string, caller?: Caller): RenderedGeneration | undefined {
@@ -107,9 +122,25 @@ export class GenerationRecords {
   /**
    * One page of the caller's generations, newest first, as the API's JSON. Keyset pagination on (created_at, id)
    * (indexes `generations_created_at_idx`, `generations_api_key_idx`): the page's keys come first, then the records
-   * not in the cache, so a page of finished generations costs one small query.
+   * not in the cache, so a page of finished generations costs one small query. The page is then kept until this
+   * gateway changes any generation, or `pageMaxAgeMs` (for changes written by other replicas), whichever comes
+   * first, and never longer than its media URLs may be cached.
    */
   async listJson(query: ListGenerationsQuery, caller: Caller): Promise<string> {
+    const pageKey = JSON.stringify([caller.apiKeyId, query.type, query.status, query.limit, query.cursor]);
+    const now = Date.now();
+    const hit = this.pages.get(pageKey);
+    if (hit && hit.freshUntil > now) return hit.json;
+    const version = this.version;
+    const json = await this.queryPage(query, caller);
+    if (version !== this.version) return json;
+    const expiry = this.storage.urlExpirySeconds;
+    if (this.pages.size >= 1_000) this.pages.clear();
+    this.pages.set(pageKey, { json, freshUntil: now + Math.min(this.pageMaxAgeMs, expiry === null ? Infinity : (expiry * 1000) / 8) });
+    return json;
+  }
+
+  private async queryPage(query: ListGenerationsQuery, caller: Caller): Promise<string> {
     const where: SQL[] = [];
     if (caller.apiKeyId) where.push(eq(generations.apiKeyId, caller.apiKeyId));
     if (query.type) where.push(eq(generations.type, query.type));
