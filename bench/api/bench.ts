@@ -115,7 +115,7 @@ try {
       root,
     );
     services.push(gateway);
-    await gateway.waitForOutput(/gateway ready/, 60_000);
+    await gateway.waitForOutput(/gateway ready/, 180_000);
     const post = async (name: string) => {
       const res = await fetch(`${base}/v1/generations`, {
         method: 'POST',
