@@ -110,6 +110,8 @@ try {
         PORT: String(port),
         GATEWAY_PUBLIC_URL: base,
         RATE_LIMIT_ENABLED: 'false',
+        // A diagnostic knob: how much of the gateway's cost is its tracker polling Temporal.
+        ...(process.env.TRACKER_INTERVAL_MS ? { TRACKER_INTERVAL_MS: process.env.TRACKER_INTERVAL_MS } : {}),
         ...(db === 'postgres' ? { DATABASE_URL: await pg.createDatabase('bench_api') } : { GPTMARKET_DATA_DIR: join(work, 'data') }),
       },
       root,
