@@ -155,6 +155,10 @@ try {
     );
     await bare.waitForOutput(/bare ready/, 30_000);
     progress(`${db}: reads`);
+    // Warm-up (JIT, caches, connections) on every URL before the measured rounds.
+    for (const url of [base + onePath, base + listPath, `http://127.0.0.1:${barePort}/one`, `http://127.0.0.1:${barePort}/list`]) {
+      await loadFor(url, 1);
+    }
     const reads = { one: [] as number[], list: [] as number[], bareOne: [] as number[], bareList: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       reads.one.push(await loadFor(base + onePath, READ_SECONDS));
