@@ -90,7 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const keys = new ApiKeyService(db);
   const feed = new GenerationFeed(log);
   const records = new GenerationRecords(db, storage);
-  const publish = feed.publish.bind(feed);
+  const publish: typeof feed.publish = (row) => (records.changed(), feed.publish(row));
   const observer = new GenerationObserver({ db, temporal, records, storage, onChange: publish, log });
   const commands = new GenerationCommands({
     db,

@@ -30,15 +30,20 @@ export const generations = pgTable(
     idempotencyKey: text('idempotency_key'),
     /** Bumped on every change; SSE event ids derive from it. */
     revision: integer('revision').notNull().default(0),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    /**
+     * Milliseconds, as the API shows it and as list cursors carry it (a JavaScript Date): a cursor then names its
+     * row's position exactly, so no row of the same instant is skipped or repeated.
+     */
+    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date', precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     completedAt: timestamp('completed_at', { withTimezone: true, mode: 'date' }),
   },
   (t) => [
     uniqueIndex('generations_workflow_id_idx').on(t.workflowId),
+    // Keyset pagination, newest first: (created_at, id) for basic auth and open mode, with the key in front for a key.
     index('generations_created_at_idx').on(t.createdAt, t.id),
     index('generations_status_idx').on(t.status),
-    index('generations_api_key_idx').on(t.apiKeyId, t.createdAt),
+    index('generations_api_key_idx').on(t.apiKeyId, t.createdAt, t.id),
   ],
 );
 

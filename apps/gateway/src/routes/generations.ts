@@ -1,3 +1,4 @@
+import type { FastifyReply } from 'fastify';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import {
@@ -13,7 +14,7 @@ import { ApiError, errorResponses } from '../errors.js';
 import { callerOf } from '../plugins/auth.js';
 import type { GenerationCommands } from '../services/generation-commands.js';
 import type { GenerationObserver } from '../services/generation-observer.js';
-import type { GenerationRecords } from '../services/generation-records.js';
+import type { GenerationRecords, RenderedGeneration } from '../services/generation-records.js';
 import { assertDeliverableUrl } from '../services/webhooks.js';
 
 export interface GenerationRoutesOptions {
@@ -30,6 +31,21 @@ const IdempotencyHeaders = z.object({
     .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')
     .optional(),
 });
+
+/** Whether an `If-None-Match` header names `etag` (weak comparison, RFC 9110 §13.1.2; `*` matches any). */
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  return ifNoneMatch.split(',').some((tag) => {
+    const t = tag.trim();
+    return t === '*' || t.replace(/^W\//, '') === etag;
+  });
+}
+
+/**
+ * Sends JSON the records service already rendered with the contract: Fastify sends a string with a JSON content
+ * type as it is, without serializing it again (the route's response schema still describes it in OpenAPI).
+ */
+const sendJson = (reply: FastifyReply, json: string) => reply.type('application/json; charset=utf-8').send(json as never);
 
 /** Create, list, read, cancel and retry generations. */
 export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = async (
@@ -57,7 +73,7 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
       }
       const key = req.headers['idempotency-key'];
       const { row } = await commands.create(body, callerOf(req), key ? { idempotencyKey: key } : {});
-      return reply.code(202).send(await records.toApi(row));
+      return sendJson(reply.code(202), (await records.render(row)).json);
     },
   );
 
@@ -70,10 +86,8 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
         response: { 200: GenerationPage, ...errorResponses },
       },
     },
-    async (req) => {
-      const { rows, nextCursor } = await records.list(req.query, callerOf(req));
-      return { data: await Promise.all(rows.map((r) => records.toApi(r))), next_cursor: nextCursor };
-    },
+    // Rendered by the records service with the Generation contract (finished ones come from its cache).
+    async (req, reply) => sendJson(reply, await records.listJson(req.query, callerOf(req))),
   );
 
   app.get(
@@ -82,10 +96,24 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
       schema: {
         summary: 'Get one generation',
         params: GenerationIdParams,
-        response: { 200: Generation, ...errorResponses, 404: ErrorBody },
+        headers: z.object({ 'if-none-match': z.string().optional() }),
+        response: {
+          200: Generation,
+          304: z.null().describe('Not Modified: the ETag in If-None-Match is current'),
+          ...errorResponses,
+          404: ErrorBody,
+        },
       },
     },
-    async (req) => records.toApi(await observer.refresh(await records.get(req.params.id, callerOf(req)))),
+    async (req, reply) => {
+      const caller = callerOf(req);
+      // A finished generation comes from the cache (its owner only); any other is read and brought up to date.
+      const answer: RenderedGeneration =
+        records.cached(req.params.id, caller) ?? (await records.render(await observer.refresh(await records.get(req.params.id, caller))));
+      reply.header('etag', answer.etag);
+      if (matches(req.headers['if-none-match'], answer.etag)) return reply.code(304).send(null);
+      return sendJson(reply, answer.json);
+    },
   );
 
   app.post(

@@ -54,6 +54,8 @@ export class GenerationCommands {
       throw new ApiError(409, 'idempotency_conflict', 'a request with this Idempotency-Key is still being processed; retry shortly');
     }
 
+    // Cached list pages must not miss it (nor show it, should its start fail).
+    this.deps.records.changed();
     const [row] = await this.deps.db
       .insert(generations)
       .values({
@@ -84,6 +86,7 @@ export class GenerationCommands {
       });
     } catch (err) {
       await this.deps.db.delete(generations).where(eq(generations.id, id));
+      this.deps.records.changed();
       await idempotency?.release();
       if (isUnavailable(err)) throw new ApiError(503, 'unavailable', 'the workflow service is unreachable; nothing was started');
       throw err;
