@@ -182,7 +182,7 @@ export interface GenerationFormState {
   setModelParam(field: string, param: string, value: unknown): void;
   /** The params fields of the model currently chosen for a model params field. */
   modelParamFields(field: string): FieldDefinition[];
-  /** Messages by path (`video_duration`, `image_model_params.num_inference_steps`), after `validate()`. */
+  /** The first message per path (`video_duration`, `image_model_params.output_quality`), after `validate()`. */
   errors: Record<string, string>;
   /** Unknown model params the gateway will drop, after `validate()`. */
   warnings: string[];
@@ -237,7 +237,9 @@ export function useGenerationForm(type: string): GenerationFormState {
   const validate = useCallback((): Record<string, unknown> | null => {
     const check = checkGenerationInput(type, formValuesToInput(values));
     if (!check.ok) {
-      setErrors(Object.fromEntries(check.issues.map((i: ContractIssue) => [i.path, i.message])));
+      const byPath: Record<string, string> = {};
+      for (const issue of check.issues as ContractIssue[]) byPath[issue.path] ??= issue.message; // the first per field
+      setErrors(byPath);
       setWarnings([]);
       return null;
     }
