@@ -151,7 +151,7 @@ describe('the npm package', () => {
     });
     // The consumer project has no @gptmarket/contracts: the package carries its own copy.
     expect(readdirSync(join(app, 'node_modules', '@gptmarket'))).toEqual(['sdk']);
-  }, 240_000);
+  }, 480_000); // the build, an install and two tsc runs: minutes on a loaded machine
 });
 
 function readVersion(name: string): string {
