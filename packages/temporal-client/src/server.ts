@@ -241,7 +241,8 @@ export function failureMessage(err: unknown): string {
 const RUNNING = new Set(['RUNNING', 'CONTINUED_AS_NEW']);
 
 /**
- * Where a workflow is: while it runs, the `get_status` and `get_current_step` queries; when it completed, its result;
+ * Where a workflow is: while it runs, the `get_status` and `get_current_step` queries (`pending` or `running`: a
+ * terminal status only once the execution closed, so `completed` always comes with `result`); when it completed, its result;
  * when it failed, the workflow's failure message. An unknown id answers `executionStatus: 'NOT_FOUND'`; connection
  * errors are thrown.
  */
@@ -259,8 +260,10 @@ export async function getWorkflowProgress<TResult = unknown>(workflowId: string)
   const progress: WorkflowProgress<TResult> = { workflowId, status: 'pending', executionStatus, currentStep: null };
   if (RUNNING.has(executionStatus)) {
     try {
-      progress.status = await handle.query<WorkflowStatus>(QUERY_GET_STATUS);
+      const status = await handle.query<WorkflowStatus>(QUERY_GET_STATUS);
       progress.currentStep = await handle.query<StepProgress | null>(QUERY_GET_CURRENT_STEP);
+      // The workflow reports `completed` a moment before it returns: terminal only once the result is there.
+      progress.status = status === 'pending' ? 'pending' : 'running';
     } catch {
       progress.status = 'running'; // no worker answered yet
     }
