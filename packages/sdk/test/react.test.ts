@@ -181,6 +181,7 @@ describe('React hooks', () => {
     expect(stepIds.map((id) => order.indexOf(id))).toEqual([...stepIds.map((id) => order.indexOf(id))].sort((a, b) => a - b));
     expect(stepIds.every((id) => order.includes(id))).toBe(true);
     expect(stepIds.at(-1)).toBe('complete');
+    expect(live.steps.map((s) => s.status)).toEqual(live.steps.map(() => 'completed'));
     expect([...container.querySelectorAll('[data-step]')].map((li) => li.getAttribute('data-step'))).toEqual(stepIds);
     // The connection broke after the first event and was resumed from its id.
     expect(live.reconnects).toBeGreaterThanOrEqual(1);

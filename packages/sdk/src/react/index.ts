@@ -42,7 +42,7 @@ export interface GenerationState {
   generation: Generation | null;
   status: WorkflowStatus | null;
   currentStep: StepProgress | null;
-  /** Every step reported so far, in order, each with its latest report. */
+  /** Every step reported so far, in order, each with its latest report (`completed` once a later step began). */
   steps: StepProgress[];
   /** `completed`, `failed` or `cancelled` was reached. */
   isFinal: boolean;
@@ -65,10 +65,11 @@ const EMPTY: GenerationState = {
   error: null,
 };
 
+/** Steps run one after another: when a new one begins, those still `running` before it are done. */
 function withStep(steps: StepProgress[], step: StepProgress | null): StepProgress[] {
   if (!step) return steps;
   const i = steps.findIndex((s) => s.step_id === step.step_id);
-  if (i === -1) return [...steps, step];
+  if (i === -1) return [...steps.map((s) => (s.status === 'running' ? { ...s, status: 'completed' as const } : s)), step];
   if (JSON.stringify(steps[i]) === JSON.stringify(step)) return steps;
   return steps.map((s, j) => (j === i ? step : s));
 }
