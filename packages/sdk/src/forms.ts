@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { GENERATION_TYPES, RUBY_SUGGESTIONS, generationTypeInfo, inputJsonSchema } from '@gptmarket/contracts';
+import {
+  GENERATION_TYPES,
+  ModelInputError,
+  REWRITE_IGNORED_WARNING,
+  RUBY_SUGGESTIONS,
+  checkModelRequest,
+  formatIssues,
+  generationTypeInfo,
+  getGenerationType,
+  inputJsonSchema,
+  type ContractIssue,
+} from '@gptmarket/contracts';
 import type { GenerationTypeInfo, GenerationTypeName, JsonSchema } from './types.js';
 
 /**
@@ -268,4 +279,45 @@ export function formDefaults(form: FormDefinition | readonly FieldDefinition[]):
   const values: Record<string, unknown> = {};
   for (const f of fields) if (f.default !== undefined) values[f.name] = clone(f.default);
   return values;
+}
+
+/** Empty form values (`''`, `undefined`, empty params objects) are left out, so the contract's defaults apply. */
+export function formValuesToInput(values: Readonly<Record<string, unknown>>): Record<string, unknown> {
+  const input: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(values)) {
+    if (value === '' || value === undefined) continue;
+    if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
+      const inner = formValuesToInput(value as Record<string, unknown>);
+      if (Object.keys(inner).length > 0) input[name] = inner;
+      continue;
+    }
+    input[name] = value;
+  }
+  return input;
+}
+
+export type InputCheck = { ok: true; input: Record<string, unknown>; warnings: string[] } | { ok: false; issues: ContractIssue[] };
+
+/**
+ * Checks an input as the gateway will (packages/contracts: the type's request contract, then each model's params),
+ * with the contracts' own messages; issue paths are relative to `input` (`video_duration`,
+ * `image_model_params.num_inference_steps`). Unknown model params become warnings, as the gateway reports them.
+ */
+export function checkGenerationInput(type: string, input: unknown): InputCheck {
+  const def = getGenerationType(type);
+  if (!def) return { ok: false, issues: [{ path: '(root)', message: `unknown generation type "${type}"` }] };
+  const parsed = def.request.safeParse(input);
+  if (!parsed.success) return { ok: false, issues: formatIssues(parsed.error) };
+  const data = parsed.data as Record<string, unknown>;
+  const warnings = data.rewrite_enabled === true ? [REWRITE_IGNORED_WARNING] : [];
+  for (const request of def.modelRequests?.(data as never) ?? []) {
+    try {
+      warnings.push(...checkModelRequest(request));
+    } catch (err) {
+      if (!(err instanceof ModelInputError)) throw err;
+      const path = [request.params_field ?? request.model, ...(err.field ? [err.field] : [])].join('.');
+      return { ok: false, issues: [{ path, message: err.message }] };
+    }
+  }
+  return { ok: true, input: data, warnings };
 }

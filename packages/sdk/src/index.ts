@@ -35,6 +35,9 @@ export {
   getForm,
   getFormRegistry,
   titleCase,
+  checkGenerationInput,
+  formValuesToInput,
+  type InputCheck,
   type FieldDefinition,
   type FieldType,
   type FieldValidation,
@@ -43,3 +46,13 @@ export {
   type SelectOption,
 } from './forms.js';
 export type * from './types.js';
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  WEBHOOK_TOLERANCE_SECONDS,
+  type VerifiedWebhook,
+  type VerifyWebhookOptions,
+  type WebhookErrorCode,
+  type WebhookHeaders,
+} from './webhooks.js';
+export type { ContractIssue } from '@gptmarket/contracts';

@@ -20,7 +20,7 @@ import {
   type ProgressEvent,
   type SseEvent,
 } from '../src/index.js';
-import { probeCapabilities, startStack, type Stack } from './stack.js';
+import { breakAfterFirstEvent, interceptEvents, probeCapabilities, startStack, type Stack } from './stack.js';
 
 const USER = 'sdk-tests';
 const PASSWORD = randomBytes(12).toString('hex');
@@ -70,24 +70,6 @@ afterAll(async () => {
 });
 
 const WAIT = { timeoutMs: 90_000 };
-
-/** A fetch that lets a test change what the network does to the events stream (a proxy in between, a dropped connection). */
-function interceptEvents(transform: (res: Response, connection: number) => Response | Promise<Response>): {
-  fetch: typeof fetch;
-  requests: { url: string; lastEventId: string | null }[];
-} {
-  const requests: { url: string; lastEventId: string | null }[] = [];
-  let connections = 0;
-  const wrapped: typeof fetch = async (input, init) => {
-    const url = String(input);
-    const lastEventId = new Headers(init?.headers).get('last-event-id');
-    const res = await fetch(input, init);
-    if (!/\/events$/.test(url)) return res;
-    requests.push({ url, lastEventId });
-    return transform(res, connections++);
-  };
-  return { fetch: wrapped, requests };
-}
 
 describe('service endpoints', () => {
   it('health and ready', async () => {
@@ -292,26 +274,8 @@ describe('server-sent events', () => {
   it.skipIf(!caps.sse)(
     'a dropped connection is resumed with Last-Event-ID, without repeating events',
     async () => {
-      const net = interceptEvents((res, connection) => {
-        if (connection > 0 || !res.body) return res;
-        // The first connection breaks right after its first event.
-        const reader = res.body.getReader();
-        const decoder = new TextDecoder();
-        let seen = '';
-        const body = new ReadableStream<Uint8Array>({
-          async pull(ctl) {
-            const { done, value } = await reader.read();
-            if (done) return ctl.close();
-            ctl.enqueue(value);
-            seen += decoder.decode(value, { stream: true });
-            if (/(^|\n)id: \d+\n[^]*?\n\n/.test(seen)) {
-              await reader.cancel();
-              ctl.error(new TypeError('connection reset by peer (test)'));
-            }
-          },
-        });
-        return new Response(body, { status: res.status, headers: res.headers });
-      });
+      // The first connection breaks right after its first event.
+      const net = interceptEvents((res, connection) => (connection === 0 ? breakAfterFirstEvent(res) : res));
       const resuming = new GptMarketClient({ baseUrl: stack.baseUrl, basicAuth: { username: USER, password: PASSWORD }, fetch: net.fetch });
       const created = await client.createGeneration('ruby', {});
       const events: SseEvent[] = [];

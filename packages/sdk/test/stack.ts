@@ -55,3 +55,42 @@ export async function probeCapabilities(baseUrl: string, authorization: string, 
       /authorization/i.test(preflight.headers.get('access-control-allow-headers') ?? ''),
   };
 }
+
+/** A fetch that lets a test change what the network does to the events stream (a proxy in between, a dropped connection). */
+export function interceptEvents(transform: (res: Response, connection: number) => Response | Promise<Response>): {
+  fetch: typeof fetch;
+  requests: { url: string; lastEventId: string | null }[];
+} {
+  const requests: { url: string; lastEventId: string | null }[] = [];
+  let connections = 0;
+  const wrapped: typeof fetch = async (input, init) => {
+    const url = String(input);
+    const lastEventId = new Headers(init?.headers).get('last-event-id');
+    const res = await fetch(input, init);
+    if (!/\/events$/.test(url)) return res;
+    requests.push({ url, lastEventId });
+    return transform(res, connections++);
+  };
+  return { fetch: wrapped, requests };
+}
+
+/** The events response, broken like a reset connection right after its first event. */
+export function breakAfterFirstEvent(res: Response): Response {
+  if (!res.body) return res;
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let seen = '';
+  const body = new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      const { done, value } = await reader.read();
+      if (done) return ctl.close();
+      ctl.enqueue(value);
+      seen += decoder.decode(value, { stream: true });
+      if (/(^|\n)id: \d+\n[^]*?\n\n/.test(seen)) {
+        await reader.cancel();
+        ctl.error(new TypeError('connection reset by peer (test)'));
+      }
+    },
+  });
+  return new Response(body, { status: res.status, headers: res.headers });
+}
