@@ -8,6 +8,7 @@
  * Cluster-wide limits are the sum over worker processes; see the README for the Temporal-side option.
  */
 import { ProviderError } from './errors.js';
+import { observeProviderCall } from './observe.js';
 
 export const DEFAULT_CONCURRENCY: Record<string, number> = {
   replicate: 4,
@@ -29,6 +30,8 @@ export interface RetryOptions {
   maxWaitMs?: number;
   /** Base of the exponential backoff when no hint is given (default 500 ms). */
   baseDelayMs?: number;
+  /** The model asked, for metrics and traces (`none` when a request has none, e.g. a status poll). */
+  model?: string;
 }
 
 export interface ProviderLimiter {
@@ -139,7 +142,7 @@ class Limiter implements ProviderLimiter {
     for (let attempt = 1; ; attempt++) {
       await this.pace(opts.signal);
       try {
-        return await fn();
+        return await observeProviderCall(this.name, opts.model, fn);
       } catch (err) {
         if (!(err instanceof ProviderError) || !err.retryable || attempt >= maxAttempts) throw err;
         if (err.code !== 'rate_limited' && opts.retryUnavailable === false) throw err;
