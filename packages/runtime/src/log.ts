@@ -68,7 +68,7 @@ export function createPino(service: string, level = 'info', stream: DestinationS
 }
 
 /** Our `Logger` over a pino logger (fields first, message last, as pino takes them). */
-export function loggerOf(p: Pino): Logger {
+function loggerOf(p: Pino): Logger {
   const at =
     (lvl: LogLevel) =>
     (msg: string, fields?: Record<string, unknown>): void =>
@@ -85,7 +85,3 @@ export function createLogger(service: string, level: string = 'info', stream?: D
 
 /** The pino logger behind a `Logger` made here, or a new one for the service when it was made elsewhere. */
 export const pinoOf = (log: Logger, service: string): Pino => pinos.get(log) ?? createPino(service, 'silent');
-
-/** A logger whose every line carries `bindings` (a generation's ids, a request id). */
-export const childLogger = (log: Logger, service: string, bindings: Record<string, unknown>): Logger =>
-  loggerOf(pinoOf(log, service).child(bindings));

@@ -22,12 +22,20 @@ import {
 import { GENERATION_ID_HEADER } from '@gptmarket/contracts';
 import { metrics, pinoOf, type Logger, type Tracing } from '@gptmarket/runtime';
 
+const ACTIVITY_STARTED = 'Activity started';
 const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn', ERROR: 'error' } as const;
 
-/** Temporal's logger interface over the process's pino logger: one JSON line format for everything. */
+/**
+ * Temporal's logger interface over the process's pino logger: one JSON line format for everything. The SDK logs
+ * "Activity started" before any interceptor has seen the activity's headers, so without its generation id: that
+ * line is dropped here and the step interceptor below logs it, with the id, as the activity begins.
+ */
 export function temporalLogger(log: Logger, service: string): TemporalLogger {
   const p = pinoOf(log, service);
-  const at = (level: TemporalLogLevel) => (message: string, meta?: LogMetadata) => p[PINO_LEVEL[level]]({ ...meta }, message);
+  const at = (level: TemporalLogLevel) => (message: string, meta?: LogMetadata) => {
+    if (message === ACTIVITY_STARTED && meta?.sdkComponent === 'worker') return;
+    p[PINO_LEVEL[level]]({ ...meta }, message);
+  };
   return {
     log: (level, message, meta) => at(level)(message, meta),
     trace: at('TRACE'),
@@ -83,6 +91,7 @@ function stepInterceptors(ctx: Context): ActivityInterceptors {
       async execute(input, next) {
         const header = input.headers[GENERATION_ID_HEADER];
         generationId = header ? defaultPayloadConverter.fromPayload<string>(header) : undefined;
+        ctx.log.debug(ACTIVITY_STARTED);
         const labels = { activity: ctx.info.activityType, task_queue: ctx.info.taskQueue };
         const end = metrics.stepDuration.startTimer(labels);
         try {
@@ -120,7 +129,10 @@ export function observabilityOptions(tracing: Tracing, opts: { bundledWorkflows:
   return {
     interceptors: {
       activity: [
-        (ctx) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) }),
+        (ctx) => ({
+          inbound: new OpenTelemetryActivityInboundInterceptor(ctx),
+          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+        }),
         stepInterceptors,
       ],
       // A prebuilt bundle holds them already (the worker would warn that it ignores them).

@@ -1,6 +1,16 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ROOT_CONTEXT, propagation } from '@opentelemetry/api';
-import { SpanKind, SpanStatusCode, currentTracing, metrics, otelContext, otelTrace, redactUrl, tracer, type Span } from '@gptmarket/runtime';
+import {
+  SpanKind,
+  SpanStatusCode,
+  currentTracing,
+  metrics,
+  otelContext,
+  otelTrace,
+  redactUrl,
+  tracer,
+  type Span,
+} from '@gptmarket/runtime';
 
 /**
  * Per request: one access line (Fastify's request logger, so it carries `request_id`; the URL with secret query
@@ -28,7 +38,9 @@ export function registerObservability(app: FastifyInstance): void {
       const handler = route.handler;
       route.handler = function (this: unknown, req, reply) {
         const span = spans.get(req);
-        return span ? otelContext.with(otelTrace.setSpan(ROOT_CONTEXT, span), () => handler.call(this as never, req, reply)) : handler.call(this as never, req, reply);
+        return span
+          ? otelContext.with(otelTrace.setSpan(ROOT_CONTEXT, span), () => handler.call(this as never, req, reply))
+          : handler.call(this as never, req, reply);
       };
     });
   }
