@@ -256,7 +256,7 @@ describe('metrics', () => {
       2,
     );
     // The SDK's worker metrics, including the queue backlog signal the alert rules use.
-    expect(sample(text, 'temporal_activity_schedule_to_start_latency_count')).toBeGreaterThan(0);
+    expect(sample(text, 'temporal_activity_schedule_to_start_latency_count', { task_queue: 'generation-queue' })).toBeGreaterThan(0);
     expect(sample(text, 'temporal_workflow_completed')).toBeGreaterThan(0);
   });
 
@@ -268,7 +268,7 @@ describe('metrics', () => {
     expect(
       sample(text, 'gptmarket_step_duration_seconds_count', { task_queue: 'media-queue', outcome: 'completed' }),
     ).toBeGreaterThanOrEqual(1);
-    expect(sample(text, 'temporal_activity_execution_latency_count')).toBeGreaterThan(0);
+    expect(sample(text, 'temporal_activity_schedule_to_start_latency_count', { task_queue: 'media-queue' })).toBeGreaterThan(0);
   });
 });
 
@@ -297,6 +297,10 @@ describe('traces', () => {
       return { root: root!, spans };
     });
     expect(trace.root.traceId).toMatch(/^[0-9a-f]{32}$/);
+    // The request's log line names its trace, and so do the activities' lines.
+    const logs = stack.services.flatMap((s) => jsonLines(s.output()));
+    expect(logs.find((l) => l.request_id === REQUEST_ID && l.msg === 'request')?.trace_id).toBe(trace.root.traceId);
+    expect(logs.some((l) => l.workflowId === gen.workflow_id && l.activityType && l.trace_id === trace.root.traceId)).toBe(true);
     expect(trace.root.parentSpanId).toBe('');
   }, 60_000);
 });

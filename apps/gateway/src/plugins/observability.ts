@@ -49,11 +49,18 @@ export function registerObservability(app: FastifyInstance): void {
     const route = routeOf(req);
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, seconds);
+    const span = spans.get(req);
     req.log.info(
-      { method: req.method, url: redactUrl(req.url), route, status_code: reply.statusCode, duration_ms: Math.round(reply.elapsedTime) },
+      {
+        method: req.method,
+        url: redactUrl(req.url),
+        route,
+        status_code: reply.statusCode,
+        duration_ms: Math.round(reply.elapsedTime),
+        ...(span ? { trace_id: span.spanContext().traceId } : {}),
+      },
       'request',
     );
-    const span = spans.get(req);
     if (span) {
       span.setAttribute('http.response.status_code', reply.statusCode);
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
