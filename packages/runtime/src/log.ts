@@ -14,9 +14,9 @@ export interface Logger {
 }
 
 /** Field names whose values are secrets. */
-export const SECRET_FIELD = /secret|password|token|api_?key|authorization|cookie|signature|credential/i;
+const SECRET_FIELD = /secret|password|token|api_?key|authorization|cookie|signature|credential/i;
 /** Paths pino redacts besides the field names (headers of serialized requests and responses). */
-export const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'];
+const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'];
 const REDACTED = '[redacted]';
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 

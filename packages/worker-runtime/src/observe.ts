@@ -30,7 +30,7 @@ const PINO_LEVEL = { TRACE: 'trace', DEBUG: 'debug', INFO: 'info', WARN: 'warn',
  * "Activity started" before any interceptor has seen the activity's headers, so without its generation id: that
  * line is dropped here and the step interceptor below logs it, with the id, as the activity begins.
  */
-export function temporalLogger(log: Logger, service: string): TemporalLogger {
+function temporalLogger(log: Logger, service: string): TemporalLogger {
   const p = pinoOf(log, service);
   const at = (level: TemporalLogLevel) => (message: string, meta?: LogMetadata) => {
     if (message === ACTIVITY_STARTED && meta?.sdkComponent === 'worker') return;
