@@ -28,10 +28,11 @@ if (!existsSync(entry)) {
 // Resolve the SDK from the app, so the bundle is made by the same @temporalio/worker the worker runs.
 const require = createRequire(join(appDir, 'package.json'));
 const { bundleWorkflowCode } = await import(pathToFileURL(require.resolve('@temporalio/worker')).href);
-const { workflowsPath, workflowBundlerOptions } = await import(pathToFileURL(entry).href);
+const { workflowsPath, workflowBundlerOptions, workflowInterceptorModules } = await import(pathToFileURL(entry).href);
 
 const started = Date.now();
-const { code } = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions });
+// The workflow interceptors (generation ids on log lines, tracing) are part of the bundle: the worker cannot add them.
+const { code } = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, workflowInterceptorModules });
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, code);
 console.log(

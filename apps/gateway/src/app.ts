@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
+import { isTerminalStatus } from '@gptmarket/contracts';
 import type { DatabaseHandle } from '@gptmarket/db';
 import type { Redis } from 'ioredis';
-import { isProduction, isPublicAddress, type Logger } from '@gptmarket/runtime';
+import { isProduction, isPublicAddress, metrics, pinoOf, type Logger } from '@gptmarket/runtime';
 import type { Storage } from '@gptmarket/storage';
 import type { GatewayEnv } from './env.js';
 import { hostList } from './env.js';
@@ -11,6 +12,7 @@ import { registerAuth } from './plugins/auth.js';
 import { registerCors } from './plugins/cors.js';
 import { registerErrors } from './plugins/errors.js';
 import { registerJsonBody } from './plugins/json-body.js';
+import { registerObservability } from './plugins/observability.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { catalogueRoutes } from './routes/catalogue.js';
@@ -68,7 +70,10 @@ const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*)$
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { env, database, temporal, storage, log } = deps;
   const app = Fastify({
-    logger: false,
+    // Fastify's request logger is the gateway's pino (one line per request: plugins/observability.ts).
+    loggerInstance: pinoOf(log, 'gateway') as FastifyBaseLogger,
+    disableRequestLogging: true,
+    requestIdLogLabel: 'request_id',
     bodyLimit: env.BODY_LIMIT_BYTES,
     trustProxy: trustedProxyHops(env.TRUST_PROXY_HOPS),
     genReqId: (req) => {
@@ -91,7 +96,16 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const feed = new GenerationFeed(log);
   const records = new GenerationRecords(db, storage);
   const publish: typeof feed.publish = (row) => (records.changed(), feed.publish(row));
-  const observer = new GenerationObserver({ db, temporal, records, storage, onChange: publish, log });
+  // Counted where they are recorded: a creation once, a terminal state by the one observer that writes it.
+  const onFinished: typeof publish = (row) => {
+    if (isTerminalStatus(row.status)) metrics.generationsFinished.inc({ type: row.type, status: row.status });
+    publish(row);
+  };
+  const onStarted: typeof publish = (row) => {
+    metrics.generationsStarted.inc({ type: row.type });
+    publish(row);
+  };
+  const observer = new GenerationObserver({ db, temporal, records, storage, onChange: onFinished, log });
   const commands = new GenerationCommands({
     db,
     temporal,
@@ -99,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     workflowSecret: env.WORKFLOW_SECRET_KEY,
     records,
     observer,
-    onChange: publish,
+    onChange: onStarted,
     log,
   });
   const webhookPolicy = { allowHosts: hostList(env.WEBHOOK_ALLOWED_HOSTS) };
@@ -167,6 +181,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const workers = new WorkerDirectory(temporal, { generation: env.TEMPORAL_TASK_QUEUE, media: env.MEDIA_TASK_QUEUE });
 
   // --- plugins ---------------------------------------------------------------------------------------
+  registerObservability(app);
   registerJsonBody(app);
   await registerCors(app, hostList(env.CORS_ORIGINS));
   registerAuth(app, {

@@ -12,6 +12,7 @@ import {
   stringWithDefault,
   temporalEnvRule,
   temporalEnvShape,
+  tracingEnvShape,
 } from '@gptmarket/runtime';
 import { storageEnvShape } from '@gptmarket/storage';
 import { GENERATION_QUEUE, MEDIA_QUEUE } from '@gptmarket/contracts';
@@ -76,6 +77,13 @@ export const gatewayEnv = z.object({
    * hold across all replicas. Unset: each process counts alone (one gateway).
    */
   REDIS_URL: secretString(),
+  /**
+   * Port of the Prometheus endpoint (GET /metrics), a listener apart from the API so it is never on the public
+   * port; 0 turns it off. METRICS_HOST: its address (the private network's interface in a container).
+   */
+  METRICS_PORT: integer(0, 0, 65535),
+  METRICS_HOST: stringWithDefault('127.0.0.1'),
+  ...tracingEnvShape,
   /** SSE comment heartbeat interval. */
   SSE_HEARTBEAT_MS: integer(15_000, 100, 300_000),
   ...storageEnvShape,

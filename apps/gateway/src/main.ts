@@ -2,9 +2,9 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WEBHOOK_QUEUE } from '@gptmarket/contracts';
 import { openDatabase } from '@gptmarket/db';
-import { createLogger, isProduction, temporalConnectionOptions } from '@gptmarket/runtime';
+import { createLogger, isProduction, serveHealth, startTracing, temporalConnectionOptions } from '@gptmarket/runtime';
 import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
-import { createWorker, startWorker } from '@gptmarket/worker-runtime';
+import { createWorker, installTemporalRuntime, startWorker } from '@gptmarket/worker-runtime';
 import { buildApp } from './app.js';
 import { databaseLabel, databaseOptions, loadGatewayEnv, pgliteDir, publicUrlOf } from './env.js';
 import { connectRedis, redisLabel, redisReady } from './services/redis.js';
@@ -14,6 +14,10 @@ import { createWebhookActivities } from './services/webhooks.js';
 const env = loadGatewayEnv();
 const log = createLogger('gateway', env.LOG_LEVEL);
 const production = isProduction(env);
+// Before anything connects: traces (when OTEL_EXPORTER_OTLP_ENDPOINT is set), and the Temporal runtime of the
+// webhook worker (its logs as our lines, its SDK metrics appended to ours).
+const tracing = startTracing('gateway', env);
+const temporalMetrics = await installTemporalRuntime(log, 'gateway');
 
 const database = await openDatabase(databaseOptions(env));
 const pidFile = env.DATABASE_URL ? null : join(pgliteDir(env), 'gateway.pid');
@@ -62,8 +66,13 @@ const webhookWorker =
     : null;
 
 const address = await app.listen({ host: env.HOST, port: env.PORT });
+// Prometheus scrapes a port of its own: /metrics is never on the API's public port.
+const metricsServer = env.METRICS_PORT
+  ? await serveHealth({ host: env.METRICS_HOST, port: env.METRICS_PORT, metrics: temporalMetrics })
+  : null;
 log.info('gateway ready', {
   address,
+  metricsPort: metricsServer?.port,
   publicUrl: publicUrlOf(env),
   database: databaseLabel(env),
   storage: storage.kind,
@@ -78,8 +87,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     closing = true;
     log.info('gateway stopping', { signal });
     await app.close();
+    await metricsServer?.close();
     await webhookWorker?.stop();
     redis?.disconnect();
+    await tracing.flush();
     await temporal.close();
     await database.close();
     if (pidFile && existsSync(pidFile)) rmSync(pidFile, { force: true });

@@ -16,4 +16,5 @@ await runWorker({
   create: () => createGenerationWorker(env),
   health: { host: env.HEALTH_HOST, port: env.HEALTH_PORT, rule: generationWorkerHealth },
   ready: { taskQueue: env.TEMPORAL_TASK_QUEUE },
+  env,
 });

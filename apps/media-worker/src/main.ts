@@ -10,4 +10,5 @@ await runWorker({
   create: () => createMediaWorker(env),
   health: { host: env.HEALTH_HOST, port: env.HEALTH_PORT, rule: mediaWorkerHealth },
   ready: { taskQueue: env.MEDIA_TASK_QUEUE },
+  env,
 });

@@ -12,3 +12,4 @@ export * from './workflows/transcript-summary.js';
 export { formatIssues, type ContractIssue } from './issues.js';
 export * from './webhooks.js';
 export * from './workers.js';
+export * from './observability.js';

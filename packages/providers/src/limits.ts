@@ -10,6 +10,7 @@
  * queue of their own, for every replica together (see the README, "Across processes").
  */
 import { ProviderError } from './errors.js';
+import { observeProviderCall } from './observe.js';
 
 export const DEFAULT_CONCURRENCY: Record<string, number> = {
   replicate: 4,
@@ -31,6 +32,8 @@ export interface RetryOptions {
   maxWaitMs?: number;
   /** Base of the exponential backoff when no hint is given (default 500 ms). */
   baseDelayMs?: number;
+  /** The model asked, for metrics and traces (`none` when a request has none, e.g. a status poll). */
+  model?: string;
 }
 
 export interface ProviderLimiter {
@@ -141,7 +144,7 @@ class Limiter implements ProviderLimiter {
     for (let attempt = 1; ; attempt++) {
       await this.pace(opts.signal);
       try {
-        return await fn();
+        return await observeProviderCall(this.name, opts.model, fn);
       } catch (err) {
         if (!(err instanceof ProviderError) || !err.retryable || attempt >= maxAttempts) throw err;
         if (err.code !== 'rate_limited' && opts.retryUnavailable === false) throw err;

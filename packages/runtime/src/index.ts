@@ -5,3 +5,5 @@ export * from './paths.js';
 export * from './health-server.js';
 export * from './workflow-token.js';
 export * from './net/index.js';
+export * from './metrics.js';
+export * from './tracing.js';

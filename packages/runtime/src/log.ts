@@ -1,23 +1,87 @@
-/** A one-line JSON logger; `redact` keys never reach the output. */
+/**
+ * One log format for every process: pino's JSON lines — `time` (ISO), `level` (a word), `service`, `msg`, then the
+ * fields — info and below on stdout, warn and above on stderr. Secrets never reach the output: any field whose name
+ * looks like a secret (at any depth of plain objects) and the paths in `REDACTED_PATHS` print as `[redacted]`.
+ */
+import { pino, type DestinationStream, type Logger as Pino } from 'pino';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-const LEVELS: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 export interface Logger {
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
 }
-const SECRET_FIELD = /secret|password|token|api_?key|authorization/i;
-export function createLogger(service: string, level: string = 'info'): Logger {
-  const min = LEVELS[level.toLowerCase() as LogLevel] ?? LEVELS.info;
-  const emit =
-    (lvl: LogLevel) =>
-    (msg: string, fields: Record<string, unknown> = {}) => {
-      if (LEVELS[lvl] < min) return;
-      const safe: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(fields)) safe[k] = SECRET_FIELD.test(k) ? '[redacted]' : v;
-      const line = JSON.stringify({ time: new Date().toISOString(), level: lvl, service, msg, ...safe });
-      (lvl === 'error' || lvl === 'warn' ? process.stderr : process.stdout).write(line + '\n');
-    };
-  return { debug: emit('debug'), info: emit('info'), warn: emit('warn'), error: emit('error') };
+
+/** Field names whose values are secrets. */
+const SECRET_FIELD = /secret|password|token|api_?key|authorization|cookie|signature|credential/i;
+/** Paths pino redacts besides the field names (headers of serialized requests and responses). */
+const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.headers["x-api-key"]', 'res.headers["set-cookie"]'];
+const REDACTED = '[redacted]';
+const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
+
+function redactFields(value: unknown, depth: number): unknown {
+  if (depth > 4 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => redactFields(v, depth + 1));
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value; // errors, buffers, class instances: serializers handle them
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) ? REDACTED : redactFields(v, depth + 1);
+  return out;
 }
+
+/** A URL for the log: the values of secret-looking query parameters (and presigned signatures) replaced. */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?');
+  if (q < 0) return url;
+  const params = new URLSearchParams(url.slice(q + 1));
+  for (const key of new Set(params.keys())) if (SECRET_FIELD.test(key) || /^x-amz-/i.test(key)) params.set(key, REDACTED);
+  return `${url.slice(0, q)}?${params.toString()}`;
+}
+
+/** stdout below warn, stderr from warn up (pino's multistream sends each line to the highest stream it reaches). */
+function destination(): DestinationStream {
+  return pino.multistream(
+    [
+      { level: 'trace', stream: process.stdout },
+      { level: 'warn', stream: process.stderr },
+    ],
+    { dedupe: true },
+  );
+}
+
+const pinos = new WeakMap<Logger, Pino>();
+
+/** The pino logger of a service (Fastify's `loggerInstance`, the Temporal runtime's logger). */
+export function createPino(service: string, level = 'info', stream: DestinationStream = destination()): Pino {
+  const lvl = level.toLowerCase();
+  return pino(
+    {
+      level: LEVELS.has(lvl) ? lvl : 'info',
+      base: { service },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }), log: (obj) => redactFields(obj, 0) as Record<string, unknown> },
+      redact: { paths: REDACTED_PATHS, censor: REDACTED },
+    },
+    stream,
+  );
+}
+
+/** Our `Logger` over a pino logger (fields first, message last, as pino takes them). */
+function loggerOf(p: Pino): Logger {
+  const at =
+    (lvl: LogLevel) =>
+    (msg: string, fields?: Record<string, unknown>): void =>
+      fields ? p[lvl](fields, msg) : p[lvl](msg);
+  const log: Logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  pinos.set(log, p);
+  return log;
+}
+
+/** A one-line JSON logger for `service`; `stream` is for tests (default: stdout/stderr by level). */
+export function createLogger(service: string, level: string = 'info', stream?: DestinationStream): Logger {
+  return loggerOf(createPino(service, level, stream));
+}
+
+/** The pino logger behind a `Logger` made here, or a new one for the service when it was made elsewhere. */
+export const pinoOf = (log: Logger, service: string): Pino => pinos.get(log) ?? createPino(service, 'silent');

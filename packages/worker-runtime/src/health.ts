@@ -34,10 +34,18 @@ export function workerHealthRule(opts: { workflows: boolean }): HealthRule {
   };
 }
 
-/** Serves GET /health on host:port by the worker's rule; port 0 picks a free port (tests). */
+/**
+ * Serves GET /health on host:port by the worker's rule, and GET /metrics (ours, then `metrics`: Temporal's); port 0
+ * picks a free port (tests).
+ */
 export function startHealthServer(
   worker: Pick<Worker, 'getStatus'>,
-  opts: { host: string; port: number; rule: HealthRule },
+  opts: { host: string; port: number; rule: HealthRule; metrics?: () => Promise<string> },
 ): Promise<HealthServer> {
-  return serveHealth({ host: opts.host, port: opts.port, check: () => ({ ...opts.rule(worker) }) });
+  return serveHealth({
+    host: opts.host,
+    port: opts.port,
+    check: () => ({ ...opts.rule(worker) }),
+    ...(opts.metrics ? { metrics: opts.metrics } : {}),
+  });
 }

@@ -1,22 +1,27 @@
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import {
   explainTemporalConnectError,
+  currentTracing,
   integer,
+  startTracing,
   stringWithDefault,
   temporalConnectionOptions,
+  tracingEnvShape,
   type Logger,
   type TemporalEnv,
 } from '@gptmarket/runtime';
 import { startHealthServer, type HealthRule } from './health.js';
+import { installTemporalRuntime, observabilityOptions } from './observe.js';
 
 /** Variables of a worker process beside Temporal's connection ones (`temporalEnvShape`). */
 export const workerProcessEnvShape = (defaultShutdownGraceSeconds: number) => ({
   /** Seconds running activities get after SIGTERM to finish (or heartbeat out) before they are cancelled. */
   WORKER_SHUTDOWN_GRACE_SECONDS: integer(defaultShutdownGraceSeconds, 0, 3600),
-  /** Port of the health endpoint (GET /health: 200 while the worker polls, else 503); 0 turns it off. */
+  /** Port of the health endpoint (GET /health: 200 while the worker polls, else 503; GET /metrics: Prometheus); 0 turns it off. */
   HEALTH_PORT: integer(0, 0, 65535),
   /** Address the health endpoint listens on (loopback is enough for a container health check). */
   HEALTH_HOST: stringWithDefault('127.0.0.1'),
+  ...tracingEnvShape,
 });
 
 /** A created Temporal worker and the connection it polls through. */
@@ -36,7 +41,18 @@ export async function createWorker(
   connection?: NativeConnection,
 ): Promise<TemporalWorker> {
   const conn = connection ?? (await connectNative(env));
-  const worker = await Worker.create({ connection: conn, namespace: env.TEMPORAL_NAMESPACE, ...options });
+  const observe = observabilityOptions(currentTracing(), { bundledWorkflows: Boolean(options.workflowBundle) });
+  const worker = await Worker.create({
+    connection: conn,
+    namespace: env.TEMPORAL_NAMESPACE,
+    ...options,
+    interceptors: {
+      ...options.interceptors,
+      activity: [...(observe.interceptors?.activity ?? []), ...(options.interceptors?.activity ?? [])],
+      workflowModules: [...(observe.interceptors?.workflowModules ?? []), ...(options.interceptors?.workflowModules ?? [])],
+    },
+    sinks: { ...options.sinks, ...observe.sinks },
+  });
   return { worker, connection: conn };
 }
 
@@ -95,8 +111,9 @@ export function startWorker({ worker, connection, companions = [] }: TemporalWor
 }
 
 /**
- * The whole life of a worker process: create the worker, run it, serve its health endpoint (when a port is set),
- * log `<name> ready`; on SIGINT/SIGTERM the worker drains (running activities get the grace time), then the
+ * The whole life of a worker process: install tracing (when OTEL_EXPORTER_OTLP_ENDPOINT is set) and the Temporal
+ * runtime (logs as our JSON lines, the SDK's metrics), create the worker, run it, serve its health endpoint with
+ * `/metrics` (when a port is set), log `<name> ready`; on SIGINT/SIGTERM the worker drains (running activities get the grace time), then the
  * endpoint and the connection close and `<name> stopped` is logged. Any failure logs `<name> failed` and exits 1.
  */
 export async function runWorker(opts: {
@@ -106,11 +123,15 @@ export async function runWorker(opts: {
   health: { host: string; port: number; rule: HealthRule };
   /** Fields of the ready line (the task queue). */
   ready: Record<string, unknown>;
+  /** The tracing variables of the process's env. */
+  env: { OTEL_EXPORTER_OTLP_ENDPOINT?: string | undefined };
 }): Promise<void> {
   const { name, log } = opts;
   try {
+    const tracing = startTracing(name, opts.env);
+    const temporalMetrics = await installTemporalRuntime(log, name);
     const { worker, connection, running } = startWorker(await opts.create());
-    const health = opts.health.port ? await startHealthServer(worker, opts.health) : undefined;
+    const health = opts.health.port ? await startHealthServer(worker, { ...opts.health, metrics: temporalMetrics }) : undefined;
     log.info(`${name} ready`, { ...opts.ready, healthPort: health?.port });
     try {
       await running;
@@ -118,6 +139,7 @@ export async function runWorker(opts: {
       await health?.close();
     }
     await connection.close();
+    await tracing.flush();
     log.info(`${name} stopped`);
   } catch (err) {
     log.error(`${name} failed`, { error: (err as Error).message });

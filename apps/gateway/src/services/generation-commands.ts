@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { isTerminalStatus, type CreateGenerationBody } from '@gptmarket/contracts';
+import { GENERATION_ID_MEMO, isTerminalStatus, type CreateGenerationBody } from '@gptmarket/contracts';
 import { generations, type Database, type GenerationRow } from '@gptmarket/db';
 import { workflowToken, type Logger } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
@@ -83,6 +83,7 @@ export class GenerationCommands {
         args: [{ ...input, secret_key }],
         workflowIdConflictPolicy: 'USE_EXISTING',
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
+        memo: { [GENERATION_ID_MEMO]: id }, // the generation id on every log line of its work
       });
     } catch (err) {
       await this.deps.db.delete(generations).where(eq(generations.id, id));

@@ -1,4 +1,5 @@
 import { Client, Connection } from '@temporalio/client';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client/index.js';
 import { explainTemporalConnectError, type TemporalConnectionOptions } from '@gptmarket/runtime';
 
 // Values of temporal.api.enums.v1.TaskQueueKind / TaskQueueType.
@@ -19,7 +20,8 @@ export class TemporalGateway {
     this.client ??= Connection.connect({ ...options, connectTimeout: '5s' }).then(
       (connection) => {
         this.connection = connection;
-        return new Client({ connection, namespace });
+        // Workflow starts (and signals, queries, cancels) join the caller's trace when tracing is on.
+        return new Client({ connection, namespace, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
       },
       (err) => {
         this.client = null; // try again on the next request

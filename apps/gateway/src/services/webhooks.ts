@@ -8,6 +8,7 @@ import {
   OutboundRequestError,
   isAddressPermitted,
   isHostAllowed,
+  metrics,
   parseHostLiteral,
   safeRequest,
   type Logger,
@@ -153,6 +154,7 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
       } catch (err) {
         const message = err instanceof OutboundRequestError ? `${err.code}: ${err.message}` : (err as Error).message;
         await record({ lastError: message.slice(0, 500) });
+        metrics.webhookDeliveries.inc({ outcome: 'unreachable' });
         if (err instanceof OutboundRequestError && !err.retryable && err.code === 'blocked_address') {
           throw ApplicationFailure.nonRetryable(message, 'WebhookBlocked');
         }
@@ -161,9 +163,11 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
       if (status >= 200 && status < 300) {
         await record({ status: 'delivered', lastStatusCode: status, lastError: null, deliveredAt: new Date() });
         deps.log.info('webhook delivered', { deliveryId, status });
+        metrics.webhookDeliveries.inc({ outcome: 'delivered' });
         return { status_code: status };
       }
       await record({ lastStatusCode: status, lastError: `HTTP ${status}` });
+      metrics.webhookDeliveries.inc({ outcome: 'refused' });
       // 410 Gone means the receiver asks us to stop.
       if (status === 410) throw ApplicationFailure.nonRetryable(`the receiver answered ${status}`, 'WebhookGone');
       throw ApplicationFailure.retryable(`the receiver answered ${status}`, 'WebhookDeliveryError');
@@ -175,6 +179,7 @@ export function createWebhookActivities(deps: WebhookDeps): WebhookActivities {
         .set({ status: 'failed', lastError: reason.slice(0, 500), updatedAt: new Date() })
         .where(eq(webhookDeliveries.id, deliveryId));
       deps.log.warn('webhook delivery gave up', { deliveryId });
+      metrics.webhookDeliveries.inc({ outcome: 'gave_up' });
     },
   };
 }

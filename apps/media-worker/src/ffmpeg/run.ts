@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { metrics, withSpan } from '@gptmarket/runtime';
 
 export class FfmpegError extends Error {
   constructor(
@@ -36,9 +37,25 @@ function track(child: ChildProcess): void {
 
 /**
  * Runs ffmpeg (argument list, no shell) and reads its `-progress pipe:1` feed. On abort or timeout the
- * process is killed, so no FFmpeg outlives its activity.
+ * process is killed, so no FFmpeg outlives its activity. Each run is a span, its wall-clock seconds are measured,
+ * and (when the output's duration is known) how many seconds of media it rendered per second.
  */
 export function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<void> {
+  const media = opts.expectedSeconds;
+  return withSpan('ffmpeg', media ? { 'gptmarket.media_seconds': media } : {}, async () => {
+    const end = metrics.ffmpegSeconds.startTimer();
+    try {
+      await spawnFfmpeg(args, opts);
+    } catch (err) {
+      end({ outcome: opts.signal?.aborted ? 'cancelled' : 'failed' });
+      throw err;
+    }
+    const seconds = end({ outcome: 'completed' });
+    if (media && seconds > 0) metrics.ffmpegRealtime.observe(media / seconds);
+  });
+}
+
+function spawnFfmpeg(args: string[], opts: RunOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error('aborted'));
     const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });

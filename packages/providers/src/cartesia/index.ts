@@ -71,7 +71,7 @@ export function createCartesia(env: CartesiaEnvInput, opts: { limiter?: Provider
             });
           return { data, contentType: container === 'mp3' ? 'audio/mpeg' : 'audio/wav' };
         },
-        signal ? { signal } : {},
+        { model: req.modelId ?? CARTESIA_DEFAULT_MODEL, ...(signal ? { signal } : {}) },
       );
     },
   };

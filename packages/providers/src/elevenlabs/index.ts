@@ -98,7 +98,7 @@ export function createElevenLabs(env: ElevenLabsEnvInput, opts: { limiter?: Prov
             throw new ProviderError('elevenlabs', 'invalid_output', 'elevenlabs: the answer is not an MP3 stream', { retryable: false });
           return data;
         },
-        signal ? { signal } : {},
+        { model: req.modelId ?? ELEVENLABS_DEFAULT_MODEL, ...(signal ? { signal } : {}) },
       );
     },
   };

@@ -69,7 +69,7 @@ export function createGemini(env: GeminiEnvInput, opts: { limiter?: ProviderLimi
             throw toProviderError('gemini', err, signal);
           }
         },
-        { maxAttempts, ...(signal ? { signal } : {}) },
+        { maxAttempts, model: call.model, ...(signal ? { signal } : {}) },
       );
     },
   };

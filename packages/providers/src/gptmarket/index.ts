@@ -133,7 +133,7 @@ export function createGptMarket(env: GptMarketEnvInput, opts: { limiter?: Provid
           const parsed = parsePins(json);
           return { pins: parsed.pins, total: parsed.totalPins ?? parsed.pins.length, query: parsed.query ?? query };
         },
-        signal ? { signal } : {},
+        { model: 'scraping/pins', ...(signal ? { signal } : {}) },
       );
     },
   };

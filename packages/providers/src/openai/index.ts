@@ -68,7 +68,7 @@ export function createOpenAi(env: OpenAiEnvInput, opts: { limiter?: ProviderLimi
             throw toProviderError('openai', err, signal);
           }
         },
-        { maxAttempts, ...(signal ? { signal } : {}) },
+        { maxAttempts, model: call.model, ...(signal ? { signal } : {}) },
       );
     },
     async transcribe(filePath, model, signal) {
@@ -84,7 +84,7 @@ export function createOpenAi(env: OpenAiEnvInput, opts: { limiter?: ProviderLimi
             throw toProviderError('openai', err, signal);
           }
         },
-        { maxAttempts, ...(signal ? { signal } : {}) },
+        { maxAttempts, model, ...(signal ? { signal } : {}) },
       );
     },
   };

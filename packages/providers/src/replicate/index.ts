@@ -57,6 +57,9 @@ function toPrediction(raw: unknown): Prediction {
   return { id: r.id, status: r.status as PredictionStatus, output: r.output ?? null, error };
 }
 
+/** The model a request names in its path (`/models/{owner}/{name}/predictions`), for metrics; polls name none. */
+const modelOfUrl = (url: string): string | undefined => /\/models\/([^/]+\/[^/]+)\/predictions/.exec(url)?.[1];
+
 /** Creates the client (once per process). Throws when no key is configured. */
 export function createReplicate(env: ReplicateEnvInput, opts: { limiter?: ProviderLimiter } = {}): ReplicateClient {
   const auth = replicateKey(env);
@@ -86,6 +89,7 @@ export function createReplicate(env: ReplicateEnvInput, opts: { limiter?: Provid
         {
           // A 5xx on a create may have created (and billed) the prediction: never retried in process.
           retryUnavailable: !isCreate,
+          model: modelOfUrl(String(url)),
           ...(init?.signal ? { signal: init.signal } : {}),
         },
       );
