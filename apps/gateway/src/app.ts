@@ -91,7 +91,17 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const feed = new GenerationFeed(log);
   const records = new GenerationRecords(db, storage);
   const publish: typeof feed.publish = (row) => (records.changed(), feed.publish(row));
-  const observer = new GenerationObserver({ db, temporal, records, storage, onChange: publish, log });
+  const observer = new GenerationObserver({
+    db,
+    temporal,
+    records,
+    storage,
+    onChange: publish,
+    // Once per generation: what it cost (metrics count `cost.items` by key and model here).
+    onCostSettled: ({ generationId, apiKeyId, status, cost }) =>
+      log.info('generation cost settled', { id: generationId, apiKeyId, status, estimated: cost.estimated, actual: cost.actual }),
+    log,
+  });
   const commands = new GenerationCommands({
     db,
     temporal,
