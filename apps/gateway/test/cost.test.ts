@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PRICES } from '@gptmarket/contracts';
 import { startFakeReplicate, FAKE_REPLICATE_KEY, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 import { startFakeOpenAi, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';
-import { api, startStack, waitForStatus, type Stack } from './helpers.js';
+import { api, startStack, type Stack } from './helpers.js';
 
 const PERSON = { subject: { description: 'a person' }, environment: {} };
 const REACTION = { movements: ['Eyes widen', 'Brows lift'], final_prompt: 'Eyes widen, brows lift.' };
@@ -77,9 +77,8 @@ describe('cost and budgets', () => {
       'video:second',
     ]);
 
-    const done = await waitForStatus(stack, created.id, ['completed', 'failed', 'cancelled'], 90_000);
-    expect(done.status, JSON.stringify(done.error)).toBe('completed');
-    const { json: read } = await api(stack, 'GET', `/v1/generations/${created.id}`, undefined, owner.auth);
+    const read = await waitForEnd(created.id, owner.auth);
+    expect(read.status, JSON.stringify(read.error)).toBe('completed');
     expect(read.cost.estimated).toBe(ESTIMATE_MICROS / 1e6);
     expect(read.cost.actual).toBe(ACTUAL_MICROS / 1e6);
     const byStep = (step: string) => read.cost.items.filter((i: { step: string }) => i.step === step);
@@ -143,6 +142,17 @@ describe('cost and budgets', () => {
     await expect(stack.gatewayCli(['keys', 'create', '--name', 'bad', '--daily-budget', 'lots'])).rejects.toThrow(/budget must be an amount of USD/);
   });
 });
+
+/** Polls a generation with the key's credentials until it has ended. */
+async function waitForEnd(id: string, auth: Record<string, string>, timeoutMs = 90_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { json } = await api(stack, 'GET', `/v1/generations/${id}`, undefined, auth);
+    if (['completed', 'failed', 'cancelled'].includes(json?.status)) return json;
+    if (Date.now() > deadline) throw new Error(`${id} is ${json?.status ?? JSON.stringify(json)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 async function countWorkflows(): Promise<number> {
   let n = 0;
