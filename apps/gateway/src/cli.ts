@@ -37,7 +37,10 @@ const usd = (micros: number) => `$${(micros / 1_000_000).toFixed(2)}`;
 function budgetText(states: BudgetState[]): string {
   if (states.length === 0) return 'no budget';
   return states
-    .map((b) => `${b.window === 'day' ? 'daily' : 'monthly'} ${usd(b.limitMicros)} (spent ${usd(b.spentMicros)}, resets ${b.resetsAt.toISOString()})`)
+    .map(
+      (b) =>
+        `${b.window === 'day' ? 'daily' : 'monthly'} ${usd(b.limitMicros)} (spent ${usd(b.spentMicros)}, resets ${b.resetsAt.toISOString()})`,
+    )
     .join(', ');
 }
 
@@ -80,7 +83,9 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
           dailyUsd: budgetFlag(rest, '--daily-budget'),
           monthlyUsd: budgetFlag(rest, '--monthly-budget'),
         });
-        out(`created ${row.id} (${row.name})${row.rateLimit ? `, rate limit ${row.rateLimit} per window` : ''}, ${budgetText(await keys.budgets(row))}`);
+        out(
+          `created ${row.id} (${row.name})${row.rateLimit ? `, rate limit ${row.rateLimit} per window` : ''}, ${budgetText(await keys.budgets(row))}`,
+        );
         out(`key: ${key}`);
         out('Store it now: it is shown only once.');
         return 0;
@@ -101,7 +106,10 @@ export async function runCli(argv: string[], out: (line: string) => void = conso
           out(USAGE);
           return 64;
         }
-        const row = await keys.setBudgets(id, { dailyUsd: budgetFlag(rest, '--daily-budget'), monthlyUsd: budgetFlag(rest, '--monthly-budget') });
+        const row = await keys.setBudgets(id, {
+          dailyUsd: budgetFlag(rest, '--daily-budget'),
+          monthlyUsd: budgetFlag(rest, '--monthly-budget'),
+        });
         if (!row) {
           out(`no key ${id}`);
           return 1;

@@ -32,7 +32,10 @@ const providerCalls = () => replicate.requests.length + openai.calls().length;
 const llm = PRICES['openai/gpt-4o-mini'];
 const micros = (usd: number) => Math.round(usd * 1e6);
 const ESTIMATE_MICROS =
-  micros((3000 * llm.usd) / 1e6) + micros((4096 * llm.outputUsd) / 1e6) + micros(PRICES['nano-banana'].usd) + micros(5 * PRICES['kling-v2.6'].usd);
+  micros((3000 * llm.usd) / 1e6) +
+  micros((4096 * llm.outputUsd) / 1e6) +
+  micros(PRICES['nano-banana'].usd) +
+  micros(5 * PRICES['kling-v2.6'].usd);
 // Actual: the fake reports 10 prompt and 10 completion tokens per call, Replicate bills per output.
 const CALL_MICROS = micros((10 * llm.usd) / 1e6) + micros((10 * llm.outputUsd) / 1e6);
 const ACTUAL_MICROS = 2 * CALL_MICROS + micros(PRICES['nano-banana'].usd) + micros(5 * PRICES['kling-v2.6'].usd);
@@ -83,12 +86,31 @@ describe('cost and budgets', () => {
     expect(read.cost.actual).toBe(ACTUAL_MICROS / 1e6);
     const byStep = (step: string) => read.cost.items.filter((i: { step: string }) => i.step === step);
     expect(byStep('prompts')).toHaveLength(4); // two calls, input and output tokens each
-    for (const i of byStep('prompts')) expect(i).toMatchObject({ provider: 'openai', model: 'openai/gpt-4o-mini', units: 10, basis: 'usage' });
+    for (const i of byStep('prompts'))
+      expect(i).toMatchObject({ provider: 'openai', model: 'openai/gpt-4o-mini', units: 10, basis: 'usage' });
     expect(byStep('face')).toEqual([
-      { step: 'face', provider: 'replicate', model: 'nano-banana', unit: 'image', units: 1, amount: 0.15, basis: 'usage', predict_time: 3.25 },
+      {
+        step: 'face',
+        provider: 'replicate',
+        model: 'nano-banana',
+        unit: 'image',
+        units: 1,
+        amount: 0.15,
+        basis: 'usage',
+        predict_time: 3.25,
+      },
     ]);
     expect(byStep('video')).toEqual([
-      { step: 'video', provider: 'replicate', model: 'kling-v2.6', unit: 'second', units: 5, amount: 0.35, basis: 'usage', predict_time: 3.25 },
+      {
+        step: 'video',
+        provider: 'replicate',
+        model: 'kling-v2.6',
+        unit: 'second',
+        units: 5,
+        amount: 0.35,
+        basis: 'usage',
+        predict_time: 3.25,
+      },
     ]);
 
     // 1 USD - what the first cost is less than the second's estimate: refused, nothing called, nothing started.
@@ -139,7 +161,9 @@ describe('cost and budgets', () => {
   }, 120_000);
 
   it('refuses a budget that is not an amount', async () => {
-    await expect(stack.gatewayCli(['keys', 'create', '--name', 'bad', '--daily-budget', 'lots'])).rejects.toThrow(/budget must be an amount of USD/);
+    await expect(stack.gatewayCli(['keys', 'create', '--name', 'bad', '--daily-budget', 'lots'])).rejects.toThrow(
+      /budget must be an amount of USD/,
+    );
   });
 });
 

@@ -221,7 +221,8 @@ function modelItem(step: string, modelId: string, params: Record<string, unknown
   return [item(step, modelId, entry, 'image', 1, unitUsd(entry, params))];
 }
 
-const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const asRecord = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 
 /**
  * The cost items a validated request leads to, priced at the paid providers' list prices (the gateway does not know
@@ -292,7 +293,14 @@ export function settleCost(estimate: Cost, usage: readonly ProviderUsage[], ran:
         const priced = u.provider === 'local' ? [] : tokenItems(step, u.model, u.input_tokens ?? 0, u.output_tokens ?? 0, 'usage');
         const counted = u.provider === 'local' || u.input_tokens !== undefined || u.output_tokens !== undefined;
         if (counted && (priced.length > 0 || u.provider === 'local')) items.push(...priced);
-        else items.push(...planned.map((i) => ({ ...i, units: i.units / reported.length, amount: fromMicros(Math.round(toMicros(i.amount) / reported.length)) })));
+        else
+          items.push(
+            ...planned.map((i) => ({
+              ...i,
+              units: i.units / reported.length,
+              amount: fromMicros(Math.round(toMicros(i.amount) / reported.length)),
+            })),
+          );
       }
       continue;
     }

@@ -40,7 +40,9 @@ describe('price table', () => {
       'video:second': 1.4,
     });
     expect(estimateCost('hello_world', {})).toEqual([]);
-    expect(estimateCost('voiceover', { text: 'héllo', provider: 'cartesia' })).toMatchObject([{ unit: 'character', units: 5, amount: 0.0002 }]);
+    expect(estimateCost('voiceover', { text: 'héllo', provider: 'cartesia' })).toMatchObject([
+      { unit: 'character', units: 5, amount: 0.0002 },
+    ]);
     expect(estimateCost('voiceover', { text: 'hello', provider: 'local' })).toEqual([]);
   });
 

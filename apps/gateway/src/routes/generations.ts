@@ -26,7 +26,9 @@ export interface GenerationRoutesOptions {
 }
 
 /** 402: the estimate is more than what is left of one of the key's budgets (details: window, remaining, resets_at). */
-const BudgetExceeded = ErrorBody.describe("budget_exceeded: the request's estimated cost is more than what is left of the API key's daily or monthly budget; nothing was started");
+const BudgetExceeded = ErrorBody.describe(
+  "budget_exceeded: the request's estimated cost is more than what is left of the API key's daily or monthly budget; nothing was started",
+);
 
 const IdempotencyHeaders = z.object({
   'idempotency-key': z

@@ -67,7 +67,11 @@ export interface BudgetState {
 }
 
 /** A key's budgets and spending now (none when it has no budget). */
-export async function budgetStates(db: Pick<Database, 'select'>, key: Pick<ApiKeyRow, 'id' | 'dailyBudgetMicros' | 'monthlyBudgetMicros'>, now: Date): Promise<BudgetState[]> {
+export async function budgetStates(
+  db: Pick<Database, 'select'>,
+  key: Pick<ApiKeyRow, 'id' | 'dailyBudgetMicros' | 'monthlyBudgetMicros'>,
+  now: Date,
+): Promise<BudgetState[]> {
   const windows = budgetWindows(now);
   const states: BudgetState[] = [];
   for (const [window, limit] of [
@@ -75,7 +79,12 @@ export async function budgetStates(db: Pick<Database, 'select'>, key: Pick<ApiKe
     ['month', key.monthlyBudgetMicros],
   ] as const) {
     if (limit === null) continue;
-    states.push({ window, limitMicros: limit, spentMicros: await spentSince(db, key.id, windows[window].start), resetsAt: windows[window].resetsAt });
+    states.push({
+      window,
+      limitMicros: limit,
+      spentMicros: await spentSince(db, key.id, windows[window].start),
+      resetsAt: windows[window].resetsAt,
+    });
   }
   return states;
 }
@@ -85,7 +94,12 @@ export async function budgetStates(db: Pick<Database, 'select'>, key: Pick<ApiKe
  * Call it in the transaction that records the generation: it locks the key's row, so requests of one key are checked
  * and recorded one after the other and two cannot both pass when together they exceed a budget.
  */
-export async function assertWithinBudget(tx: Pick<Database, 'select'>, keyId: string, estimateMicros: number, now = new Date()): Promise<void> {
+export async function assertWithinBudget(
+  tx: Pick<Database, 'select'>,
+  keyId: string,
+  estimateMicros: number,
+  now = new Date(),
+): Promise<void> {
   const [key] = await tx
     .select({ id: apiKeys.id, dailyBudgetMicros: apiKeys.dailyBudgetMicros, monthlyBudgetMicros: apiKeys.monthlyBudgetMicros })
     .from(apiKeys)

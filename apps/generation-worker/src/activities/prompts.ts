@@ -3,7 +3,14 @@
  * and `ugc-video-reaction` templates through the prompt LLM; without one, the offline local prompt functions.
  */
 import { Context } from '@temporalio/activity';
-import { ERROR_TYPES, PROMPT_MAX_OUTPUT_TOKENS, type CallUsage, type GenerationActivities, type PersonPromptRequest, type ReactionPromptRequest } from '@gptmarket/contracts';
+import {
+  ERROR_TYPES,
+  PROMPT_MAX_OUTPUT_TOKENS,
+  type CallUsage,
+  type GenerationActivities,
+  type PersonPromptRequest,
+  type ReactionPromptRequest,
+} from '@gptmarket/contracts';
 import { localPersonPrompt, localReactionPrompt } from '@gptmarket/offline';
 import { ProviderError, renderTemplate, TemplateError, type ChatResult, type LlmClient } from '@gptmarket/providers';
 import { HEARTBEAT_EVERY_MS, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';

@@ -192,7 +192,11 @@ async function rehost(
     const key = makeKey(req.folder, extensionForContentType(contentType));
     const stored = await storage.put(key, createReadStream(file), { contentType, contentLength: downloaded.bytes });
     // Replicate bills these models per output; the compute seconds it reports go with the cost for reference.
-    const usage = { provider: 'replicate', model: req.model, ...(result.predictTime !== undefined ? { predict_time: result.predictTime } : {}) };
+    const usage = {
+      provider: 'replicate',
+      model: req.model,
+      ...(result.predictTime !== undefined ? { predict_time: result.predictTime } : {}),
+    };
     return { ...stored, provider: 'replicate', model: req.model, usage };
   } finally {
     await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});

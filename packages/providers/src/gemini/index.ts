@@ -65,7 +65,10 @@ export function createGemini(env: GeminiEnvInput, opts: { limiter?: ProviderLimi
             const meta = res.usageMetadata;
             const usage =
               meta && (meta.promptTokenCount !== undefined || meta.candidatesTokenCount !== undefined)
-                ? { input_tokens: meta.promptTokenCount ?? 0, output_tokens: (meta.candidatesTokenCount ?? 0) + (meta.thoughtsTokenCount ?? 0) }
+                ? {
+                    input_tokens: meta.promptTokenCount ?? 0,
+                    output_tokens: (meta.candidatesTokenCount ?? 0) + (meta.thoughtsTokenCount ?? 0),
+                  }
                 : undefined;
             return { content, model: res.modelVersion ?? call.model, ...(usage ? { usage } : {}) };
           } catch (err) {

@@ -58,7 +58,13 @@ function toPrediction(raw: unknown): Prediction {
   const error = r.error == null ? null : sanitizeReason(typeof r.error === 'string' ? r.error : JSON.stringify(r.error));
   const metrics = (r.metrics ?? {}) as Record<string, unknown>;
   const predictTime = typeof metrics.predict_time === 'number' && Number.isFinite(metrics.predict_time) ? metrics.predict_time : undefined;
-  return { id: r.id, status: r.status as PredictionStatus, output: r.output ?? null, error, ...(predictTime !== undefined ? { predictTime } : {}) };
+  return {
+    id: r.id,
+    status: r.status as PredictionStatus,
+    output: r.output ?? null,
+    error,
+    ...(predictTime !== undefined ? { predictTime } : {}),
+  };
 }
 
 /** Creates the client (once per process). Throws when no key is configured. */
