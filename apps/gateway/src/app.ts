@@ -105,7 +105,20 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     metrics.generationsStarted.inc({ type: row.type });
     publish(row);
   };
-  const observer = new GenerationObserver({ db, temporal, records, storage, onChange: onFinished, log });
+  const observer = new GenerationObserver({
+    db,
+    temporal,
+    records,
+    storage,
+    onChange: onFinished,
+    // Once per generation (by the replica that wrote its end): what it cost, by key, provider and model.
+    onCostSettled: ({ generationId, apiKeyId, status, cost }) => {
+      for (const item of cost.items)
+        metrics.generationCost.inc({ api_key: apiKeyId ?? 'open', provider: item.provider, model: item.model }, item.amount);
+      log.info('generation cost settled', { id: generationId, apiKeyId, status, estimated: cost.estimated, actual: cost.actual });
+    },
+    log,
+  });
   const commands = new GenerationCommands({
     db,
     temporal,

@@ -53,7 +53,13 @@ describe('Ruby prompt activities', () => {
     };
     oa.replies.push({ content: JSON.stringify(answer) });
     const r = await new MockActivityEnvironment().run(acts().generatePersonPrompt, person);
-    expect(r).toEqual({ json_prompt: answer, text_prompt: JSON.stringify(answer), provider: 'openai' });
+    // With the model that answered and the tokens OpenAI's `usage` reported (the fake's 10 and 10).
+    expect(r).toEqual({
+      json_prompt: answer,
+      text_prompt: JSON.stringify(answer),
+      provider: 'openai',
+      usage: { provider: 'openai', model: 'openai/gpt-4o-mini', input_tokens: 10, output_tokens: 10 },
+    });
     const body = oa.requests.at(-1)!.json as {
       model: string;
       messages: Array<{ role: string; content: string }>;
@@ -68,7 +74,12 @@ describe('Ruby prompt activities', () => {
   it('reaction: movements and final_prompt; a malformed answer is a retryable ProviderError', async () => {
     oa.replies.push({ content: JSON.stringify({ movements: ['a', 'b', 'c', 'd', 'e'], final_prompt: 'words' }) });
     const r = await new MockActivityEnvironment().run(acts().generateReactionPrompt, { emotion: 'shocked', context: null, duration: 5 });
-    expect(r).toEqual({ movements: ['a', 'b', 'c', 'd', 'e'], video_prompt: 'words', provider: 'openai' });
+    expect(r).toEqual({
+      movements: ['a', 'b', 'c', 'd', 'e'],
+      video_prompt: 'words',
+      provider: 'openai',
+      usage: { provider: 'openai', model: 'openai/gpt-4o-mini', input_tokens: 10, output_tokens: 10 },
+    });
     oa.replies.push({ content: JSON.stringify({ nope: true }) });
     const err = await new MockActivityEnvironment()
       .run(acts().generateReactionPrompt, { emotion: 'shocked', context: null, duration: 5 })

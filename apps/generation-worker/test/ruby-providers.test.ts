@@ -117,6 +117,13 @@ describe('RubyWorkflow with OpenAI and Replicate', () => {
     // Every URL is ours; the final video is the slowed, captioned render of the re-hosted raw video.
     for (const url of [out.face_image_url, out.raw_video_url, out.final_video_url]) expect(h.storage.keyFromUrl(url)).not.toBeNull();
     expect(out.providers).toEqual({ prompts: 'openai', image: 'replicate', video: 'replicate' });
+    // What each call used, as the providers reported it (OpenAI `usage`, Replicate `metrics.predict_time`).
+    expect(out.usage).toEqual([
+      { step: 'prompts', provider: 'openai', model: 'openai/gpt-4o-mini', input_tokens: 10, output_tokens: 10 },
+      { step: 'prompts', provider: 'openai', model: 'openai/gpt-4o-mini', input_tokens: 10, output_tokens: 10 },
+      { step: 'face', provider: 'replicate', model: 'hidream-fast', predict_time: 2.5 },
+      { step: 'video', provider: 'replicate', model: 'kling-v2.6', predict_time: 2.5 },
+    ]);
     const raw = ffprobe(storedPath(h, out.raw_video_url));
     const final = ffprobe(storedPath(h, out.final_video_url));
     expect(raw.streams[0]!.codec_name).toBe('h264');

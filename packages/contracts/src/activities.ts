@@ -8,6 +8,18 @@ import type { MediaProbe, ProbeRequest, RenderPlanInput, RenderResult, StoredMed
 /** Which provider produced an artefact: `local` (offline), `openai`, `replicate`, ... */
 export type ProviderName = string;
 
+/**
+ * What one provider call used, as the provider reported it (absent from results of workers from before it was
+ * reported): the model that answered, LLM tokens, compute seconds. The workflow adds the step and reports it.
+ */
+export interface CallUsage {
+  provider: ProviderName;
+  model: string;
+  input_tokens?: number;
+  output_tokens?: number;
+  predict_time?: number;
+}
+
 export interface PersonPromptRequest {
   gender: string;
   age_range: string;
@@ -23,6 +35,7 @@ export interface PersonPromptResult {
   json_prompt: Record<string, unknown>;
   text_prompt: string;
   provider: ProviderName;
+  usage?: CallUsage;
 }
 
 export interface ReactionPromptRequest {
@@ -34,6 +47,7 @@ export interface ReactionPromptResult {
   movements: string[];
   video_prompt: string;
   provider: ProviderName;
+  usage?: CallUsage;
 }
 
 export interface ImageRequest {
@@ -48,6 +62,7 @@ export interface VideoRequest extends ImageRequest {}
 export interface GeneratedMedia extends StoredMedia {
   provider: ProviderName;
   model: string;
+  usage?: CallUsage;
 }
 
 export interface SaveJsonRequest {

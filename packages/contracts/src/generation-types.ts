@@ -1,7 +1,8 @@
 import type { z } from 'zod';
+import type { StepDefinition } from './common.js';
 import { HELLO_WORLD_WORKFLOW, HelloWorldInput, HelloWorldRequest, HelloWorldOutput } from './workflows/hello-world.js';
 import type { ModelRequest } from './models.js';
-import { RUBY_WORKFLOW, RubyInput, RubyRequest, RubyOutput, rubyModelRequests } from './workflows/ruby.js';
+import { RUBY_STEPS, RUBY_WORKFLOW, RubyInput, RubyRequest, RubyOutput, rubyModelRequests } from './workflows/ruby.js';
 import {
   SLIDESHOWS_PINTEREST_WORKFLOW,
   SlideshowsPinterestInput,
@@ -14,7 +15,7 @@ import {
   TranscriptSummaryRequest,
   TranscriptSummaryOutput,
 } from './workflows/transcript-summary.js';
-import { VOICEOVER_WORKFLOW, VoiceoverInput, VoiceoverRequest, VoiceoverOutput } from './workflows/voiceover.js';
+import { VOICEOVER_STEPS, VOICEOVER_WORKFLOW, VoiceoverInput, VoiceoverRequest, VoiceoverOutput } from './workflows/voiceover.js';
 
 /** One generation type: the public `type` name, its Temporal workflow and its schemas. */
 export interface GenerationTypeDefinition {
@@ -31,6 +32,8 @@ export interface GenerationTypeDefinition {
   readonly output: z.ZodType;
   /** The paid model requests a validated input will lead to, checked before the workflow starts. */
   readonly modelRequests?: (input: never) => ModelRequest[];
+  /** Its steps in the order they run, for types with paid steps (which were paid when it failed or was cancelled). */
+  readonly steps?: readonly StepDefinition[];
 }
 
 export const GENERATION_TYPES = {
@@ -44,6 +47,7 @@ export const GENERATION_TYPES = {
     input: RubyInput,
     output: RubyOutput,
     modelRequests: rubyModelRequests,
+    steps: Object.values(RUBY_STEPS),
   },
   slideshows_pinterest: {
     type: 'slideshows_pinterest',
@@ -64,6 +68,7 @@ export const GENERATION_TYPES = {
     request: VoiceoverRequest,
     input: VoiceoverInput,
     output: VoiceoverOutput,
+    steps: Object.values(VOICEOVER_STEPS),
   },
   transcript_summary: {
     type: 'transcript_summary',

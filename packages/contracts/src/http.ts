@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { StepProgress, WorkflowStatus } from './common.js';
 import type { GenerationTypeDefinition } from './generation-types.js';
 import { inputJsonSchema } from './models.js';
+import { Cost } from './pricing.js';
 import { CAPABILITY_NAMES } from './workers.js';
 
 /**
@@ -20,6 +21,7 @@ export const ERROR_CODES = [
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
+  'budget_exceeded',
   'unavailable',
   'internal',
 ] as const;
@@ -71,6 +73,8 @@ export const Generation = z.object({
   output: z.record(z.string(), z.unknown()).nullable(),
   error: GenerationError.nullable(),
   warnings: z.array(z.string()),
+  /** What it is expected to cost and, once ended, what it cost (docs/api.md "Cost"); null for records from before costs were kept. */
+  cost: Cost.nullable(),
   retry_of: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   created_at: z.string(),

@@ -1,5 +1,6 @@
 export * from './common.js';
 export * from './models.js';
+export * from './pricing.js';
 export * from './render.js';
 export * from './activities.js';
 export * from './http.js';

@@ -1,5 +1,5 @@
-import { index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
-import type { GenerationError, Metadata, StepProgress, WorkflowStatus } from '@gptmarket/contracts';
+import { bigint, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
+import type { Cost, GenerationError, Metadata, StepProgress, WorkflowStatus } from '@gptmarket/contracts';
 
 /** One row per generation request: the job record the gateway serves (docs/api.md "The generation object"). */
 export const generations = pgTable(
@@ -23,6 +23,13 @@ export const generations = pgTable(
     error: jsonb('error').$type<GenerationError>(),
     warnings: jsonb('warnings').$type<string[]>().notNull().default([]),
     retryOf: text('retry_of'),
+    /** The API's `cost`: the estimate when it was accepted, what it cost once it ended. Null for records from before. */
+    cost: jsonb('cost').$type<Cost>(),
+    /**
+     * What it counts against its key's budget, in micro-USD: the estimate until it ends, then the actual cost (0 for
+     * one that failed before paying anything).
+     */
+    costMicros: bigint('cost_micros', { mode: 'number' }).notNull().default(0),
     metadata: jsonb('metadata').$type<Metadata>().notNull().default({}),
     webhookUrl: text('webhook_url'),
     apiKeyId: text('api_key_id'),
@@ -61,6 +68,9 @@ export const apiKeys = pgTable(
     hash: text('hash').notNull(),
     /** Requests per rate-limit window for this key; the gateway default when null. */
     rateLimit: integer('rate_limit'),
+    /** Spending limits in micro-USD per UTC day and per UTC calendar month; null means none. */
+    dailyBudgetMicros: bigint('daily_budget_micros', { mode: 'number' }),
+    monthlyBudgetMicros: bigint('monthly_budget_micros', { mode: 'number' }),
     createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true, mode: 'date' }),
     revokedAt: timestamp('revoked_at', { withTimezone: true, mode: 'date' }),

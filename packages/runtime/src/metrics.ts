@@ -75,6 +75,16 @@ export const metrics = {
     buckets: [0.1, 0.25, 0.5, 1, 2, 4, 8, 16, 32],
     registers: [registry],
   }),
+  /**
+   * Gateway: what generations cost once ended (their actual cost, else the estimate of what was paid), in USD, by
+   * API key (`open` without keys), provider and model; counted once per generation across replicas.
+   */
+  generationCost: new Counter({
+    name: 'gptmarket_generation_cost_usd_total',
+    help: 'Cost of ended generations in USD by API key, provider and model',
+    labelNames: ['api_key', 'provider', 'model'] as const,
+    registers: [registry],
+  }),
   /** Gateway: webhook delivery attempts, by outcome (delivered; refused: a non-2xx answer; unreachable; gave_up). */
   webhookDeliveries: new Counter({
     name: 'gptmarket_webhook_deliveries_total',

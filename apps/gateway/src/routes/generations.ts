@@ -25,6 +25,11 @@ export interface GenerationRoutesOptions {
   webhookPolicy: OutboundPolicy | null;
 }
 
+/** 402: the estimate is more than what is left of one of the key's budgets (details: window, remaining, resets_at). */
+const BudgetExceeded = ErrorBody.describe(
+  "budget_exceeded: the request's estimated cost is more than what is left of the API key's daily or monthly budget; nothing was started",
+);
+
 const IdempotencyHeaders = z.object({
   'idempotency-key': z
     .string()
@@ -59,7 +64,7 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
         summary: 'Start a generation',
         body: CreateGenerationBody,
         headers: IdempotencyHeaders,
-        response: { 202: Generation, ...errorResponses, 409: ErrorBody },
+        response: { 202: Generation, ...errorResponses, 402: BudgetExceeded, 409: ErrorBody },
       },
     },
     async (req, reply) => {
@@ -134,7 +139,7 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
       schema: {
         summary: 'Start a new generation with the same request (failed or cancelled only)',
         params: GenerationIdParams,
-        response: { 201: Generation, ...errorResponses, 404: ErrorBody, 409: ErrorBody },
+        response: { 201: Generation, ...errorResponses, 402: BudgetExceeded, 404: ErrorBody, 409: ErrorBody },
       },
     },
     async (req, reply) =>

@@ -1,6 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { desc, eq, isNull, and, sql } from 'drizzle-orm';
-import { apiKeys, type ApiKeyRow, type Database } from '@gptmarket/db';
+import { desc, eq, isNull, and, gte, sql } from 'drizzle-orm';
+import { fromMicros, toMicros } from '@gptmarket/contracts';
+import { apiKeys, generations, type ApiKeyRow, type Database } from '@gptmarket/db';
+import { ApiError } from '../errors.js';
 
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 const KEY_PREFIX = 'gmk_';
@@ -19,6 +21,113 @@ export const hashApiKey = (key: string): string => createHash('sha256').update(k
 /** A hash no real key has, compared against when the presented key is unknown, so both paths cost the same. */
 const DECOY = hashApiKey(`decoy-${randomBytes(16).toString('hex')}`);
 
+/** A key's spending limits in USD per UTC day and UTC calendar month; null (or absent) means none. */
+export interface KeyBudgets {
+  dailyUsd?: number | null;
+  monthlyUsd?: number | null;
+}
+
+/** The most a budget may be (USD). */
+const MAX_BUDGET_USD = 1_000_000_000;
+
+function budgetMicros(usd: number | null | undefined, what: string): number | null {
+  if (usd === null || usd === undefined) return null;
+  if (!Number.isFinite(usd) || usd < 0 || usd > MAX_BUDGET_USD) {
+    throw new Error(`the ${what} budget must be an amount of USD from 0 to ${MAX_BUDGET_USD} (e.g. 25 or 2.50)`);
+  }
+  return toMicros(usd);
+}
+
+/** The budget windows `now` falls in: the UTC day and the UTC calendar month, each with the instant it resets. */
+export function budgetWindows(now: Date): { day: { start: Date; resetsAt: Date }; month: { start: Date; resetsAt: Date } } {
+  const y = now.getUTCFullYear();
+  const m = now.getUTCMonth();
+  const d = now.getUTCDate();
+  return {
+    day: { start: new Date(Date.UTC(y, m, d)), resetsAt: new Date(Date.UTC(y, m, d + 1)) },
+    month: { start: new Date(Date.UTC(y, m, 1)), resetsAt: new Date(Date.UTC(y, m + 1, 1)) },
+  };
+}
+
+/** What a key has spent in micro-USD since `since`: its generations' costs (actual once ended, else the estimate). */
+async function spentSince(db: Pick<Database, 'select'>, keyId: string, since: Date): Promise<number> {
+  const [row] = await db
+    .select({ micros: sql<string>`coalesce(sum(${generations.costMicros}), 0)` })
+    .from(generations)
+    .where(and(eq(generations.apiKeyId, keyId), gte(generations.createdAt, since)));
+  return Number(row?.micros ?? 0);
+}
+
+/** One budget of a key and what is left of it. */
+export interface BudgetState {
+  window: 'day' | 'month';
+  limitMicros: number;
+  spentMicros: number;
+  resetsAt: Date;
+}
+
+/** A key's budgets and spending now (none when it has no budget). */
+export async function budgetStates(
+  db: Pick<Database, 'select'>,
+  key: Pick<ApiKeyRow, 'id' | 'dailyBudgetMicros' | 'monthlyBudgetMicros'>,
+  now: Date,
+): Promise<BudgetState[]> {
+  const windows = budgetWindows(now);
+  const states: BudgetState[] = [];
+  for (const [window, limit] of [
+    ['day', key.dailyBudgetMicros],
+    ['month', key.monthlyBudgetMicros],
+  ] as const) {
+    if (limit === null) continue;
+    states.push({
+      window,
+      limitMicros: limit,
+      spentMicros: await spentSince(db, key.id, windows[window].start),
+      resetsAt: windows[window].resetsAt,
+    });
+  }
+  return states;
+}
+
+/**
+ * Refuses (402 `budget_exceeded`) a request whose estimate is more than what is left of one of the key's budgets.
+ * Call it in the transaction that records the generation: it locks the key's row, so requests of one key are checked
+ * and recorded one after the other and two cannot both pass when together they exceed a budget.
+ */
+export async function assertWithinBudget(
+  tx: Pick<Database, 'select'>,
+  keyId: string,
+  estimateMicros: number,
+  now = new Date(),
+): Promise<void> {
+  const [key] = await tx
+    .select({ id: apiKeys.id, dailyBudgetMicros: apiKeys.dailyBudgetMicros, monthlyBudgetMicros: apiKeys.monthlyBudgetMicros })
+    .from(apiKeys)
+    .where(eq(apiKeys.id, keyId))
+    .for('update');
+  if (!key || (key.dailyBudgetMicros === null && key.monthlyBudgetMicros === null)) return;
+  for (const b of await budgetStates(tx, key, now)) {
+    const remaining = Math.max(0, b.limitMicros - b.spentMicros);
+    if (estimateMicros > remaining) {
+      const label = b.window === 'day' ? 'daily' : 'monthly';
+      throw new ApiError(
+        402,
+        'budget_exceeded',
+        `this request is estimated at ${fromMicros(estimateMicros)} USD, more than the ${fromMicros(remaining)} USD left of this key's ${label} budget; it resets at ${b.resetsAt.toISOString()} (UTC ${b.window === 'day' ? 'midnight' : 'month start'})`,
+        {
+          window: b.window,
+          currency: 'USD',
+          limit: fromMicros(b.limitMicros),
+          spent: fromMicros(b.spentMicros),
+          remaining: fromMicros(remaining),
+          estimated: fromMicros(estimateMicros),
+          resets_at: b.resetsAt.toISOString(),
+        },
+      );
+    }
+  }
+}
+
 export interface AuthenticatedKey {
   id: string;
   name: string;
@@ -33,15 +142,25 @@ export class ApiKeyService {
 
   constructor(private readonly db: Database) {}
 
-  async create(name: string, rateLimit: number | null = null): Promise<{ key: string; row: ApiKeyRow }> {
+  async create(name: string, rateLimit: number | null = null, budgets: KeyBudgets = {}): Promise<{ key: string; row: ApiKeyRow }> {
     if (!/^[\p{L}\p{N} _.-]{1,64}$/u.test(name)) throw new Error('the key name must be 1–64 letters, digits, spaces, _ . or -');
     if (rateLimit !== null && (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 1_000_000)) {
       throw new Error('the rate limit must be a whole number of requests per window, 1 or more');
     }
+    const dailyBudgetMicros = budgetMicros(budgets.dailyUsd, 'daily');
+    const monthlyBudgetMicros = budgetMicros(budgets.monthlyUsd, 'monthly');
     const key = `${KEY_PREFIX}${base62(40)}`;
     const [row] = await this.db
       .insert(apiKeys)
-      .values({ id: `key_${base62(16)}`, name, prefix: key.slice(0, 10), hash: hashApiKey(key), rateLimit })
+      .values({
+        id: `key_${base62(16)}`,
+        name,
+        prefix: key.slice(0, 10),
+        hash: hashApiKey(key),
+        rateLimit,
+        dailyBudgetMicros,
+        monthlyBudgetMicros,
+      })
       .returning();
     this.activeCount = null;
     return { key, row: row! };
@@ -49,6 +168,21 @@ export class ApiKeyService {
 
   list(): Promise<ApiKeyRow[]> {
     return this.db.select().from(apiKeys).orderBy(desc(apiKeys.createdAt));
+  }
+
+  /** Sets or clears a key's budgets (a budget left out stays as it is; null clears it). Answers the row, or null. */
+  async setBudgets(id: string, budgets: KeyBudgets): Promise<ApiKeyRow | null> {
+    const set: Partial<ApiKeyRow> = {};
+    if (budgets.dailyUsd !== undefined) set.dailyBudgetMicros = budgetMicros(budgets.dailyUsd, 'daily');
+    if (budgets.monthlyUsd !== undefined) set.monthlyBudgetMicros = budgetMicros(budgets.monthlyUsd, 'monthly');
+    if (Object.keys(set).length === 0) throw new Error('name a budget to set: --daily-budget or --monthly-budget (USD, or "none")');
+    const [row] = await this.db.update(apiKeys).set(set).where(eq(apiKeys.id, id)).returning();
+    return row ?? null;
+  }
+
+  /** A key's budgets with what has been spent in their current windows. */
+  budgets(row: ApiKeyRow, now = new Date()): Promise<BudgetState[]> {
+    return budgetStates(this.db, row, now);
   }
 
   async revoke(id: string): Promise<boolean> {

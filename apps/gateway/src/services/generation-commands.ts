@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { GENERATION_ID_MEMO, isTerminalStatus, type CreateGenerationBody } from '@gptmarket/contracts';
+import { estimateCost, estimatedCost, GENERATION_ID_MEMO, isTerminalStatus, sumMicros, type CreateGenerationBody } from '@gptmarket/contracts';
 import { generations, type Database, type GenerationRow } from '@gptmarket/db';
 import { workflowToken, type Logger } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
+import { assertWithinBudget } from './api-keys.js';
 import type { GenerationListener } from './generation-feed.js';
 import type { GenerationObserver } from './generation-observer.js';
 import type { Caller, GenerationRecords } from './generation-records.js';
@@ -54,25 +55,39 @@ export class GenerationCommands {
       throw new ApiError(409, 'idempotency_conflict', 'a request with this Idempotency-Key is still being processed; retry shortly');
     }
 
+    // Its price before anything is paid: the key's budgets are checked against it, and it counts against them
+    // until the workflow ends (then its actual cost does).
+    const cost = estimatedCost(estimateCost(def.type, input));
+    const costMicros = sumMicros(cost.items);
     // Cached list pages must not miss it (nor show it, should its start fail).
     this.deps.records.changed();
-    const [row] = await this.deps.db
-      .insert(generations)
-      .values({
-        id,
-        type: def.type,
-        workflowType: def.workflowType,
-        workflowId,
-        status: 'pending',
-        input,
-        warnings,
-        metadata: body.metadata ?? {},
-        webhookUrl: body.webhook_url ?? null,
-        apiKeyId: caller.apiKeyId,
-        idempotencyKey: opts.idempotencyKey ?? null,
-        retryOf: opts.retryOf ?? null,
-      })
-      .returning();
+    const values = {
+      id,
+      type: def.type,
+      workflowType: def.workflowType,
+      workflowId,
+      status: 'pending' as const,
+      input,
+      warnings,
+      cost,
+      costMicros,
+      metadata: body.metadata ?? {},
+      webhookUrl: body.webhook_url ?? null,
+      apiKeyId: caller.apiKeyId,
+      idempotencyKey: opts.idempotencyKey ?? null,
+      retryOf: opts.retryOf ?? null,
+    };
+    let row: GenerationRow | undefined;
+    try {
+      // Checked and recorded in one transaction holding the key's row lock: concurrent requests of a key queue here.
+      [row] = await this.deps.db.transaction(async (tx) => {
+        if (caller.apiKeyId) await assertWithinBudget(tx, caller.apiKeyId, costMicros);
+        return tx.insert(generations).values(values).returning();
+      });
+    } catch (err) {
+      await idempotency?.release();
+      throw err;
+    }
     try {
       const client = await this.deps.temporal.get();
       // The workflow input on the wire is the Python one: the request and its credential.

@@ -7,7 +7,13 @@ import {
   QUERY_GET_STATUS,
   StepProgress,
   WorkflowStatus,
+  getGenerationType,
   isTerminalStatus,
+  settleCost,
+  stepsPaid,
+  toMicros,
+  usageOf,
+  type Cost,
   type GenerationError,
 } from '@gptmarket/contracts';
 import { generations, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
@@ -27,7 +33,34 @@ export interface GenerationObserverDeps {
   storage: Storage;
   /** Told of every change written (the feed fans it out to SSE listeners). */
   onChange: GenerationListener;
+  /** Told once per generation, by the gateway that wrote its end, of what it cost (see `CostSettled`). */
+  onCostSettled?: (event: CostSettled) => void;
   log: Logger;
+}
+
+/**
+ * A generation's cost is final: it ended (completed, failed or cancelled) and this gateway wrote that. Emitted once
+ * per generation across all replicas (only the writer of the terminal change emits it), so a counter of cost by key
+ * and model can add `cost.items` here.
+ */
+export interface CostSettled {
+  generationId: string;
+  type: string;
+  status: 'completed' | 'failed' | 'cancelled';
+  apiKeyId: string | null;
+  cost: Cost;
+}
+
+/** The cost of a generation that has just ended, from its estimate and what its workflow reported. */
+function settled(
+  row: GenerationRow,
+  update: Partial<GenerationRow> & Pick<GenerationRow, 'status'>,
+): Pick<GenerationRow, 'cost' | 'costMicros'> | null {
+  if (!row.cost || (update.status !== 'completed' && update.status !== 'failed' && update.status !== 'cancelled')) return null;
+  const order = (getGenerationType(row.type)?.steps ?? []).map((s) => s.id);
+  const endedIn = update.currentStep?.step_id ?? null;
+  const cost = settleCost(row.cost, usageOf(row.type, update.output ?? null), stepsPaid(order, update.status, endedIn));
+  return { cost, costMicros: toMicros(cost.actual ?? 0) };
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -64,6 +97,8 @@ export class GenerationObserver {
     }
     if (update.status === row.status && JSON.stringify(update.currentStep) === JSON.stringify(row.currentStep)) return row;
     const terminal = isTerminalStatus(update.status);
+    const cost = terminal ? settled(row, update) : null;
+    if (cost) Object.assign(update, cost);
     const saved = await this.deps.db.transaction(async (tx) => {
       const [next] = await tx
         .update(generations)
@@ -87,6 +122,10 @@ export class GenerationObserver {
     });
     if (!saved) return (await this.deps.records.find(row.id)) ?? row;
     this.deps.onChange(saved);
+    if (cost?.cost && this.deps.onCostSettled) {
+      const status = saved.status as CostSettled['status'];
+      this.deps.onCostSettled({ generationId: saved.id, type: saved.type, status, apiKeyId: saved.apiKeyId, cost: cost.cost });
+    }
     return saved;
   }
 

@@ -192,6 +192,7 @@ export class GenerationRecords {
       output: output ? await withFreshUrls(output, this.keysOf(row), this.storage) : null,
       error: row.error ?? null,
       warnings: row.warnings,
+      cost: row.cost ?? null,
       retry_of: row.retryOf,
       metadata: row.metadata,
       created_at: row.createdAt.toISOString(),

@@ -3,9 +3,16 @@
  * and `ugc-video-reaction` templates through the prompt LLM; without one, the offline local prompt functions.
  */
 import { Context } from '@temporalio/activity';
-import { ERROR_TYPES, type GenerationActivities, type PersonPromptRequest, type ReactionPromptRequest } from '@gptmarket/contracts';
+import {
+  ERROR_TYPES,
+  PROMPT_MAX_OUTPUT_TOKENS,
+  type CallUsage,
+  type GenerationActivities,
+  type PersonPromptRequest,
+  type ReactionPromptRequest,
+} from '@gptmarket/contracts';
 import { localPersonPrompt, localReactionPrompt } from '@gptmarket/offline';
-import { ProviderError, renderTemplate, TemplateError, type LlmClient } from '@gptmarket/providers';
+import { ProviderError, renderTemplate, TemplateError, type ChatResult, type LlmClient } from '@gptmarket/providers';
 import { HEARTBEAT_EVERY_MS, keepAlive, nonRetryable } from '@gptmarket/worker-runtime';
 import type { PaidProviders } from './deps.js';
 import { providerFailure } from './failures.js';
@@ -36,7 +43,7 @@ export function createPromptActivities(deps: {
           new ProviderError(answer.provider, 'invalid_output', 'the person prompt answer has no "subject" block', { retryable: true }),
         );
       }
-      return { json_prompt: json, text_prompt: JSON.stringify(json), provider: answer.provider };
+      return { json_prompt: json, text_prompt: JSON.stringify(json), provider: answer.provider, ...callUsage(answer) };
     },
 
     async generateReactionPrompt(req: ReactionPromptRequest) {
@@ -60,10 +67,19 @@ export function createPromptActivities(deps: {
           }),
         );
       }
-      return { movements: movements.slice(0, 7), video_prompt: finalPrompt, provider: answer.provider };
+      return { movements: movements.slice(0, 7), video_prompt: finalPrompt, provider: answer.provider, ...callUsage(answer) };
     },
   };
 }
+
+/** The model that answered and the tokens its provider reported, for the generation's cost. */
+const callUsage = (answer: ChatResult): { usage: CallUsage } => ({
+  usage: {
+    provider: answer.provider,
+    model: answer.model,
+    ...(answer.usage ? { input_tokens: answer.usage.input_tokens, output_tokens: answer.usage.output_tokens } : {}),
+  },
+});
 
 /** One templated JSON call of the prompt LLM; template and provider errors become typed failures. */
 async function promptCall(llm: LlmClient, promptPath: string | undefined, template: string, vars: Record<string, string | number | null>) {
@@ -80,7 +96,7 @@ async function promptCall(llm: LlmClient, promptPath: string | undefined, templa
   try {
     const answer = await llm.complete(
       // Inside the workflow's 2-minute activity timeout.
-      { system: prompt.system, user: prompt.user, json: true, temperature: 0.7, maxTokens: 2048, timeoutMs: 90_000 },
+      { system: prompt.system, user: prompt.user, json: true, temperature: 0.7, maxTokens: PROMPT_MAX_OUTPUT_TOKENS, timeoutMs: 90_000 },
       ctx.cancellationSignal,
     );
     ctx.log.info('prompt generated', { template: prompt.version, model: answer.model, fallback: answer.fallbackUsed });

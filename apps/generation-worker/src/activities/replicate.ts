@@ -125,7 +125,7 @@ async function paid(
     beat = { provider: 'replicate', predictionId: id, model: prediction.model, ...(status ? { status } : {}), phase };
     ctx.heartbeat(beat);
   };
-  let result: { id: string; outputUrl: string };
+  let result: { id: string; outputUrl: string; predictTime?: number };
   try {
     try {
       result = await runPrediction({
@@ -169,7 +169,7 @@ async function rehost(
   providers: PaidProviders,
   storage: Storage,
   req: ImageRequest,
-  result: { id: string; outputUrl: string },
+  result: { id: string; outputUrl: string; predictTime?: number },
   category: 'image' | 'video',
 ): Promise<GeneratedMedia> {
   const ctx = Context.current();
@@ -191,7 +191,13 @@ async function rehost(
     const contentType = (downloaded.contentType ?? '').split(';')[0]!.trim().toLowerCase();
     const key = makeKey(req.folder, extensionForContentType(contentType));
     const stored = await storage.put(key, createReadStream(file), { contentType, contentLength: downloaded.bytes });
-    return { ...stored, provider: 'replicate', model: req.model };
+    // Replicate bills these models per output; the compute seconds it reports go with the cost for reference.
+    const usage = {
+      provider: 'replicate',
+      model: req.model,
+      ...(result.predictTime !== undefined ? { predict_time: result.predictTime } : {}),
+    };
+    return { ...stored, provider: 'replicate', model: req.model, usage };
   } finally {
     await fsp.rm(dir, { recursive: true, force: true }).catch(() => {});
   }

@@ -9,7 +9,9 @@ import {
   rubyImageRequest,
   rubyModelRequests,
   rubyVideoRequest,
+  type CallUsage,
   type GenerationActivities,
+  type ProviderUsage,
   type RenderProgress,
   type RenderResult,
   type RubyOutput,
@@ -24,6 +26,12 @@ const renderProgress = defineSignal<[RenderProgress]>(RENDER_PROGRESS_SIGNAL);
 
 /** With slow motion and a caption in one render, the step moves from `slowmo` to `text` when the encode is this far. */
 const TEXT_STEP_AT_PCT = 50;
+
+/** What a step's provider call used (results from workers that did not report it: the provider that answered). */
+const stepUsage = (step: string, result: { provider: string; model?: string; usage?: CallUsage }): ProviderUsage => ({
+  step,
+  ...(result.usage ?? { provider: result.provider, model: result.model ?? result.provider }),
+});
 
 /** `RubyWorkflow`: an AI reaction video — prompts, face, animation, slow motion and caption in one render. */
 export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
@@ -97,6 +105,12 @@ export async function RubyWorkflow(rawInput: unknown): Promise<RubyOutput> {
         warnings,
         ...(rendered.poster_url ? { final_video_poster_url: rendered.poster_url } : {}),
         ...(rendered.preview_url ? { final_video_preview_url: rendered.preview_url } : {}),
+        usage: [
+          stepUsage(RUBY_STEPS.prompts.id, person),
+          stepUsage(RUBY_STEPS.prompts.id, reaction),
+          stepUsage(RUBY_STEPS.face.id, face),
+          stepUsage(RUBY_STEPS.video.id, raw),
+        ],
       };
       // A provenance record beside the media: what made it, from which prompts, labelled AI-generated.
       await run.saveManifest('ruby', output, { aiGenerated: true });

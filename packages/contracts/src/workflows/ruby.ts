@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AspectRatio, BaseGenerationRequest, WorkflowCredential, boundedText, label, type StepDefinition } from '../common.js';
 import { getModel, modelIdOf, modelParamsField, type ModelRequest } from '../models.js';
+import { ProviderUsage } from '../pricing.js';
 
 export const RUBY_WORKFLOW = 'RubyWorkflow';
 
@@ -125,6 +126,8 @@ export const RubyOutput = z.object({
   /** A JPEG frame and a short animated GIF of the final video. */
   final_video_poster_url: z.string().optional(),
   final_video_preview_url: z.string().optional(),
+  /** What each provider call used, by step (tokens, compute seconds): the gateway prices it (`settleCost`). */
+  usage: z.array(ProviderUsage).optional(),
 });
 export type RubyOutput = z.infer<typeof RubyOutput>;
 

@@ -6,7 +6,7 @@
 import { GoogleGenAI } from '@google/genai';
 import { httpProviderError, ProviderError, toProviderError } from '../errors.js';
 import { providerLimiter, type ProviderLimiter } from '../limits.js';
-import type { ChatCall } from '../openai/index.js';
+import type { ChatAnswer, ChatCall } from '../openai/index.js';
 
 export interface GeminiEnvInput {
   GEMINI_API_KEY?: string | undefined;
@@ -15,7 +15,7 @@ export interface GeminiEnvInput {
 
 export interface GeminiClient {
   readonly limiter: ProviderLimiter;
-  chat(call: ChatCall, signal?: AbortSignal): Promise<{ content: string; model: string }>;
+  chat(call: ChatCall, signal?: AbortSignal): Promise<ChatAnswer>;
 }
 
 export function createGemini(env: GeminiEnvInput, opts: { limiter?: ProviderLimiter; maxAttempts?: number } = {}): GeminiClient {
@@ -62,7 +62,15 @@ export function createGemini(env: GeminiEnvInput, opts: { limiter?: ProviderLimi
                 retryable: false,
               });
             }
-            return { content, model: res.modelVersion ?? call.model };
+            const meta = res.usageMetadata;
+            const usage =
+              meta && (meta.promptTokenCount !== undefined || meta.candidatesTokenCount !== undefined)
+                ? {
+                    input_tokens: meta.promptTokenCount ?? 0,
+                    output_tokens: (meta.candidatesTokenCount ?? 0) + (meta.thoughtsTokenCount ?? 0),
+                  }
+                : undefined;
+            return { content, model: res.modelVersion ?? call.model, ...(usage ? { usage } : {}) };
           } catch (err) {
             if (timeout.aborted && !signal?.aborted)
               throw new ProviderError('gemini', 'timeout', 'gemini: request timed out', { cause: err });

@@ -4,10 +4,11 @@
  * retried elsewhere. OpenAI alone when there is no Gemini key; the deterministic local LLM when there is
  * no key at all. Clients are created once (createLlm at process start).
  */
+import { DEFAULT_PROMPT_MODEL } from '@gptmarket/contracts';
 import { createLocalLlm } from '@gptmarket/offline';
 import { createGemini, type GeminiClient } from '../gemini/index.js';
 import { ProviderError, sanitizeReason } from '../errors.js';
-import { createOpenAi, type OpenAiClient } from '../openai/index.js';
+import { createOpenAi, type ChatAnswer, type OpenAiClient, type TokenUsage } from '../openai/index.js';
 
 export interface ChatRequest {
   system: string;
@@ -24,6 +25,8 @@ export interface ChatResult {
   model: string;
   provider: 'openai' | 'gemini' | 'local';
   fallbackUsed: boolean;
+  /** Tokens the provider reported for the call that answered (absent from the local LLM). */
+  usage?: TokenUsage;
 }
 export interface LlmClient {
   complete(req: ChatRequest, signal?: AbortSignal): Promise<ChatResult>;
@@ -107,12 +110,13 @@ interface Backend {
   chat: OpenAiClient['chat'];
 }
 
-function result(content: string, model: string, provider: 'openai' | 'gemini', json: boolean, fallbackUsed: boolean): ChatResult {
+function result(answer: ChatAnswer, provider: 'openai' | 'gemini', json: boolean, fallbackUsed: boolean): ChatResult {
+  const { content, model } = answer;
   const parsed = json ? parseJsonAnswer(content) : null;
   if (json && parsed === null) {
     throw new ProviderError(provider, 'invalid_output', `${provider}: the answer is not valid JSON`, { retryable: true });
   }
-  return { content, parsed, model: `${provider}/${model}`, provider, fallbackUsed };
+  return { content, parsed, model: `${provider}/${model}`, provider, fallbackUsed, ...(answer.usage ? { usage: answer.usage } : {}) };
 }
 
 export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemini?: GeminiClient } = {}): LlmClient {
@@ -159,7 +163,7 @@ export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemin
           : undefined;
       try {
         const r = await first.chat(call(primary.model), signal);
-        return result(r.content, r.model, first.name, req.json, false);
+        return result(r, first.name, req.json, false);
       } catch (err) {
         const e =
           err instanceof ProviderError ? err : new ProviderError(first.name, 'unavailable', sanitizeReason(err), { retryable: false });
@@ -167,7 +171,7 @@ export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemin
         if (!second || !e.retryable || signal?.aborted) throw e;
         try {
           const r = await second.chat(call(fallback.model), signal);
-          return result(r.content, r.model, second.name, req.json, true);
+          return result(r, second.name, req.json, true);
         } catch (err2) {
           const e2 =
             err2 instanceof ProviderError
@@ -193,7 +197,7 @@ export function createLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient; gemin
 export function createOpenAiLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient } = {}): LlmClient | null {
   const openai = opts.openai ?? (env.OPENAI_API_KEY ? createOpenAi(env) : undefined);
   if (!openai) return null;
-  const defaultModel = env.OPENAI_PROMPT_MODEL ?? 'gpt-4o-mini';
+  const defaultModel = env.OPENAI_PROMPT_MODEL ?? DEFAULT_PROMPT_MODEL;
   return {
     async complete(req, signal) {
       const model = req.model ? splitModel(req.model).model : defaultModel;
@@ -209,7 +213,7 @@ export function createOpenAiLlm(env: LlmEnvInput, opts: { openai?: OpenAiClient 
         },
         signal,
       );
-      return result(r.content, r.model, 'openai', req.json, false);
+      return result(r, 'openai', req.json, false);
     },
   };
 }

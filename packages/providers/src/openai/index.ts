@@ -23,9 +23,20 @@ export interface ChatCall {
   timeoutMs: number;
 }
 
+/** Tokens a chat call used, as the provider reported them (OpenAI `usage`, Gemini `usageMetadata`). */
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+}
+export interface ChatAnswer {
+  content: string;
+  model: string;
+  usage?: TokenUsage;
+}
+
 export interface OpenAiClient {
   readonly limiter: ProviderLimiter;
-  chat(call: ChatCall, signal?: AbortSignal): Promise<{ content: string; model: string }>;
+  chat(call: ChatCall, signal?: AbortSignal): Promise<ChatAnswer>;
   transcribe(filePath: string, model: string, signal?: AbortSignal): Promise<string>;
 }
 
@@ -63,7 +74,9 @@ export function createOpenAi(env: OpenAiEnvInput, opts: { limiter?: ProviderLimi
             const content = res.choices[0]?.message?.content;
             if (typeof content !== 'string')
               throw new ProviderError('openai', 'invalid_output', 'openai: the answer has no message content', { retryable: false });
-            return { content, model: res.model || call.model };
+            // `usage` (CompletionUsage: prompt_tokens, completion_tokens) is on every non-streamed completion.
+            const usage = res.usage ? { input_tokens: res.usage.prompt_tokens, output_tokens: res.usage.completion_tokens } : undefined;
+            return { content, model: res.model || call.model, ...(usage ? { usage } : {}) };
           } catch (err) {
             throw toProviderError('openai', err, signal);
           }

@@ -21,6 +21,8 @@ export interface Prediction {
   status: PredictionStatus;
   output: unknown;
   error: string | null;
+  /** Seconds the model ran (`metrics.predict_time`), once Replicate reports it (on a finished prediction). */
+  predictTime?: number;
 }
 
 /** A prediction as Replicate lists it: which model, with which input, when. */
@@ -54,7 +56,15 @@ function toPrediction(raw: unknown): Prediction {
     throw new ProviderError('replicate', 'invalid_output', 'replicate: malformed prediction in response', { retryable: true });
   }
   const error = r.error == null ? null : sanitizeReason(typeof r.error === 'string' ? r.error : JSON.stringify(r.error));
-  return { id: r.id, status: r.status as PredictionStatus, output: r.output ?? null, error };
+  const metrics = (r.metrics ?? {}) as Record<string, unknown>;
+  const predictTime = typeof metrics.predict_time === 'number' && Number.isFinite(metrics.predict_time) ? metrics.predict_time : undefined;
+  return {
+    id: r.id,
+    status: r.status as PredictionStatus,
+    output: r.output ?? null,
+    error,
+    ...(predictTime !== undefined ? { predictTime } : {}),
+  };
 }
 
 /** The model a request names in its path (`/models/{owner}/{name}/predictions`), for metrics; polls name none. */
@@ -218,7 +228,7 @@ export interface RunPredictionOptions {
  * is a non-retryable ProviderError naming the model and the provider's reason; no output URL is
  * `invalid_output`.
  */
-export async function runPrediction(opts: RunPredictionOptions): Promise<{ id: string; outputUrl: string }> {
+export async function runPrediction(opts: RunPredictionOptions): Promise<{ id: string; outputUrl: string; predictTime?: number }> {
   const { client, model, input } = opts;
   const label = opts.modelLabel ?? model;
   // One signal for the HTTP calls and sleeps; which of the two fired decides whether the job is canceled.
@@ -249,7 +259,7 @@ export async function runPrediction(opts: RunPredictionOptions): Promise<{ id: s
           throw new ProviderError('replicate', 'invalid_output', `${label}: prediction ${id} succeeded without an output URL`, {
             retryable: false,
           });
-        return { id, outputUrl: url };
+        return { id, outputUrl: url, ...(p.predictTime !== undefined ? { predictTime: p.predictTime } : {}) };
       }
       if (p.status === 'failed' || p.status === 'canceled') {
         throw new ProviderError('replicate', p.status, `${label}: prediction ${id} ${p.status}: ${p.error ?? 'no reason given'}`, {

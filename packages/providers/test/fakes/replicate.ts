@@ -22,6 +22,8 @@ export interface FakePrediction {
   created_at: string;
   /** When the create's answer (with the id) was sent; until then the client cannot know the prediction. */
   answeredAt?: number;
+  /** When it reached its final status (epoch ms). */
+  finishedAt?: number;
 }
 
 export interface ReplicateScript {
@@ -42,6 +44,8 @@ export interface ReplicateScript {
   createDelayMs: number;
   /** Frame size of a clip with sound (default 64x96; real models answer 720p or more). */
   videoSize: string;
+  /** `metrics.predict_time` (seconds) a finished prediction reports (default 2.5). */
+  predictTime: number;
 }
 
 export interface FakeReplicate extends FakeServer {
@@ -113,6 +117,7 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
     outputShape: 'string',
     createDelayMs: 0,
     videoSize: '64x96',
+    predictTime: 2.5,
     ...partial,
   };
   const predictions = new Map<string, FakePrediction>();
@@ -133,6 +138,13 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
       logs: '',
       source: 'api',
       created_at: p.created_at,
+      // A finished prediction reports its timings (Replicate's prediction object: `metrics.predict_time`, `total_time`).
+      ...(p.finishedAt
+        ? {
+            completed_at: new Date(p.finishedAt).toISOString(),
+            metrics: { predict_time: script.predictTime, total_time: (p.finishedAt - Date.parse(p.created_at)) / 1000 },
+          }
+        : {}),
       urls: { get: `${self.url}/v1/predictions/${p.id}`, cancel: `${self.url}/v1/predictions/${p.id}/cancel` },
     };
   };
@@ -198,6 +210,7 @@ export async function startFakeReplicate(partial: Partial<ReplicateScript> = {})
         if (p.polls >= script.pollsToFinish) {
           p.status = script.outcome;
           if (script.outcome === 'failed') p.error = script.failReason;
+          p.finishedAt = Date.now();
         } else p.status = 'processing';
       }
       return sendJson(res, 200, view(p));
