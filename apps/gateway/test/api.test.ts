@@ -176,6 +176,30 @@ describe('progress over SSE', () => {
     expect([...steps].some((s) => ['prompts', 'face', 'video', 'slowmo', 'upload'].includes(s))).toBe(true);
   }, 90_000);
 
+  it('follows a run from the progress its workflow pushes: every long step reaches the listener, with no queries', async () => {
+    // Queries the Temporal server answered, from its own metrics (each one is a workflow task on a worker).
+    const queries = async () =>
+      (await (await fetch(stack.temporal.metricsUrl)).text())
+        .split('\n')
+        .filter((line) => line.startsWith('service_requests{') && line.includes('operation="QueryWorkflow",service_name="frontend"'))
+        .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+    replicate.script.pollsToFinish = 3; // the face and video steps each last a few polls
+    try {
+      const { json: gen } = await create({ type: 'ruby', input: { text_overlay: 'pushed' } });
+      const before = await queries();
+      const { events } = await readEvents(`/v1/generations/${gen.id}/events`);
+      const after = await queries();
+      expect(events.at(-1)!.event).toBe('completed');
+      const steps = events.filter((e) => e.event === 'progress').map((e) => JSON.parse(e.data).current_step?.step_id);
+      expect(steps).toContain('face');
+      expect(steps).toContain('video');
+      // At most the listener's own first look (get_status and get_current_step); following the run asked nothing.
+      expect(after - before).toBeLessThanOrEqual(2);
+    } finally {
+      replicate.script.pollsToFinish = 1;
+    }
+  }, 90_000);
+
   it('resumes with Last-Event-ID and sends heartbeats while waiting', async () => {
     replicate.script.pollsToFinish = 3; // slow the face step down a little (fake polls)
     try {

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Worker } from '@temporalio/worker';
-import { RUBY_WORKFLOW, type RubyOutput } from '@gptmarket/contracts';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { COMPLETE_STEP, PROGRESS_MEMO_KEY, RUBY_WORKFLOW, WorkflowProgressMemo, type RubyOutput } from '@gptmarket/contracts';
 import { runWorkflow, startHarness, workflowBundle, type Harness } from './harness.js';
 
 const fixture = (name: string) =>
@@ -58,10 +59,16 @@ describe('replay while a workflow runs', () => {
     expect(run.error).toBeUndefined();
     expect(run.result!.warnings).toEqual([expect.stringContaining('image_model_params.speed_mode was ignored')]);
     expect(run.queryFailures).toEqual([]);
-    expect(run.steps.map((s) => s.step_id)).toEqual(
-      expect.arrayContaining(['prompts', 'face', 'video', 'slowmo', 'text', 'upload', 'complete']),
-    );
+    // Every step, in order, as the workflow pushed them in its progress memo (what the gateway follows): polling the
+    // queries can miss a step of a few milliseconds (the manifest upload), the history cannot.
     const history = await h.client.getHandle(run.workflowId).fetchHistory();
+    const pushed = (history.events ?? []).flatMap((e) => {
+      const payload = e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[PROGRESS_MEMO_KEY];
+      return payload ? [WorkflowProgressMemo.parse(defaultPayloadConverter.fromPayload(payload))] : [];
+    });
+    const stepsInOrder = pushed.map((p) => p.current_step?.step_id).filter((id, i, all) => id && id !== all[i - 1]);
+    expect(stepsInOrder).toEqual(['prompts', 'face', 'video', 'slowmo', 'text', 'upload', 'complete']);
+    expect(pushed.at(-1)).toEqual({ status: 'completed', current_step: COMPLETE_STEP });
     await expect(Worker.runReplayHistory({ workflowBundle: await workflowBundle() }, history, run.workflowId)).resolves.toBeUndefined();
   }, 180_000);
 });

@@ -46,6 +46,15 @@ export const StepProgress = z.object({
 });
 export type StepProgress = z.infer<typeof StepProgress>;
 
+/**
+ * What a workflow pushes to whoever follows its history: the memo field `PROGRESS_MEMO_KEY` holds its status and
+ * current step (the two queries' answers), rewritten on every change, so a watcher of the history sees each change
+ * as an event (WorkflowPropertiesModified) without querying the workflow. The queries stay for Python-era clients.
+ */
+export const PROGRESS_MEMO_KEY = 'gptmarket_progress';
+export const WorkflowProgressMemo = z.object({ status: WorkflowStatus, current_step: StepProgress.nullable() });
+export type WorkflowProgressMemo = z.infer<typeof WorkflowProgressMemo>;
+
 /** A workflow's step table entry: id, display name and the percentage reported when the step starts. */
 export interface StepDefinition {
   readonly id: string;

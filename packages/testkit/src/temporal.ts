@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort } from './ports.js';
 
 /** The pinned Temporal CLI that scripts/setup.sh installs (or TEMPORAL_CLI_PATH). */
 export function temporalCliPath(): string {
@@ -19,16 +20,18 @@ export function temporalCliPath(): string {
 /**
  * Starts a real Temporal dev server (the pinned CLI, given as an existing path: its default download
  * cannot work offline) and returns the test environment; `env.connection` and `env.nativeConnection`
- * point at it. Call `env.teardown()` to stop it.
+ * point at it; `metricsUrl` serves the server's Prometheus metrics (e.g. `service_requests` by operation, to count
+ * the queries a test caused). Call `env.teardown()` to stop it.
  */
-export async function startTemporal(): Promise<TestWorkflowEnvironment & { address: string }> {
+export async function startTemporal(): Promise<TestWorkflowEnvironment & { address: string; metricsUrl: string }> {
+  const metricsPort = await freePort();
   const env = await TestWorkflowEnvironment.createLocal({
     server: {
       executable: { type: 'existing-path', path: temporalCliPath() },
       ip: '127.0.0.1',
-      extraArgs: ['--log-level', 'error'],
+      extraArgs: ['--log-level', 'error', '--metrics-port', String(metricsPort)],
     },
   });
   const address = (env as unknown as { address?: string }).address ?? env.connection.options.address;
-  return Object.assign(env, { address });
+  return Object.assign(env, { address, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics` });
 }

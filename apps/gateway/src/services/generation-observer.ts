@@ -15,6 +15,7 @@ import {
   usageOf,
   type Cost,
   type GenerationError,
+  type WorkflowProgressMemo,
 } from '@gptmarket/contracts';
 import { generations, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
 import type { Logger } from '@gptmarket/runtime';
@@ -38,6 +39,8 @@ export interface GenerationObserverDeps {
   log: Logger;
 }
 
+type RecordUpdate = Partial<GenerationRow> & Pick<GenerationRow, 'status'>;
+
 /**
  * A generation's cost is final: it ended (completed, failed or cancelled) and this gateway wrote that. Emitted once
  * per generation across all replicas (only the writer of the terminal change emits it), so a counter of cost by key
@@ -54,7 +57,7 @@ export interface CostSettled {
 /** The cost of a generation that has just ended, from its estimate and what its workflow reported. */
 function settled(
   row: GenerationRow,
-  update: Partial<GenerationRow> & Pick<GenerationRow, 'status'>,
+  update: RecordUpdate,
 ): Pick<GenerationRow, 'cost' | 'costMicros'> | null {
   if (!row.cost || (update.status !== 'completed' && update.status !== 'failed' && update.status !== 'cancelled')) return null;
   const order = (getGenerationType(row.type)?.steps ?? []).map((s) => s.id);
@@ -80,7 +83,7 @@ export class GenerationObserver {
    * Brings a record up to date with its workflow; terminal records are final. A terminal transition with a
    * webhook also records its delivery in the same transaction, so no event is lost if the gateway stops.
    */
-  async refresh(row: GenerationRow): Promise<GenerationRow> {
+  async refresh(row: GenerationRow, known?: WorkflowProgressMemo): Promise<GenerationRow> {
     if (isTerminalStatus(row.status)) return row;
     let client;
     try {
@@ -88,13 +91,55 @@ export class GenerationObserver {
     } catch {
       return row; // Temporal unreachable: serve what we know
     }
-    let update: Partial<GenerationRow> & Pick<GenerationRow, 'status'>;
+    let update: RecordUpdate;
     try {
-      update = await this.observe(client.workflow.getHandle(row.workflowId), row);
+      update = await this.observe(client.workflow.getHandle(row.workflowId), row, known);
     } catch (err) {
       if (err instanceof WorkflowNotFoundError || isUnavailable(err)) return row;
       throw err;
     }
+    return this.apply(row, update);
+  }
+
+  /**
+   * Writes what a workflow pushed (its progress memo, or its result read from the history's close event) without
+   * asking Temporal anything: the tracker's path. A terminal status in a progress memo is not final until the
+   * workflow closes, so it counts as running.
+   */
+  applyProgress(row: GenerationRow, progress: WorkflowProgressMemo): Promise<GenerationRow> {
+    if (isTerminalStatus(row.status)) return Promise.resolve(row);
+    const status = isTerminalStatus(progress.status) ? 'running' : progress.status;
+    return this.apply(row, { status, currentStep: progress.current_step ?? row.currentStep });
+  }
+
+  /** Writes a completed workflow's result (from `handle.result()` or the history's completion event). */
+  applyCompleted(row: GenerationRow, output: unknown): Promise<GenerationRow> {
+    if (isTerminalStatus(row.status)) return Promise.resolve(row);
+    return this.apply(row, this.completedUpdate(row, output));
+  }
+
+  private completedUpdate(row: GenerationRow, result: unknown): RecordUpdate {
+    // Every generation workflow reports COMPLETE_STEP once it completes (GenerationRun.complete), so no query:
+    // a query of a closed workflow replays its whole history on a worker (100-500 ms under load).
+    const output = result as Record<string, unknown>;
+    const warnings = [...new Set([...row.warnings, ...((output?.warnings as string[] | undefined) ?? [])])];
+    return {
+      status: 'completed',
+      output,
+      outputKeys: storageKeysIn(output, this.deps.storage),
+      warnings,
+      error: null,
+      currentStep: { ...COMPLETE_STEP },
+      completedAt: new Date(),
+    };
+  }
+
+  /**
+   * Writes a change, once: only the first observer of a change writes it (several gateways may observe the same
+   * record; the revision decides). A terminal transition with a webhook also records its delivery in the same
+   * transaction, so no event is lost if the gateway stops.
+   */
+  private async apply(row: GenerationRow, update: RecordUpdate): Promise<GenerationRow> {
     if (update.status === row.status && JSON.stringify(update.currentStep) === JSON.stringify(row.currentStep)) return row;
     const terminal = isTerminalStatus(update.status);
     const cost = terminal ? settled(row, update) : null;
@@ -103,7 +148,6 @@ export class GenerationObserver {
       const [next] = await tx
         .update(generations)
         .set({ ...update, updatedAt: new Date(), revision: row.revision + 1 })
-        // Only the first observer of a change writes it (several gateways may track the same record).
         .where(and(eq(generations.id, row.id), eq(generations.revision, row.revision)))
         .returning();
       if (next && terminal && next.webhookUrl) {
@@ -137,7 +181,9 @@ export class GenerationObserver {
     }
   }
 
-  private async observe(handle: WorkflowHandle, row: GenerationRow): Promise<Partial<GenerationRow> & Pick<GenerationRow, 'status'>> {
+  private async observe(handle: WorkflowHandle, row: GenerationRow, known?: WorkflowProgressMemo): Promise<RecordUpdate> {
+    // The last step a closed workflow pushed is its last step: no query (which replays the history on a worker).
+    const lastStep = () => (known ? Promise.resolve(known.current_step) : this.currentStep(handle));
     const { status, historyLength } = await handle.describe();
     if (status.name !== 'RUNNING') this.seenHistory.delete(row.workflowId);
     switch (status.name) {
@@ -156,28 +202,14 @@ export class GenerationObserver {
         const live = parsed.success && !isTerminalStatus(parsed.data) ? parsed.data : 'running';
         return { status: live, currentStep: step ?? row.currentStep };
       }
-      case 'COMPLETED': {
-        // Every generation workflow reports COMPLETE_STEP once it completes (GenerationRun.complete), so no query:
-        // a query of a closed workflow replays its whole history on a worker (100-500 ms under load).
-        const output = (await handle.result()) as Record<string, unknown>;
-        const warnings = [...new Set([...row.warnings, ...((output?.warnings as string[] | undefined) ?? [])])];
-        const outputKeys = storageKeysIn(output, this.deps.storage);
-        return {
-          status: 'completed',
-          output,
-          outputKeys,
-          warnings,
-          error: null,
-          currentStep: { ...COMPLETE_STEP },
-          completedAt: new Date(),
-        };
-      }
+      case 'COMPLETED':
+        return this.completedUpdate(row, await handle.result());
       case 'CANCELLED':
-        return { status: 'cancelled', currentStep: await this.currentStep(handle), completedAt: new Date() };
+        return { status: 'cancelled', currentStep: await lastStep(), completedAt: new Date() };
       default: {
         // FAILED, TERMINATED, TIMED_OUT
         const [step, outcome] = await Promise.all([
-          this.currentStep(handle),
+          lastStep(),
           handle.result().then(
             () => null,
             (err: unknown) => ({ err }),

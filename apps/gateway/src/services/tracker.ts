@@ -1,4 +1,5 @@
-import { isTerminalStatus } from '@gptmarket/contracts';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import { isTerminalStatus, PROGRESS_MEMO_KEY, WorkflowProgressMemo } from '@gptmarket/contracts';
 import type { GenerationRow } from '@gptmarket/db';
 import type { Logger } from '@gptmarket/runtime';
 import type { GenerationFeed } from './generation-feed.js';
@@ -8,6 +9,10 @@ import type { TemporalGateway } from './temporal.js';
 
 /** temporal.api.enums.v1.EventType: a workflow task completed, so the workflow's state (its queries) may have changed. */
 const EVENT_TYPE_WORKFLOW_TASK_COMPLETED = 7;
+/** temporal.api.enums.v1.EventType: the workflow completed (its result is in the event). */
+const EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED = 2;
+/** temporal.api.enums.v1.EventType: the workflow rewrote its memo (its progress, see PROGRESS_MEMO_KEY). */
+const EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED = 46;
 /** gRPC NOT_FOUND: the workflow is gone (retention), nothing to follow. */
 const GRPC_NOT_FOUND = 5;
 
@@ -95,11 +100,18 @@ export class GenerationTracker {
     return true;
   }
 
-  /** Long-polls the workflow's history and observes it on every state change until it closes. */
+  /**
+   * Long-polls the workflow's history until it closes. A run that pushes its progress (the memo `PROGRESS_MEMO_KEY`,
+   * one WorkflowPropertiesModified event per change) is followed from the events alone: its steps from the memo, its
+   * result from the completion event, no query and no describe. A run from before (no memo) is observed on every
+   * completed workflow task, as is every close other than a completion (failure, cancellation, termination).
+   */
   private async follow(initial: GenerationRow, signal: AbortSignal): Promise<void> {
     const client = await this.opts.temporal.get();
     let row = initial;
     let nextPageToken: Uint8Array | undefined;
+    let pushes = false;
+    let progress: WorkflowProgressMemo | undefined;
     while (!signal.aborted) {
       const res = await client.connection.withAbortSignal(signal, () =>
         client.workflowService.getWorkflowExecutionHistory({
@@ -111,14 +123,26 @@ export class GenerationTracker {
           maximumPageSize: 1_000,
         }),
       );
-      // No token: the page holds the last event; the workflow has closed.
       const closed = !res.nextPageToken?.length;
-      const changed = res.history?.events?.some((e) => e.eventType === EVENT_TYPE_WORKFLOW_TASK_COMPLETED) ?? false;
-      if ((closed || changed) && !signal.aborted) {
-        row = await this.opts.observer.refresh(row);
-        if (isTerminalStatus(row.status)) return;
+      let taskCompleted = false;
+      let pushed = false;
+      let completion: { result: unknown } | undefined;
+      for (const event of res.history?.events ?? []) {
+        if (event.eventType === EVENT_TYPE_WORKFLOW_TASK_COMPLETED) taskCompleted = true;
+        else if (event.eventType === EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED) {
+          const memo = progressIn(event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields);
+          if (memo) [progress, pushes, pushed] = [memo, true, true];
+        } else if (event.eventType === EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) {
+          const payload = event.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+          completion = { result: payload ? defaultPayloadConverter.fromPayload(payload) : undefined };
+        }
       }
-      if (closed) return; // continued as new, or the record was ahead: the sweep follows the next run
+      if (signal.aborted) return;
+      if (completion && pushes) row = await this.opts.observer.applyCompleted(row, completion.result);
+      else if (closed) row = await this.opts.observer.refresh(row, pushes ? progress : undefined);
+      else if (pushed && progress) row = await this.opts.observer.applyProgress(row, progress);
+      else if (taskCompleted && !pushes) row = await this.opts.observer.refresh(row);
+      if (isTerminalStatus(row.status) || closed) return; // continued as new, or the record was ahead: the sweep follows the next run
       nextPageToken = res.nextPageToken!;
     }
   }
@@ -145,5 +169,17 @@ export class GenerationTracker {
     } finally {
       this.sweeping = false;
     }
+  }
+}
+
+/** The progress a memo update carries, if it is one of ours and well formed. */
+function progressIn(fields: Record<string, Payload> | null | undefined): WorkflowProgressMemo | undefined {
+  const payload = fields?.[PROGRESS_MEMO_KEY];
+  if (!payload) return undefined;
+  try {
+    const parsed = WorkflowProgressMemo.safeParse(defaultPayloadConverter.fromPayload(payload));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -15,6 +15,7 @@ import {
   proxyLocalActivities,
   setHandler,
   defineQuery,
+  upsertMemo,
   workflowInfo,
   type ActivityOptions,
   type LocalActivityOptions,
@@ -25,6 +26,7 @@ import {
   DEFAULT_WORKER_SETTINGS,
   ERROR_TYPES,
   GENERATOR_NAME,
+  PROGRESS_MEMO_KEY,
   QUERY_GET_CURRENT_STEP,
   ModelInputError,
   QUERY_GET_STATUS,
@@ -36,6 +38,7 @@ import {
   type StepDefinition,
   type StepProgress,
   type WorkerSettings,
+  type WorkflowProgressMemo,
   type WorkflowStatus,
   type Contract,
   type ContractOutput,
@@ -104,15 +107,40 @@ function stepFailureMessage(failure: unknown): string {
   return 'The step failed unexpectedly.';
 }
 
+/** Patch of the runs that push their progress in the memo (`PROGRESS_MEMO_KEY`); histories from before do not. */
+const PROGRESS_IN_MEMO = 'progress-in-memo';
+
 export class GenerationRun {
-  status: WorkflowStatus = 'pending';
-  current: StepProgress | null = null;
+  private state: WorkflowStatus = 'pending';
+  private step_: StepProgress | null = null;
+
+  /** The `get_status` answer; every change is also pushed in the memo (see `PROGRESS_MEMO_KEY`). */
+  get status(): WorkflowStatus {
+    return this.state;
+  }
+  set status(value: WorkflowStatus) {
+    if (value === this.state) return;
+    this.state = value;
+    this.pushProgress();
+  }
+
+  /** The `get_current_step` answer; every change is also pushed in the memo. */
+  get current(): StepProgress | null {
+    return this.step_;
+  }
+  set current(value: StepProgress | null) {
+    this.step_ = value;
+    this.pushProgress();
+  }
   readonly completedSteps: string[] = [];
   /** The worker's settings, as the auth check answered them (the defaults in histories from before it did). */
   settings: WorkerSettings = DEFAULT_WORKER_SETTINGS;
 
   /** Whether model params are checked in workflow code (every run since that release) or by the old local activity. */
   private readonly modelCheckInWorkflow: boolean;
+
+  /** Whether this run pushes its progress in the memo (every run since that release; replays of older ones do not). */
+  private readonly progressInMemo: boolean;
 
   /**
    * `checksModels`: the workflow calls `validateModels`. Its patch is decided here, before the first command, so
@@ -124,6 +152,18 @@ export class GenerationRun {
     setHandler(getStatusQuery, () => this.status);
     setHandler(getCurrentStepQuery, () => this.current);
     this.modelCheckInWorkflow = opts.checksModels ? patched(MODEL_CHECK_IN_WORKFLOW) : true;
+    this.progressInMemo = patched(PROGRESS_IN_MEMO);
+  }
+
+  /**
+   * Rewrites the progress memo: one WorkflowPropertiesModified event in the history, which the gateway's long poll of
+   * the history receives as it is written (no query, no worker round trip). Several changes in one activation write
+   * several events; the last one holds the state the activation ended with.
+   */
+  private pushProgress(): void {
+    if (!this.progressInMemo) return;
+    const memo: WorkflowProgressMemo = { status: this.state, current_step: this.step_ };
+    upsertMemo({ [PROGRESS_MEMO_KEY]: memo });
   }
 
   /** Auth check (raw secret or this workflow's token), then validation of the whole input. */
