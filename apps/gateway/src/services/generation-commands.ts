@@ -1,6 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { estimateCost, estimatedCost, GENERATION_ID_MEMO, isTerminalStatus, sumMicros, type CreateGenerationBody } from '@gptmarket/contracts';
+import {
+  estimateCost,
+  estimatedCost,
+  GENERATION_ID_MEMO,
+  isTerminalStatus,
+  sumMicros,
+  type CreateGenerationBody,
+} from '@gptmarket/contracts';
 import { generations, type Database, type GenerationRow } from '@gptmarket/db';
 import { workflowToken, type Logger } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';

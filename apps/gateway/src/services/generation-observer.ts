@@ -55,10 +55,7 @@ export interface CostSettled {
 }
 
 /** The cost of a generation that has just ended, from its estimate and what its workflow reported. */
-function settled(
-  row: GenerationRow,
-  update: RecordUpdate,
-): Pick<GenerationRow, 'cost' | 'costMicros'> | null {
+function settled(row: GenerationRow, update: RecordUpdate): Pick<GenerationRow, 'cost' | 'costMicros'> | null {
   if (!row.cost || (update.status !== 'completed' && update.status !== 'failed' && update.status !== 'cancelled')) return null;
   const order = (getGenerationType(row.type)?.steps ?? []).map((s) => s.id);
   const endedIn = update.currentStep?.step_id ?? null;
