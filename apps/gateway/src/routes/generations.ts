@@ -37,7 +37,7 @@ const IdempotencyHeaders = z.object({
     .optional(),
 });
 
-/** Whether an `If-None-Match` header names `etag` (weak comparison, RFC 9110 §13.1.2; `*` matches any). */
+/** Whether an `If-None-Match` header names `etag` (weak comparison, RFC 9110 section 13.1.2; `*` matches any). */
 function matches(ifNoneMatch: string | undefined, etag: string): boolean {
   if (!ifNoneMatch) return false;
   return ifNoneMatch.split(',').some((tag) => {
