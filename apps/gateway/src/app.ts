@@ -225,7 +225,14 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(healthRoutes, { temporal, database, storage, workers });
   await app.register(catalogueRoutes);
   await app.register(generationRoutes, { commands, records, observer, webhookPolicy: webhookDeps ? webhookPolicy : null });
-  await app.register(eventRoutes, { records, observer, feed, heartbeatMs: env.SSE_HEARTBEAT_MS, log });
+  await app.register(eventRoutes, {
+    records,
+    observer,
+    feed,
+    heartbeatMs: env.SSE_HEARTBEAT_MS,
+    follows: (id) => tracker.follows(id),
+    log,
+  });
   await app.register(mediaRoutes, { storage });
 
   return { app, keys, tracker, cluster, webhookDeps };

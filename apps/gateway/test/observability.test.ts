@@ -239,6 +239,15 @@ describe('metrics', () => {
     ).toBeGreaterThan(0);
     expect(sample(text, 'gptmarket_generations_started_total', { type: 'ruby' })).toBe(1);
     expect(sample(text, 'gptmarket_generations_finished_total', { type: 'ruby', status: 'completed' })).toBe(1);
+    // What the generation cost, by key (open mode), provider and model: the record's cost items, summed.
+    expect(gen.cost?.items.length).toBeGreaterThan(0);
+    const byModel = new Map<string, number>();
+    for (const item of gen.cost!.items)
+      byModel.set(`${item.provider}|${item.model}`, (byModel.get(`${item.provider}|${item.model}`) ?? 0) + item.amount);
+    for (const [key, amount] of byModel) {
+      const [provider, model] = key.split('|') as [string, string];
+      expect(sample(text, 'gptmarket_generation_cost_usd_total', { api_key: 'open', provider, model })).toBeCloseTo(amount, 6);
+    }
     expect((await api(stack, 'GET', '/metrics')).status).toBe(404);
   });
 

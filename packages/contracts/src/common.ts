@@ -52,6 +52,8 @@ export type StepProgress = z.infer<typeof StepProgress>;
  * as an event (WorkflowPropertiesModified) without querying the workflow. The queries stay for Python-era clients.
  */
 export const PROGRESS_MEMO_KEY = 'gptmarket_progress';
+/** The patch a run that pushes its progress records first (a marker in its first workflow task). */
+export const PROGRESS_MEMO_PATCH = 'progress-in-memo';
 export const WorkflowProgressMemo = z.object({ status: WorkflowStatus, current_step: StepProgress.nullable() });
 export type WorkflowProgressMemo = z.infer<typeof WorkflowProgressMemo>;
 

@@ -14,6 +14,8 @@ export interface EventRoutesOptions {
   feed: GenerationFeed;
   /** SSE_HEARTBEAT_MS: a comment this often keeps proxies from closing a quiet stream. */
   heartbeatMs: number;
+  /** Whether this process's tracker follows the generation (its record is then as fresh as the workflow). */
+  follows: (id: string) => boolean;
   log: Logger;
 }
 
@@ -26,7 +28,10 @@ const sseEvent = (id: number, event: string, data: ProgressEvent | Generation) =
  * revision, so `Last-Event-ID` resumes), then one final event named after the terminal status with the whole
  * record (media URLs made now), then the stream ends.
  */
-export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app, { records, observer, feed, heartbeatMs, log }) => {
+export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (
+  app,
+  { records, observer, feed, heartbeatMs, follows, log },
+) => {
   app.get(
     '/v1/generations/:id/events',
     {
@@ -86,7 +91,8 @@ export const eventRoutes: FastifyPluginAsyncZod<EventRoutesOptions> = async (app
       const heartbeat = setInterval(() => raw.write(': heartbeat\n\n'), heartbeatMs);
       raw.on('close', close);
       try {
-        row = await observer.refresh(row);
+        // A followed generation's record is current (the tracker writes each change as it happens): no need to ask.
+        if (!follows(row.id)) row = await observer.refresh(row);
       } catch {
         /* the tracker will catch up */
       }

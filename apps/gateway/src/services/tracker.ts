@@ -1,5 +1,5 @@
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { isTerminalStatus, PROGRESS_MEMO_KEY, WorkflowProgressMemo } from '@gptmarket/contracts';
+import { isTerminalStatus, PROGRESS_MEMO_KEY, PROGRESS_MEMO_PATCH, WorkflowProgressMemo } from '@gptmarket/contracts';
 import type { GenerationRow } from '@gptmarket/db';
 import type { Logger } from '@gptmarket/runtime';
 import type { GenerationFeed } from './generation-feed.js';
@@ -11,6 +11,8 @@ import type { TemporalGateway } from './temporal.js';
 const EVENT_TYPE_WORKFLOW_TASK_COMPLETED = 7;
 /** temporal.api.enums.v1.EventType: the workflow completed (its result is in the event). */
 const EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED = 2;
+/** temporal.api.enums.v1.EventType: a marker (a patch, a local activity's answer) was recorded. */
+const EVENT_TYPE_MARKER_RECORDED = 25;
 /** temporal.api.enums.v1.EventType: the workflow rewrote its memo (its progress, see PROGRESS_MEMO_KEY). */
 const EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED = 46;
 /** gRPC NOT_FOUND: the workflow is gone (retention), nothing to follow. */
@@ -64,6 +66,11 @@ export class GenerationTracker {
     return this.watches.size;
   }
 
+  /** Whether a long poll follows this generation right now. */
+  follows(id: string): boolean {
+    return this.watches.has(id);
+  }
+
   start(): void {
     if (this.timer) return;
     this.timer = setInterval(() => void this.sweep(), this.opts.sweepMs);
@@ -110,6 +117,7 @@ export class GenerationTracker {
     const client = await this.opts.temporal.get();
     let row = initial;
     let nextPageToken: Uint8Array | undefined;
+    /** Whether the run pushes its progress (its patch marker or a progress memo seen): then it is never queried. */
     let pushes = false;
     let progress: WorkflowProgressMemo | undefined;
     while (!signal.aborted) {
@@ -125,13 +133,20 @@ export class GenerationTracker {
       );
       const closed = !res.nextPageToken?.length;
       let taskCompleted = false;
-      let pushed = false;
+      /** The progress each step reached in this batch, in order: every step that started is written, so listeners see it. */
+      const steps: WorkflowProgressMemo[] = [];
       let completion: { result: unknown } | undefined;
       for (const event of res.history?.events ?? []) {
         if (event.eventType === EVENT_TYPE_WORKFLOW_TASK_COMPLETED) taskCompleted = true;
+        else if (event.eventType === EVENT_TYPE_MARKER_RECORDED && isProgressPatch(event.markerRecordedEventAttributes)) pushes = true;
         else if (event.eventType === EVENT_TYPE_WORKFLOW_PROPERTIES_MODIFIED) {
           const memo = progressIn(event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields);
-          if (memo) [progress, pushes, pushed] = [memo, true, true];
+          if (!memo) continue;
+          pushes = true;
+          progress = memo;
+          const last = steps.at(-1);
+          if (last && last.current_step?.step_id === memo.current_step?.step_id) steps[steps.length - 1] = memo;
+          else steps.push(memo);
         } else if (event.eventType === EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED) {
           const payload = event.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
           completion = { result: payload ? defaultPayloadConverter.fromPayload(payload) : undefined };
@@ -140,7 +155,7 @@ export class GenerationTracker {
       if (signal.aborted) return;
       if (completion && pushes) row = await this.opts.observer.applyCompleted(row, completion.result);
       else if (closed) row = await this.opts.observer.refresh(row, pushes ? progress : undefined);
-      else if (pushed && progress) row = await this.opts.observer.applyProgress(row, progress);
+      else if (steps.length) for (const step of steps) row = await this.opts.observer.applyProgress(row, step);
       else if (taskCompleted && !pushes) row = await this.opts.observer.refresh(row);
       if (isTerminalStatus(row.status) || closed) return; // continued as new, or the record was ahead: the sweep follows the next run
       nextPageToken = res.nextPageToken!;
@@ -182,4 +197,17 @@ function progressIn(fields: Record<string, Payload> | null | undefined): Workflo
   } catch {
     return undefined;
   }
+}
+
+/** Whether a marker is the patch of runs that push their progress (the SDK's `core_patch` marker naming it). */
+function isProgressPatch(
+  marker:
+    | { markerName?: string | null; details?: Record<string, { payloads?: Array<{ data?: Uint8Array | null }> | null }> | null }
+    | null
+    | undefined,
+): boolean {
+  if (marker?.markerName !== 'core_patch') return false;
+  return Object.values(marker.details ?? {}).some((p) =>
+    (p.payloads ?? []).some((payload) => payload.data && Buffer.from(payload.data).toString('utf8').includes(PROGRESS_MEMO_PATCH)),
+  );
 }

@@ -27,6 +27,7 @@ import {
   ERROR_TYPES,
   GENERATOR_NAME,
   PROGRESS_MEMO_KEY,
+  PROGRESS_MEMO_PATCH,
   QUERY_GET_CURRENT_STEP,
   ModelInputError,
   QUERY_GET_STATUS,
@@ -107,9 +108,6 @@ function stepFailureMessage(failure: unknown): string {
   return 'The step failed unexpectedly.';
 }
 
-/** Patch of the runs that push their progress in the memo (`PROGRESS_MEMO_KEY`); histories from before do not. */
-const PROGRESS_IN_MEMO = 'progress-in-memo';
-
 export class GenerationRun {
   private state: WorkflowStatus = 'pending';
   private step_: StepProgress | null = null;
@@ -152,7 +150,7 @@ export class GenerationRun {
     setHandler(getStatusQuery, () => this.status);
     setHandler(getCurrentStepQuery, () => this.current);
     this.modelCheckInWorkflow = opts.checksModels ? patched(MODEL_CHECK_IN_WORKFLOW) : true;
-    this.progressInMemo = patched(PROGRESS_IN_MEMO);
+    this.progressInMemo = patched(PROGRESS_MEMO_PATCH);
   }
 
   /**
