@@ -350,7 +350,7 @@ describe('captions', () => {
     expect(at(0.3)).toBeLessThan(0.5);
     expect(at(0.9)).toBeGreaterThan(1);
     expect(at(1.6)).toBeLessThan(0.5);
-  });
+  }, 120_000); // several renders: 9 s alone, 34 s beside next build on 2 cores
 
   it('draws bold fonts bold, by file; a missing font is a clear error', async () => {
     const regular = (await box({ text: 'WEIGHT', font: 'ARIAL', border_width: 0 })).box!;
