@@ -25,6 +25,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const READ_SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 4);
 const STARTS = Number(process.env.BENCH_STARTS ?? 300);
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 9);
+/** Diagnostics: measure only some parts (`reads,latency,starts`) or some databases (`pglite,postgres`). */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'reads,latency,starts').split(','));
+const DATABASES = (process.env.BENCH_DBS ?? 'pglite,postgres').split(',') as Array<'pglite' | 'postgres'>;
 const TARGET_READS = 0.5;
 const TARGET_STARTS = 0.9;
 const TASK_QUEUE = 'generation-queue';
@@ -95,7 +98,7 @@ try {
   };
 
   const barePort = await freePort();
-  for (const db of ['pglite', 'postgres'] as const) {
+  for (const db of DATABASES) {
     await drain();
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
@@ -114,6 +117,13 @@ try {
         RATE_LIMIT_ENABLED: 'false',
         // A diagnostic knob: how much of the gateway's cost is its tracker polling Temporal.
         ...(process.env.TRACKER_INTERVAL_MS ? { TRACKER_INTERVAL_MS: process.env.TRACKER_INTERVAL_MS } : {}),
+        // Diagnostics: more gateway settings, `NAME=value,NAME=value`.
+        ...Object.fromEntries(
+          (process.env.BENCH_GATEWAY_ENV ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((kv) => kv.split('=')),
+        ),
         ...(db === 'postgres' ? { DATABASE_URL: await pg.createDatabase('bench_api') } : { GPTMARKET_DATA_DIR: join(work, 'data') }),
       },
       root,
@@ -135,76 +145,79 @@ try {
       return res.json() as Promise<any>;
     };
 
-    progress(`${db}: seeding 25 completed generations`);
-    // --- reads: 25 completed generations, the list's first page and one of them, against the bare route ---
-    const ids = await Promise.all(Array.from({ length: 25 }, (_, i) => post(`reader ${i}`)));
-    for (const id of ids) {
-      for (let i = 0; (await getJson(`/v1/generations/${id}`)).status !== 'completed'; i++) {
-        if (i > 600) throw new Error(`${id} did not complete`);
-        await sleep(100);
-      }
-    }
-    const onePath = `/v1/generations/${ids[0]}`;
-    const listPath = '/v1/generations?limit=20';
-    writeFileSync(join(work, 'one.json'), JSON.stringify(await getJson(onePath)));
-    writeFileSync(join(work, 'list.json'), JSON.stringify(await getJson(listPath)));
-    const bare = spawnService(
-      'bare',
-      process.execPath,
-      tsxNode(join(root, 'bench/api/bare.ts')),
-      { ...baseEnv, PORT: String(barePort), BARE_ONE: join(work, 'one.json'), BARE_LIST: join(work, 'list.json') },
-      root,
-    );
-    await bare.waitForOutput(/bare ready/, 30_000);
-    progress(`${db}: reads`);
-    // Warm-up (JIT, caches, connections) on every URL before the measured rounds.
-    for (const url of [base + onePath, base + listPath, `http://127.0.0.1:${barePort}/one`, `http://127.0.0.1:${barePort}/list`]) {
-      await loadFor(url, 1);
-    }
     const reads = { one: [] as number[], list: [] as number[], bareOne: [] as number[], bareList: [] as number[] };
-    for (let r = 0; r < ROUNDS; r++) {
-      reads.one.push(await loadFor(base + onePath, READ_SECONDS));
-      reads.bareOne.push(await loadFor(`http://127.0.0.1:${barePort}/one`, READ_SECONDS));
-      reads.list.push(await loadFor(base + listPath, READ_SECONDS));
-      reads.bareList.push(await loadFor(`http://127.0.0.1:${barePort}/list`, READ_SECONDS));
+    if (PARTS.has('reads')) {
+      progress(`${db}: seeding 25 completed generations`);
+      // --- reads: 25 completed generations, the list's first page and one of them, against the bare route ---
+      const ids = await Promise.all(Array.from({ length: 25 }, (_, i) => post(`reader ${i}`)));
+      for (const id of ids) {
+        for (let i = 0; (await getJson(`/v1/generations/${id}`)).status !== 'completed'; i++) {
+          if (i > 600) throw new Error(`${id} did not complete`);
+          await sleep(100);
+        }
+      }
+      const onePath = `/v1/generations/${ids[0]}`;
+      const listPath = '/v1/generations?limit=20';
+      writeFileSync(join(work, 'one.json'), JSON.stringify(await getJson(onePath)));
+      writeFileSync(join(work, 'list.json'), JSON.stringify(await getJson(listPath)));
+      const bare = spawnService(
+        'bare',
+        process.execPath,
+        tsxNode(join(root, 'bench/api/bare.ts')),
+        { ...baseEnv, PORT: String(barePort), BARE_ONE: join(work, 'one.json'), BARE_LIST: join(work, 'list.json') },
+        root,
+      );
+      await bare.waitForOutput(/bare ready/, 30_000);
+      progress(`${db}: reads`);
+      // Warm-up (JIT, caches, connections) on every URL before the measured rounds.
+      for (const url of [base + onePath, base + listPath, `http://127.0.0.1:${barePort}/one`, `http://127.0.0.1:${barePort}/list`]) {
+        await loadFor(url, 1);
+      }
+      for (let r = 0; r < ROUNDS; r++) {
+        reads.one.push(await loadFor(base + onePath, READ_SECONDS));
+        reads.bareOne.push(await loadFor(`http://127.0.0.1:${barePort}/one`, READ_SECONDS));
+        reads.list.push(await loadFor(base + listPath, READ_SECONDS));
+        reads.bareList.push(await loadFor(`http://127.0.0.1:${barePort}/list`, READ_SECONDS));
+      }
+      await bare.stop();
     }
-    await bare.stop();
 
     // --- added latency: POST → `completed` SSE event, against a direct client's start → result ---
-    progress(`${db}: added latency`);
     const viaGateway: number[] = [];
     const direct: number[] = [];
-    for (let r = 0; r < LATENCY_RUNS; r++) {
-      let t = performance.now();
-      const id = await post(`latency ${r}`);
-      const res = await fetch(`${base}/v1/generations/${id}/events`);
-      const decoder = new TextDecoder();
-      let text = '';
-      for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-        text += decoder.decode(chunk, { stream: true });
-        if (/^event: completed$/m.test(text)) break;
+    if (PARTS.has('latency')) {
+      progress(`${db}: added latency`);
+      for (let r = 0; r < LATENCY_RUNS; r++) {
+        let t = performance.now();
+        const id = await post(`latency ${r}`);
+        const res = await fetch(`${base}/v1/generations/${id}/events`);
+        const decoder = new TextDecoder();
+        let text = '';
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          text += decoder.decode(chunk, { stream: true });
+          if (/^event: completed$/m.test(text)) break;
+        }
+        viaGateway.push(performance.now() - t);
+        t = performance.now();
+        await (await directStart()).result();
+        direct.push(performance.now() - t);
       }
-      viaGateway.push(performance.now() - t);
-      t = performance.now();
-      await (await directStart()).result();
-      direct.push(performance.now() - t);
     }
 
     // --- starts: the same number of HelloWorld starts through the gateway and directly, same concurrency ---
     progress(`${db}: starts`);
     await drain();
     const starts = { gateway: [] as number[], direct: [] as number[] };
-    for (let r = 0; r < ROUNDS; r++) {
+    for (let r = 0; PARTS.has('starts') && r < ROUNDS; r++) {
+      // Both sides the same way: CONNECTIONS loops, each awaiting its start before the next (autocannon's `amount`
+      // mode ends on its one-second ticker, which quantized this figure).
+      let gLeft = STARTS;
       const tg = performance.now();
-      const g = await autocannon({
-        url: `${base}/v1/generations`,
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ type: 'hello_world', input: { name: 'starts' } }),
-        connections: CONNECTIONS,
-        amount: STARTS,
-      });
-      if (g.non2xx || g.errors) throw new Error(`gateway starts: ${g.non2xx} non-2xx, ${g.errors} errors`);
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (gLeft-- > 0) await post('starts');
+        }),
+      );
       starts.gateway.push(STARTS / ((performance.now() - tg) / 1000));
       let left = STARTS;
       const t = performance.now();
@@ -220,18 +233,22 @@ try {
 
     const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
     console.log(`\n== gateway on ${db} ==`);
-    console.log(
-      `GET one completed generation  ${reads.one.map((x) => fmt(x)).join(' / ')} req/s   bare route ${reads.bareOne.map((x) => fmt(x)).join(' / ')} req/s   ratio ${verdict(ratio(reads.one, reads.bareOne), TARGET_READS)}`,
-    );
-    console.log(
-      `GET list ?limit=20            ${reads.list.map((x) => fmt(x)).join(' / ')} req/s   bare route ${reads.bareList.map((x) => fmt(x)).join(' / ')} req/s   ratio ${verdict(ratio(reads.list, reads.bareList), TARGET_READS)}`,
-    );
-    console.log(
-      `HelloWorld starts             gateway ${starts.gateway.map((x) => fmt(x)).join(' / ')} /s   direct client ${starts.direct.map((x) => fmt(x)).join(' / ')} /s   ratio ${verdict(ratio(starts.gateway, starts.direct), TARGET_STARTS)}`,
-    );
-    console.log(
-      `completed over SSE after POST median ${fmt(median(viaGateway))} ms   direct start→result median ${fmt(median(direct))} ms   added latency ${fmt(median(viaGateway) - median(direct))} ms`,
-    );
+    if (PARTS.has('reads'))
+      console.log(
+        `GET one completed generation  ${reads.one.map((x) => fmt(x)).join(' / ')} req/s   bare route ${reads.bareOne.map((x) => fmt(x)).join(' / ')} req/s   ratio ${verdict(ratio(reads.one, reads.bareOne), TARGET_READS)}`,
+      );
+    if (PARTS.has('reads'))
+      console.log(
+        `GET list ?limit=20            ${reads.list.map((x) => fmt(x)).join(' / ')} req/s   bare route ${reads.bareList.map((x) => fmt(x)).join(' / ')} req/s   ratio ${verdict(ratio(reads.list, reads.bareList), TARGET_READS)}`,
+      );
+    if (PARTS.has('starts'))
+      console.log(
+        `HelloWorld starts             gateway ${starts.gateway.map((x) => fmt(x)).join(' / ')} /s   direct client ${starts.direct.map((x) => fmt(x)).join(' / ')} /s   ratio ${verdict(ratio(starts.gateway, starts.direct), TARGET_STARTS)}`,
+      );
+    if (PARTS.has('latency'))
+      console.log(
+        `completed over SSE after POST median ${fmt(median(viaGateway))} ms   direct start→result median ${fmt(median(direct))} ms   added latency ${fmt(median(viaGateway) - median(direct))} ms`,
+      );
   }
   console.log(
     `\nload average at the end: ${loadavg()

@@ -10,6 +10,8 @@ export interface RequestAuth {
   kind: 'key' | 'basic' | 'open';
   apiKeyId: string | null;
   rateLimit: number | null;
+  /** The key has a budget (false for basic auth and open mode). */
+  budgeted: boolean;
 }
 
 declare module 'fastify' {
@@ -19,7 +21,10 @@ declare module 'fastify' {
 }
 
 /** Whose generations a request sees: an API key its own; basic auth and open mode all of them. */
-export const callerOf = (req: FastifyRequest): Caller => ({ apiKeyId: req.auth?.apiKeyId ?? null });
+export const callerOf = (req: FastifyRequest): Caller => ({
+  apiKeyId: req.auth?.apiKeyId ?? null,
+  unbudgeted: req.auth?.budgeted === false,
+});
 
 export interface AuthOptions {
   keys: ApiKeyService;
@@ -176,7 +181,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
     if (bearer) {
       const key = await opts.keys.authenticate(bearer[1]!);
       if (!key) return fail('the API key is not valid');
-      req.auth = { kind: 'key', apiKeyId: key.id, rateLimit: key.rateLimit };
+      req.auth = { kind: 'key', apiKeyId: key.id, rateLimit: key.rateLimit, budgeted: key.budgeted };
       return;
     }
     const basic = /^Basic\s+([A-Za-z0-9+/=]{1,400})$/i.exec(header);
@@ -194,13 +199,13 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
       const passOk = safeEqual(sep >= 0 ? decoded.slice(sep + 1) : '', opts.basic.password);
       if (!(userOk && passOk)) return fail('the username or password is not valid');
       if (opts.failuresMax !== null) await provenPasswords.hit(pair(), Date.now());
-      req.auth = { kind: 'basic', apiKeyId: null, rateLimit: null };
+      req.auth = { kind: 'basic', apiKeyId: null, rateLimit: null, budgeted: false };
       return;
     }
     if (header) return fail('unsupported Authorization header: use "Bearer <api key>"');
     // No credentials: open only outside production while no auth method is configured.
     if (!opts.production && !opts.basic && (await opts.keys.countActive()) === 0) {
-      req.auth = { kind: 'open', apiKeyId: null, rateLimit: null };
+      req.auth = { kind: 'open', apiKeyId: null, rateLimit: null, budgeted: false };
       return;
     }
     return fail('authentication required: send "Authorization: Bearer <api key>"');

@@ -132,6 +132,8 @@ export interface AuthenticatedKey {
   id: string;
   name: string;
   rateLimit: number | null;
+  /** Whether the key has a daily or monthly budget. */
+  budgeted: boolean;
 }
 
 /** API keys: created, listed and revoked by the gateway command; only hashes are stored. */
@@ -222,6 +224,11 @@ export class ApiKeyService {
         .where(eq(apiKeys.id, row.id))
         .catch(() => {});
     }
-    return { id: row.id, name: row.name, rateLimit: row.rateLimit };
+    return {
+      id: row.id,
+      name: row.name,
+      rateLimit: row.rateLimit,
+      budgeted: row.dailyBudgetMicros !== null || row.monthlyBudgetMicros !== null,
+    };
   }
 }

@@ -86,11 +86,16 @@ export class GenerationCommands {
     };
     let row: GenerationRow | undefined;
     try {
-      // Checked and recorded in one transaction holding the key's row lock: concurrent requests of a key queue here.
-      [row] = await this.deps.db.transaction(async (tx) => {
-        if (caller.apiKeyId) await assertWithinBudget(tx, caller.apiKeyId, costMicros);
-        return tx.insert(generations).values(values).returning();
-      });
+      // A key that may have a budget: checked and recorded in one transaction holding the key's row lock (concurrent
+      // requests of a key queue here). Otherwise one statement.
+      const keyId = caller.apiKeyId;
+      [row] =
+        keyId && !caller.unbudgeted
+          ? await this.deps.db.transaction(async (tx) => {
+              await assertWithinBudget(tx, keyId, costMicros);
+              return tx.insert(generations).values(values).returning();
+            })
+          : await this.deps.db.insert(generations).values(values).returning();
     } catch (err) {
       await idempotency?.release();
       throw err;

@@ -31,6 +31,12 @@ export interface TrackerOptions {
   maxWatches: number;
   /** Observations at once during a sweep. */
   concurrency: number;
+  /**
+   * How long a watch waits before each read of the history, so the events of a burst come in one answer: each read
+   * costs Temporal a persistence read, and a quick workflow appends a dozen events within milliseconds. A change
+   * reaches listeners at most this much later. Default 40 ms.
+   */
+  batchMs?: number;
   log: Logger;
   /** A generation reached a terminal state (webhook dispatch). */
   onTerminal?: (row: GenerationRow) => void;
@@ -41,7 +47,8 @@ export interface TrackerOptions {
 /**
  * Follows every unfinished generation so its changes reach the record, SSE listeners and webhooks as they happen,
  * even when nobody polls. Each followed workflow has a watch: a long poll of its history
- * (`GetWorkflowExecutionHistory` with `waitNewEvent`), which Temporal answers as soon as an event is appended;
+ * (`GetWorkflowExecutionHistory` with `waitNewEvent`), which Temporal answers as soon as an event is appended
+ * (each read `batchMs` after the previous answer, so a burst of events comes in one answer);
  * every completed workflow task (the only moment a workflow's state, hence its queries, can change) and the close
  * event trigger one observation, which writes the change and publishes it.
  *
@@ -120,7 +127,10 @@ export class GenerationTracker {
     /** Whether the run pushes its progress (its patch marker or a progress memo seen): then it is never queried. */
     let pushes = false;
     let progress: WorkflowProgressMemo | undefined;
+    const batchMs = this.opts.batchMs ?? 40;
     while (!signal.aborted) {
+      if (batchMs > 0) await abortableSleep(batchMs, signal);
+      if (signal.aborted) return;
       const res = await client.connection.withAbortSignal(signal, () =>
         client.workflowService.getWorkflowExecutionHistory({
           namespace: this.opts.namespace,
@@ -186,6 +196,17 @@ export class GenerationTracker {
     }
   }
 }
+
+const abortableSleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 
 /** The progress a memo update carries, if it is one of ours and well formed. */
 function progressIn(fields: Record<string, Payload> | null | undefined): WorkflowProgressMemo | undefined {
