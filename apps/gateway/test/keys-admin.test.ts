@@ -121,7 +121,10 @@ describe('an open gateway (development, no keys, no basic auth)', () => {
     ] as const) {
       const refused = await gw.call(method, path, body, bearer);
       expect(refused.status, `${method} ${path}`).toBe(403);
-      expect(refused.json.error).toMatchObject({ code: 'forbidden', message: expect.stringMatching(/API keys cannot manage API keys.*basic auth/) });
+      expect(refused.json.error).toMatchObject({
+        code: 'forbidden',
+        message: expect.stringMatching(/API keys cannot manage API keys.*basic auth/),
+      });
     }
     expect((await gw.keys.list()).map((k) => k.name)).toEqual(['first']);
     expect((await gw.keys.get(created.json.id))?.revokedAt).toBeNull();
@@ -164,7 +167,9 @@ describe('a gateway with basic auth', () => {
     const budgeted = await gw.call('PATCH', `/v1/keys/${shown.id}`, { daily_budget_usd: null, monthly_budget_usd: 200 }, auth);
     expect(budgeted.status).toBe(200);
     expect(budgeted.json).toMatchObject({ daily_budget_usd: null, monthly_budget_usd: 200 });
-    expect(budgeted.json.budgets).toEqual([{ window: 'month', limit_usd: 200, spent_usd: 0, resets_at: expect.stringMatching(/-01T00:00:00\.000Z$/) }]);
+    expect(budgeted.json.budgets).toEqual([
+      { window: 'month', limit_usd: 200, spent_usd: 0, resets_at: expect.stringMatching(/-01T00:00:00\.000Z$/) },
+    ]);
     // A budget left out stays as it is.
     expect((await gw.call('PATCH', `/v1/keys/${shown.id}`, { daily_budget_usd: 2.5 }, auth)).json).toMatchObject({
       daily_budget_usd: 2.5,
@@ -195,7 +200,9 @@ describe('a gateway with basic auth', () => {
     expect(await issue('POST', '/v1/keys', { name: 'x', monthly_budget_usd: -1 })).toEqual([
       { path: 'monthly_budget_usd', message: 'must be an amount of USD from 0 to 1000000000 (e.g. 25 or 2.50)' },
     ]);
-    expect(await issue('POST', '/v1/keys', { name: 'x', key: 'gmk_chosen' })).toEqual([{ path: '(root)', message: expect.stringMatching(/key/) }]);
+    expect(await issue('POST', '/v1/keys', { name: 'x', key: 'gmk_chosen' })).toEqual([
+      { path: '(root)', message: expect.stringMatching(/key/) },
+    ]);
     const { json: created } = await gw.call('POST', '/v1/keys', { name: 'x' }, auth);
     expect(await issue('PATCH', `/v1/keys/${created.id}`, {})).toEqual([
       { path: '(root)', message: 'name a budget to set: daily_budget_usd or monthly_budget_usd (USD, or null for none)' },

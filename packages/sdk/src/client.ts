@@ -313,7 +313,13 @@ export class GptMarketClient {
 
   /** `PATCH /v1/keys/:id`: sets (USD) or removes (`null`) a key's daily and monthly budgets; one left out stays. */
   updateKeyBudgets(id: string, params: UpdateApiKeyParams, options: RequestOptions = {}): Promise<ApiKey> {
-    return this.request<ApiKey>({ ...options, method: 'PATCH', path: `/v1/keys/${encodeId(id, 'an API key id')}`, body: params, retry: 'idempotent' });
+    return this.request<ApiKey>({
+      ...options,
+      method: 'PATCH',
+      path: `/v1/keys/${encodeId(id, 'an API key id')}`,
+      body: params,
+      retry: 'idempotent',
+    });
   }
 
   /** `DELETE /v1/keys/:id`: revokes a key (idempotent); answers it with `revoked_at`. */

@@ -1,5 +1,14 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
-import { ApiKey, ApiKeyIdParams, ApiKeyList, CreateApiKeyBody, CreatedApiKey, ErrorBody, UpdateApiKeyBody, fromMicros } from '@gptmarket/contracts';
+import {
+  ApiKey,
+  ApiKeyIdParams,
+  ApiKeyList,
+  CreateApiKeyBody,
+  CreatedApiKey,
+  ErrorBody,
+  UpdateApiKeyBody,
+  fromMicros,
+} from '@gptmarket/contracts';
 import type { ApiKeyRow } from '@gptmarket/db';
 import { ApiError, errorResponses } from '../errors.js';
 import type { ApiKeyService } from '../services/api-keys.js';
