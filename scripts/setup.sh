@@ -42,6 +42,7 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_wanted+=(postgre
 command -v redis-server >/dev/null || apt_wanted+=(redis-server)
 [[ -x /usr/bin/chromium ]] || apt_wanted+=(chromium)
 [[ -x /usr/sbin/nginx ]] || apt_wanted+=(nginx)
+command -v tmux >/dev/null || apt_wanted+=(tmux) # the CLI's test runs it under a real terminal
 if ((${#apt_wanted[@]})); then
   log "apt-get install ${apt_wanted[*]}"
   if [[ $(id -u) -ne 0 ]]; then SUDO=sudo; else SUDO=; fi

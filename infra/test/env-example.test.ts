@@ -28,6 +28,7 @@ const NOT_FOR_OPERATORS = new Set([
   'HOME',
   'TMPDIR',
   'CI', // set by CI runners
+  'INIT_CWD', // set by pnpm: where `pnpm gptmarket ...` was typed (the CLI's relative paths)
 ]);
 
 const SOURCE_DIRS = [

@@ -19,6 +19,7 @@ import { catalogueRoutes } from './routes/catalogue.js';
 import { eventRoutes } from './routes/events.js';
 import { generationRoutes } from './routes/generations.js';
 import { healthRoutes } from './routes/health.js';
+import { keyRoutes } from './routes/keys.js';
 import { mediaRoutes } from './routes/media.js';
 import { ApiKeyService } from './services/api-keys.js';
 import { Cluster } from './services/cluster.js';
@@ -234,6 +235,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     log,
   });
   await app.register(mediaRoutes, { storage });
+  await app.register(keyRoutes, { keys });
 
   return { app, keys, tracker, cluster, webhookDeps };
 }

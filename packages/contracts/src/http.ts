@@ -15,6 +15,7 @@ export const ERROR_CODES = [
   'validation_failed',
   'unknown_type',
   'unauthorized',
+  'forbidden',
   'not_found',
   'idempotency_conflict',
   'invalid_state',
@@ -156,3 +157,69 @@ export const ReadyBody = z.object({
   providers: z.record(z.enum(CAPABILITY_NAMES), z.array(z.string())).nullable(),
 });
 export type ReadyBody = z.infer<typeof ReadyBody>;
+
+// --- API keys (the operators' admin API, `/v1/keys`) ------------------------------------------------------------
+
+/** A key's name: what `keys list` shows to tell keys apart. */
+export const ApiKeyName = z.string().regex(/^[\p{L}\p{N} _.-]{1,64}$/u, 'must be 1–64 letters, digits, spaces, _ . or -');
+/** Requests per rate-limit window for one key (the gateway's RATE_LIMIT_MAX when absent). */
+const rateLimitMessage = 'must be a whole number of requests per window, from 1 to 1000000';
+export const ApiKeyRateLimit = z.number(rateLimitMessage).int(rateLimitMessage).min(1, rateLimitMessage).max(1_000_000, rateLimitMessage);
+/** The most a budget may be (USD). */
+export const MAX_BUDGET_USD = 1_000_000_000;
+const budgetMessage = `must be an amount of USD from 0 to ${MAX_BUDGET_USD} (e.g. 25 or 2.50)`;
+/** A spending limit in USD per UTC day or per UTC calendar month; null is none. */
+export const BudgetUsd = z.number(budgetMessage).min(0, budgetMessage).max(MAX_BUDGET_USD, budgetMessage);
+
+/** `POST /v1/keys`. */
+export const CreateApiKeyBody = z.strictObject({
+  name: ApiKeyName,
+  rate_limit: ApiKeyRateLimit.nullable().optional(),
+  daily_budget_usd: BudgetUsd.nullable().optional(),
+  monthly_budget_usd: BudgetUsd.nullable().optional(),
+});
+export type CreateApiKeyBody = z.infer<typeof CreateApiKeyBody>;
+
+/** `PATCH /v1/keys/:id`: a budget left out stays as it is; null removes it. */
+export const UpdateApiKeyBody = z
+  .strictObject({ daily_budget_usd: BudgetUsd.nullable().optional(), monthly_budget_usd: BudgetUsd.nullable().optional() })
+  .refine((b) => b.daily_budget_usd !== undefined || b.monthly_budget_usd !== undefined, {
+    message: 'name a budget to set: daily_budget_usd or monthly_budget_usd (USD, or null for none)',
+  });
+export type UpdateApiKeyBody = z.infer<typeof UpdateApiKeyBody>;
+
+export const ApiKeyIdParams = z.object({ id: z.string().regex(/^key_[A-Za-z0-9]{1,40}$/, 'is not an API key id') });
+
+/** One budget of a key, with what was spent in its current window. */
+export const ApiKeyBudget = z.object({
+  window: z.enum(['day', 'month']),
+  limit_usd: z.number(),
+  spent_usd: z.number(),
+  /** When the window ends: the next UTC midnight or the first of the next UTC month. */
+  resets_at: z.string(),
+});
+export type ApiKeyBudget = z.infer<typeof ApiKeyBudget>;
+
+/** A key as operators see it: never the key itself (only its first characters) nor its hash. */
+export const ApiKey = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** The first characters of the key (`gmk_AbCdEf`), to recognise it. */
+  prefix: z.string(),
+  rate_limit: z.number().int().nullable(),
+  daily_budget_usd: z.number().nullable(),
+  monthly_budget_usd: z.number().nullable(),
+  budgets: z.array(ApiKeyBudget),
+  created_at: z.string(),
+  last_used_at: z.string().nullable(),
+  revoked_at: z.string().nullable(),
+});
+export type ApiKey = z.infer<typeof ApiKey>;
+
+/** `POST /v1/keys`: the key, and the plain key once (only its hash is stored). */
+export const CreatedApiKey = ApiKey.extend({ key: z.string() });
+export type CreatedApiKey = z.infer<typeof CreatedApiKey>;
+
+/** `GET /v1/keys`, newest first. */
+export const ApiKeyList = z.object({ data: z.array(ApiKey) });
+export type ApiKeyList = z.infer<typeof ApiKeyList>;

@@ -3,6 +3,10 @@ import { GptMarketError, errorFromResponse } from './errors.js';
 import { backoffDelay, linkSignals, sleep } from './signals.js';
 import { SseParser, type SseEvent } from './sse.js';
 import type {
+  ApiKey,
+  ApiKeyList,
+  CreateApiKeyParams,
+  CreatedApiKey,
   GenerationFor,
   GenerationPage,
   GenerationTypeInfo,
@@ -13,6 +17,7 @@ import type {
   ProgressEvent,
   ReadyResponse,
   TypedGeneration,
+  UpdateApiKeyParams,
 } from './types.js';
 
 /** Statuses after which a generation never changes again; the SSE stream ends with an event of that name. */
@@ -128,7 +133,7 @@ export interface WaitForOptions<G = Generation> {
 type RetryPolicy = 'idempotent' | 'not-started-only';
 
 interface InternalRequest extends RequestOptions {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
@@ -292,6 +297,34 @@ export class GptMarketClient {
       path: `/v1/generations/${encodeId(id)}/retry`,
       retry: 'not-started-only',
     });
+  }
+
+  // --- API keys (operators: basic auth, or an open gateway) ----------------------------------------
+
+  /** `GET /v1/keys`: every API key, newest first, with budgets and spending; never the keys themselves. */
+  async listKeys(options: RequestOptions = {}): Promise<ApiKey[]> {
+    return (await this.request<ApiKeyList>({ ...options, method: 'GET', path: '/v1/keys', retry: 'idempotent' })).data;
+  }
+
+  /** `POST /v1/keys`: a new key; `key` (the plain key) is in this answer only. */
+  createKey(params: CreateApiKeyParams, options: RequestOptions = {}): Promise<CreatedApiKey> {
+    return this.request<CreatedApiKey>({ ...options, method: 'POST', path: '/v1/keys', body: params, retry: 'not-started-only' });
+  }
+
+  /** `PATCH /v1/keys/:id`: sets (USD) or removes (`null`) a key's daily and monthly budgets; one left out stays. */
+  updateKeyBudgets(id: string, params: UpdateApiKeyParams, options: RequestOptions = {}): Promise<ApiKey> {
+    return this.request<ApiKey>({
+      ...options,
+      method: 'PATCH',
+      path: `/v1/keys/${encodeId(id, 'an API key id')}`,
+      body: params,
+      retry: 'idempotent',
+    });
+  }
+
+  /** `DELETE /v1/keys/:id`: revokes a key (idempotent); answers it with `revoked_at`. */
+  revokeKey(id: string, options: RequestOptions = {}): Promise<ApiKey> {
+    return this.request<ApiKey>({ ...options, method: 'DELETE', path: `/v1/keys/${encodeId(id, 'an API key id')}`, retry: 'idempotent' });
   }
 
   // --- live updates --------------------------------------------------------------------------------
@@ -648,8 +681,8 @@ interface Answer<T> {
   headers: Headers;
 }
 
-function encodeId(id: string): string {
-  if (typeof id !== 'string' || id.length === 0) throw new TypeError('a generation id is required');
+function encodeId(id: string, what = 'a generation id'): string {
+  if (typeof id !== 'string' || id.length === 0) throw new TypeError(`${what} is required`);
   return encodeURIComponent(id);
 }
 

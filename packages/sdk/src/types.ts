@@ -1,5 +1,10 @@
 import type { z } from 'zod';
 import type {
+  ApiKey,
+  ApiKeyBudget,
+  ApiKeyList,
+  CreateApiKeyBody,
+  CreatedApiKey,
   GENERATION_TYPES,
   Generation,
   GenerationError,
@@ -12,6 +17,7 @@ import type {
   ReadyBody,
   ReadyCheck,
   StepProgress,
+  UpdateApiKeyBody,
   WorkflowStatus,
 } from '@gptmarket/contracts';
 
@@ -46,6 +52,10 @@ export type GenerationFor<T extends string> = T extends GenerationTypeName ? Typ
 
 // The HTTP shapes are the gateway's own schemas (packages/contracts/src/http.ts).
 export type {
+  ApiKey,
+  ApiKeyBudget,
+  ApiKeyList,
+  CreatedApiKey,
   Generation,
   GenerationError,
   GenerationPage,
@@ -68,3 +78,8 @@ export type ReadyResponse = ReadyBody & {
 
 /** Filters and paging of `GET /v1/generations` (`limit` 1–100; the gateway's default is 20). */
 export type ListGenerationsParams = z.input<typeof ListGenerationsQuery>;
+
+/** `POST /v1/keys`: `name`, and optionally `rate_limit`, `daily_budget_usd`, `monthly_budget_usd`. */
+export type CreateApiKeyParams = z.input<typeof CreateApiKeyBody>;
+/** `PATCH /v1/keys/:id`: `daily_budget_usd` and/or `monthly_budget_usd` (USD, or null for none). */
+export type UpdateApiKeyParams = z.input<typeof UpdateApiKeyBody>;

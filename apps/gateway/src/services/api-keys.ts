@@ -1,6 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { desc, eq, isNull, and, gte, sql } from 'drizzle-orm';
-import { fromMicros, toMicros } from '@gptmarket/contracts';
+import { ApiKeyName, ApiKeyRateLimit, BudgetUsd, fromMicros, toMicros } from '@gptmarket/contracts';
+import type { z } from 'zod';
 import { apiKeys, generations, type ApiKeyRow, type Database } from '@gptmarket/db';
 import { ApiError } from '../errors.js';
 
@@ -27,15 +28,16 @@ export interface KeyBudgets {
   monthlyUsd?: number | null;
 }
 
-/** The most a budget may be (USD). */
-const MAX_BUDGET_USD = 1_000_000_000;
+/** Checks a value with its contract (packages/contracts, the admin API's own schemas); throws "`what` <message>". */
+function check<T>(schema: z.ZodType<T>, value: unknown, what: string): T {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`${what} ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
+  return parsed.data;
+}
 
 function budgetMicros(usd: number | null | undefined, what: string): number | null {
   if (usd === null || usd === undefined) return null;
-  if (!Number.isFinite(usd) || usd < 0 || usd > MAX_BUDGET_USD) {
-    throw new Error(`the ${what} budget must be an amount of USD from 0 to ${MAX_BUDGET_USD} (e.g. 25 or 2.50)`);
-  }
-  return toMicros(usd);
+  return toMicros(check(BudgetUsd, usd, `the ${what} budget`));
 }
 
 /** The budget windows `now` falls in: the UTC day and the UTC calendar month, each with the instant it resets. */
@@ -136,7 +138,7 @@ export interface AuthenticatedKey {
   budgeted: boolean;
 }
 
-/** API keys: created, listed and revoked by the gateway command; only hashes are stored. */
+/** API keys: created, listed, budgeted and revoked by the gateway command and the admin API; only hashes are stored. */
 export class ApiKeyService {
   private activeCount: { value: number; at: number } | null = null;
   /** When each key's last_used_at was last written: at most once a minute, off the request path. */
@@ -145,10 +147,8 @@ export class ApiKeyService {
   constructor(private readonly db: Database) {}
 
   async create(name: string, rateLimit: number | null = null, budgets: KeyBudgets = {}): Promise<{ key: string; row: ApiKeyRow }> {
-    if (!/^[\p{L}\p{N} _.-]{1,64}$/u.test(name)) throw new Error('the key name must be 1–64 letters, digits, spaces, _ . or -');
-    if (rateLimit !== null && (!Number.isInteger(rateLimit) || rateLimit < 1 || rateLimit > 1_000_000)) {
-      throw new Error('the rate limit must be a whole number of requests per window, 1 or more');
-    }
+    check(ApiKeyName, name, 'the key name');
+    if (rateLimit !== null) check(ApiKeyRateLimit, rateLimit, 'the rate limit');
     const dailyBudgetMicros = budgetMicros(budgets.dailyUsd, 'daily');
     const monthlyBudgetMicros = budgetMicros(budgets.monthlyUsd, 'monthly');
     const key = `${KEY_PREFIX}${base62(40)}`;
@@ -187,14 +187,20 @@ export class ApiKeyService {
     return budgetStates(this.db, row, now);
   }
 
-  async revoke(id: string): Promise<boolean> {
-    const rows = await this.db
+  async get(id: string): Promise<ApiKeyRow | null> {
+    const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.id, id));
+    return row ?? null;
+  }
+
+  /** Revokes an active key; answers its row, or null when there is no active key with that id. */
+  async revoke(id: string): Promise<ApiKeyRow | null> {
+    const [row] = await this.db
       .update(apiKeys)
       .set({ revokedAt: new Date() })
       .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
     this.activeCount = null;
-    return rows.length > 0;
+    return row ?? null;
   }
 
   /** Number of active keys, cached for a few seconds (decides whether the gateway runs open in development). */
