@@ -19,6 +19,7 @@ const { default: autocannon } = (await import(req.resolve('autocannon'))) as { d
 const { Connection, Client } = (await import(req.resolve('@temporalio/client'))) as typeof import('@temporalio/client');
 const { freePort, spawnService, startPostgres, startTemporal } = await import('../../packages/testkit/src/index.js');
 const { workflowToken } = await import('../../packages/runtime/src/index.js');
+const { cpuPerOp, cpuSample, formatCpu } = await import('./cpu.js');
 
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -40,9 +41,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const progress = (what: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
 
 /** autocannon for a fixed time; req/s of 2xx answers (any other answer fails the bench). */
-async function loadFor(url: string, seconds: number): Promise<number> {
+async function loadFor(url: string, seconds: number, headers: Record<string, string>): Promise<number> {
   const t = performance.now();
-  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds });
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
   // Wall-clock time, as on the direct side (autocannon's own duration is whole seconds).
   return r.requests.total / ((performance.now() - t) / 1000);
@@ -71,7 +72,10 @@ try {
   const worker = spawnService(
     'generation-worker',
     process.execPath,
-    tsxNode(join(root, 'apps/generation-worker/src/main.ts')),
+    [
+      ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+      ...tsxNode(join(root, 'apps/generation-worker/src/main.ts')),
+    ],
     baseEnv,
     root,
   );
@@ -115,8 +119,6 @@ try {
         PORT: String(port),
         GATEWAY_PUBLIC_URL: base,
         RATE_LIMIT_ENABLED: 'false',
-        // A diagnostic knob: how much of the gateway's cost is its tracker polling Temporal.
-        ...(process.env.TRACKER_INTERVAL_MS ? { TRACKER_INTERVAL_MS: process.env.TRACKER_INTERVAL_MS } : {}),
         // Diagnostics: more gateway settings, `NAME=value,NAME=value`.
         ...Object.fromEntries(
           (process.env.BENCH_GATEWAY_ENV ?? '')
@@ -130,17 +132,25 @@ try {
     );
     services.push(gateway);
     await gateway.waitForOutput(/gateway ready/, 180_000);
+    // Every request is made as clients make them: with an API key (made on the open gateway, which it then closes).
+    const made = await fetch(`${base}/v1/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench' }),
+    });
+    if (made.status !== 201) throw new Error(`POST /v1/keys answered ${made.status}: ${await made.text()}`);
+    const auth = { authorization: `Bearer ${((await made.json()) as { key: string }).key}` };
     const post = async (name: string) => {
       const res = await fetch(`${base}/v1/generations`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...auth },
         body: JSON.stringify({ type: 'hello_world', input: { name } }),
       });
       if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
     };
     const getJson = async (path: string) => {
-      const res = await fetch(base + path);
+      const res = await fetch(base + path, { headers: auth });
       if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
       return res.json() as Promise<any>;
     };
@@ -171,13 +181,13 @@ try {
       progress(`${db}: reads`);
       // Warm-up (JIT, caches, connections) on every URL before the measured rounds.
       for (const url of [base + onePath, base + listPath, `http://127.0.0.1:${barePort}/one`, `http://127.0.0.1:${barePort}/list`]) {
-        await loadFor(url, 1);
+        await loadFor(url, 1, auth);
       }
       for (let r = 0; r < ROUNDS; r++) {
-        reads.one.push(await loadFor(base + onePath, READ_SECONDS));
-        reads.bareOne.push(await loadFor(`http://127.0.0.1:${barePort}/one`, READ_SECONDS));
-        reads.list.push(await loadFor(base + listPath, READ_SECONDS));
-        reads.bareList.push(await loadFor(`http://127.0.0.1:${barePort}/list`, READ_SECONDS));
+        reads.one.push(await loadFor(base + onePath, READ_SECONDS, auth));
+        reads.bareOne.push(await loadFor(`http://127.0.0.1:${barePort}/one`, READ_SECONDS, auth));
+        reads.list.push(await loadFor(base + listPath, READ_SECONDS, auth));
+        reads.bareList.push(await loadFor(`http://127.0.0.1:${barePort}/list`, READ_SECONDS, auth));
       }
       await bare.stop();
     }
@@ -190,7 +200,7 @@ try {
       for (let r = 0; r < LATENCY_RUNS; r++) {
         let t = performance.now();
         const id = await post(`latency ${r}`);
-        const res = await fetch(`${base}/v1/generations/${id}/events`);
+        const res = await fetch(`${base}/v1/generations/${id}/events`, { headers: auth });
         const decoder = new TextDecoder();
         let text = '';
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
@@ -208,10 +218,24 @@ try {
     progress(`${db}: starts`);
     await drain();
     const starts = { gateway: [] as number[], direct: [] as number[] };
+    // CPU per start by process, summed over the rounds (this bench's process makes the requests on both sides).
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const cpuLabels = {
+      gateway: { match: new RegExp(escape(join(root, 'apps/gateway/src/main.ts'))) },
+      worker: { match: new RegExp(escape(join(root, 'apps/generation-worker/src/main.ts'))) },
+      temporal: { match: new RegExp(`--metrics-port ${new URL(temporal.metricsUrl).port}\\b`) },
+      ...(db === 'postgres' ? { postgres: { match: new RegExp(`-p ${pg.port}\\b`), tree: true } } : {}),
+      bench: { match: new RegExp(escape(join(root, 'bench/api/bench.ts'))) },
+    };
+    const cpu = { gateway: new Map<string, number>(), direct: new Map<string, number>() };
+    const addCpu = (into: Map<string, number>, perOp: Record<string, number>) => {
+      for (const [k, v] of Object.entries(perOp)) into.set(k, (into.get(k) ?? 0) + v / ROUNDS);
+    };
     for (let r = 0; PARTS.has('starts') && r < ROUNDS; r++) {
       // Both sides the same way: CONNECTIONS loops, each awaiting its start before the next (autocannon's `amount`
       // mode ends on its one-second ticker, which quantized this figure).
       let gLeft = STARTS;
+      const cg = cpuSample(cpuLabels);
       const tg = performance.now();
       await Promise.all(
         Array.from({ length: CONNECTIONS }, async () => {
@@ -219,7 +243,11 @@ try {
         }),
       );
       starts.gateway.push(STARTS / ((performance.now() - tg) / 1000));
+      // Until the last run ended: what the starts caused, the runs and the gateway's following them included.
+      await drain();
+      addCpu(cpu.gateway, cpuPerOp(cg, cpuSample(cpuLabels), STARTS));
       let left = STARTS;
+      const cd = cpuSample(cpuLabels);
       const t = performance.now();
       await Promise.all(
         Array.from({ length: CONNECTIONS }, async () => {
@@ -228,6 +256,7 @@ try {
       );
       starts.direct.push(STARTS / ((performance.now() - t) / 1000));
       await drain();
+      addCpu(cpu.direct, cpuPerOp(cd, cpuSample(cpuLabels), STARTS));
     }
     await gateway.stop();
 
@@ -245,6 +274,10 @@ try {
       console.log(
         `HelloWorld starts             gateway ${starts.gateway.map((x) => fmt(x)).join(' / ')} /s   direct client ${starts.direct.map((x) => fmt(x)).join(' / ')} /s   ratio ${verdict(ratio(starts.gateway, starts.direct), TARGET_STARTS)}`,
       );
+    if (PARTS.has('starts')) {
+      console.log(`  CPU ms per start (to the run's end), through the gateway: ${formatCpu(Object.fromEntries(cpu.gateway))}`);
+      console.log(`  CPU ms per start (to the run's end), direct client:       ${formatCpu(Object.fromEntries(cpu.direct))}`);
+    }
     if (PARTS.has('latency'))
       console.log(
         `completed over SSE after POST median ${fmt(median(viaGateway))} ms   direct start→result median ${fmt(median(direct))} ms   added latency ${fmt(median(viaGateway) - median(direct))} ms`,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
 import { isTerminalStatus } from '@gptmarket/contracts';
 import type { DatabaseHandle } from '@gptmarket/db';
@@ -54,7 +54,10 @@ export interface App {
   webhookDeps: WebhookDeps | null;
 }
 
-const newRequestId = () => `req_${randomBytes(9).toString('base64url')}`;
+/** `req_` + this process's random prefix + a counter: unique across replicas and restarts, no entropy per request. */
+const requestIdPrefix = `req_${randomBytes(6).toString('base64url')}`;
+let requestCount = 0;
+const newRequestId = () => `${requestIdPrefix}${(++requestCount).toString(36)}`;
 
 /**
  * Which addresses the client address is taken from (Fastify walks from the socket's peer back through
@@ -73,8 +76,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const app = Fastify({
     // Fastify's request logger is the gateway's pino (one line per request: plugins/observability.ts).
     loggerInstance: pinoOf(log, 'gateway') as FastifyBaseLogger,
-    disableRequestLogging: true,
-    requestIdLogLabel: 'request_id',
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'request_id' }),
     bodyLimit: env.BODY_LIMIT_BYTES,
     trustProxy: trustedProxyHops(env.TRUST_PROXY_HOPS),
     genReqId: (req) => {
@@ -84,9 +86,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     requestTimeout: 30_000,
     connectionTimeout: 60_000,
     keepAliveTimeout: 65_000,
-    maxParamLength: 200,
     return503OnClosing: true,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -197,6 +198,12 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   // --- plugins ---------------------------------------------------------------------------------------
   registerObservability(app);
   registerJsonBody(app);
+  // On every answer, errors and preflights included (set as the request arrives: a synchronous hook costs no promise).
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.header('x-request-id', req.id);
+    reply.header('x-content-type-options', 'nosniff');
+    done();
+  });
   await registerCors(app, hostList(env.CORS_ORIGINS));
   registerAuth(app, {
     keys,
@@ -216,10 +223,6 @@ export async function buildApp(deps: AppDeps): Promise<App> {
       redis: deps.redis ?? null,
     });
   await registerOpenApi(app);
-  app.addHook('onSend', async (req, reply) => {
-    reply.header('x-request-id', req.id);
-    reply.header('x-content-type-options', 'nosniff');
-  });
   registerErrors(app, { bodyLimit: env.BODY_LIMIT_BYTES, rateLimited: env.RATE_LIMIT_ENABLED, log });
 
   // --- routes ----------------------------------------------------------------------------------------

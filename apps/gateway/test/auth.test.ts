@@ -10,6 +10,7 @@ import { createLogger } from '@gptmarket/runtime';
 import { LocalStorage } from '@gptmarket/storage';
 import { startPostgres, startTemporal, type PostgresCluster } from '@gptmarket/testkit';
 import { buildApp, gatewayEnv, runCli, TemporalGateway, type App } from '../src/index.js';
+import { KEY_CACHE_MS } from '../src/services/api-keys.js';
 
 let pg: PostgresCluster;
 let temporal: Awaited<ReturnType<typeof startTemporal>>;
@@ -113,6 +114,8 @@ describe('authentication', () => {
     expect(listed.out).not.toContain(key!); // only the prefix is ever shown again
     const id = /^(key_\w+)/m.exec(listed.out)?.[1];
     expect((await cli(h.url, ['keys', 'revoke', id!])).code).toBe(0);
+    // Revoked by another process: this gateway trusts the key it authenticated for at most KEY_CACHE_MS more.
+    await new Promise((r) => setTimeout(r, KEY_CACHE_MS));
     const revoked = await h.app.inject({ method: 'GET', url: '/v1/generations', headers: { authorization: `Bearer ${key}` } });
     expect(revoked.statusCode).toBe(401);
     // only hashes are stored

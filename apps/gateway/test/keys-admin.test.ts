@@ -176,6 +176,8 @@ describe('a gateway with basic auth', () => {
       monthly_budget_usd: 200,
     });
 
+    // Used just before (so this gateway remembers it): revoking here takes effect at once.
+    expect((await gw.call('GET', '/v1/generations', undefined, `Bearer ${key}`)).status).toBe(200);
     const revoked = await gw.call('DELETE', `/v1/keys/${shown.id}`, undefined, auth);
     expect(revoked.status).toBe(200);
     expect(revoked.json).toMatchObject({ id: shown.id, revoked_at: expect.any(String) });

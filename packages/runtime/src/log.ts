@@ -39,15 +39,23 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${params.toString()}`;
 }
 
-/** stdout below warn, stderr from warn up (pino's multistream sends each line to the highest stream it reaches). */
+let standardStreams: DestinationStream | undefined;
+
+/**
+ * stdout below warn, stderr from warn up (pino's multistream sends each line to the highest stream it reaches). The
+ * writes are asynchronous (sonic-boom): a busy process writes many lines in one system call instead of one call per
+ * line, and what is pending is written out when the process exits. One pair per process, shared by its loggers, so
+ * their lines never interleave.
+ */
 function destination(): DestinationStream {
-  return pino.multistream(
+  standardStreams ??= pino.multistream(
     [
-      { level: 'trace', stream: process.stdout },
-      { level: 'warn', stream: process.stderr },
+      { level: 'trace', stream: pino.destination({ dest: 1, sync: false }) },
+      { level: 'warn', stream: pino.destination({ dest: 2, sync: false }) },
     ],
     { dedupe: true },
   );
+  return standardStreams;
 }
 
 const pinos = new WeakMap<Logger, Pino>();

@@ -165,8 +165,19 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
   };
 
   app.decorateRequest('auth', null);
-  app.addHook('onRequest', async (req, reply) => {
-    if (opts.isPublic(req)) return;
+  // Synchronous while it needs nothing from outside (a public path, a key that authenticated a moment ago).
+  app.addHook('onRequest', (req, reply, done) => {
+    if (opts.isPublic(req)) return done();
+    const bearer = BEARER.exec(req.headers.authorization ?? '');
+    const recent = bearer ? opts.keys.recent(bearer[1]!) : undefined;
+    if (recent) {
+      req.auth = { kind: 'key', apiKeyId: recent.id, rateLimit: recent.rateLimit, budgeted: recent.budgeted };
+      return done();
+    }
+    authenticate(req, reply).then(() => done(), done);
+  });
+
+  async function authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = req.headers.authorization ?? '';
     const pair = () => `${req.ip} ${createHash('sha256').update(header).digest('base64url')}`;
     const fail = async (message: string): Promise<never> => {
@@ -177,7 +188,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
       if (entry.count > opts.failuresMax) rateLimited(reply, entry.resetAt, now, 'with these credentials');
       throw new ApiError(401, 'unauthorized', message);
     };
-    const bearer = /^Bearer\s+(\S{1,200})$/i.exec(header);
+    const bearer = BEARER.exec(header);
     if (bearer) {
       const key = await opts.keys.authenticate(bearer[1]!);
       if (!key) return fail('the API key is not valid');
@@ -209,5 +220,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
       return;
     }
     return fail('authentication required: send "Authorization: Bearer <api key>"');
-  });
+  }
 }
+
+const BEARER = /^Bearer\s+(\S{1,200})$/i;

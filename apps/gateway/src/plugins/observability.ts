@@ -45,7 +45,7 @@ export function registerObservability(app: FastifyInstance): void {
     });
   }
 
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = routeOf(req);
     const seconds = reply.elapsedTime / 1000;
     metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, seconds);
@@ -66,5 +66,6 @@ export function registerObservability(app: FastifyInstance): void {
       if (reply.statusCode >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
       span.end();
     }
+    done();
   });
 }

@@ -138,9 +138,18 @@ export interface AuthenticatedKey {
   budgeted: boolean;
 }
 
+/**
+ * How long a key that authenticated is trusted without reading its row again: a revocation or a budget change made
+ * elsewhere (another replica, the gateway command) takes effect within this time; made here, at once.
+ */
+export const KEY_CACHE_MS = 1_000;
+const KEY_CACHE_MAX = 10_000;
+
 /** API keys: created, listed, budgeted and revoked by the gateway command and the admin API; only hashes are stored. */
 export class ApiKeyService {
   private activeCount: { value: number; at: number } | null = null;
+  /** Keys that authenticated in the last KEY_CACHE_MS, by hash: a busy key costs one row read a second, not one a request. */
+  private readonly recentKeys = new Map<string, { key: AuthenticatedKey; at: number }>();
   /** When each key's last_used_at was last written: at most once a minute, off the request path. */
   private readonly touched = new Map<string, number>();
 
@@ -179,6 +188,7 @@ export class ApiKeyService {
     if (budgets.monthlyUsd !== undefined) set.monthlyBudgetMicros = budgetMicros(budgets.monthlyUsd, 'monthly');
     if (Object.keys(set).length === 0) throw new Error('name a budget to set: --daily-budget or --monthly-budget (USD, or "none")');
     const [row] = await this.db.update(apiKeys).set(set).where(eq(apiKeys.id, id)).returning();
+    this.recentKeys.clear();
     return row ?? null;
   }
 
@@ -200,6 +210,7 @@ export class ApiKeyService {
       .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
       .returning();
     this.activeCount = null;
+    this.recentKeys.clear();
     return row ?? null;
   }
 
@@ -211,17 +222,29 @@ export class ApiKeyService {
     return this.activeCount.value;
   }
 
+  /** The key, when it authenticated in the last KEY_CACHE_MS (answered without reading its row); else undefined. */
+  recent(presented: string): AuthenticatedKey | undefined {
+    return this.recentByHash(hashApiKey(presented), Date.now());
+  }
+
+  private recentByHash(hash: string, now: number): AuthenticatedKey | undefined {
+    const hit = this.recentKeys.get(hash);
+    return hit && now - hit.at < KEY_CACHE_MS ? hit.key : undefined;
+  }
+
   /**
    * Looks a presented key up by its hash and compares in constant time. Unknown and known keys take the same
    * path: one hash, one indexed lookup, one constant-time compare.
    */
   async authenticate(presented: string): Promise<AuthenticatedKey | null> {
     const hash = hashApiKey(presented);
+    const now = Date.now();
+    const recent = this.recentByHash(hash, now);
+    if (recent) return recent;
     const [row] = await this.db.select().from(apiKeys).where(eq(apiKeys.hash, hash));
     const match = timingSafeEqual(Buffer.from(row?.hash ?? DECOY, 'hex'), Buffer.from(hash, 'hex'));
     if (!row || !match || row.revokedAt) return null;
     // Bookkeeping happens off the request path, at most once a minute per key, so it does not change timing.
-    const now = Date.now();
     if ((this.touched.get(row.id) ?? 0) < now - 60_000) {
       this.touched.set(row.id, now);
       void this.db
@@ -230,11 +253,14 @@ export class ApiKeyService {
         .where(eq(apiKeys.id, row.id))
         .catch(() => {});
     }
-    return {
+    const key = {
       id: row.id,
       name: row.name,
       rateLimit: row.rateLimit,
       budgeted: row.dailyBudgetMicros !== null || row.monthlyBudgetMicros !== null,
     };
+    if (this.recentKeys.size >= KEY_CACHE_MAX) this.recentKeys.clear();
+    this.recentKeys.set(hash, { key, at: now });
+    return key;
   }
 }
