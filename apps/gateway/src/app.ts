@@ -16,6 +16,7 @@ import { registerObservability } from './plugins/observability.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { catalogueRoutes } from './routes/catalogue.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { generationRoutes } from './routes/generations.js';
 import { healthRoutes } from './routes/health.js';
@@ -64,7 +65,7 @@ const newRequestId = () => `req_${randomBytes(9).toString('base64url')}`;
 const trustedProxyHops = (hops: number) =>
   hops > 0 ? (address: string, hop: number) => hop < hops && (hop > 0 || !isPublicAddress(address)) : false;
 
-const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*)$/;
+const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*|dashboard(?:\/.*)?)$/;
 
 /** Builds the gateway: plugins → services → routes. `main.ts` listens; tests use `inject()` or listen on a port. */
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -234,6 +235,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     log,
   });
   await app.register(mediaRoutes, { storage });
+  await app.register(dashboardRoutes, { storage, log });
 
   return { app, keys, tracker, cluster, webhookDeps };
 }
