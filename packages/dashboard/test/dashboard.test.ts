@@ -11,10 +11,11 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUBY_STEPS } from '@gptmarket/sdk/contracts';
 import { freePort, spawnApp, startStack, type ServiceProcess, type Stack } from '@gptmarket/testkit';
+import { launchChromium } from '@gptmarket/testkit/browser';
 import { FAKE_REPLICATE_KEY, startFakeReplicate, type FakeReplicate } from '../../providers/test/fakes/replicate.js';
 
 const run = promisify(execFile);
@@ -50,17 +51,7 @@ beforeAll(async () => {
     run(process.execPath, [join(pkgDir, 'build.mjs')], { cwd: pkgDir, timeout: 120_000 }),
   ]);
   stack = started;
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ viewport: { width: 1200, height: 900 } });
   await context.addInitScript(reportCspViolations);
 }, 300_000);
