@@ -1,7 +1,7 @@
 /** One generation: its steps as they happen, inputs, errors in words, the media, and cancel / retry / copy as curl. */
 import { fieldLabel, isFinalStatus, type Generation } from '@gptmarket/sdk';
 import { useGeneration, useGptMarketClient } from '@gptmarket/sdk/react';
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { costText, curlFor, failureWords, mediaOf, type AuthKind, type MediaItem } from './format.js';
 import { BASE, Link, navigate } from './router.js';
 import { errorText } from './session.js';
@@ -10,6 +10,9 @@ import { PageHeading, StatusBadge, typeName } from './ui.js';
 export function GenerationPage({ id, auth }: { id: string; auth: AuthKind }) {
   const live = useGeneration(id);
   const g = live.generation;
+  // The step the record was at when this page first read it: the steps before it ran unseen.
+  const joinedAt = useRef<string | null | undefined>(undefined);
+  if (g && joinedAt.current === undefined) joinedAt.current = g.current_step?.step_name ?? null;
 
   if (!g) {
     return (
@@ -63,6 +66,9 @@ export function GenerationPage({ id, auth }: { id: string; auth: AuthKind }) {
       <section id="progress" data-status={status} aria-labelledby="steps-title">
         <h2 id="steps-title">Steps</h2>
         <progress max={100} value={pct} aria-label={`Progress: ${pct}%`} />
+        {joinedAt.current && steps[0]?.step_name === joinedAt.current && (
+          <p className="help">This page started following it at “{joinedAt.current}”: earlier steps are not listed.</p>
+        )}
         {steps.length === 0 ? (
           <p>{isFinalStatus(status) ? 'No step was reported.' : 'Waiting for the first step…'}</p>
         ) : (
@@ -193,7 +199,8 @@ function Actions({ generation: g, status, auth }: { generation: Generation; stat
 }
 
 function Output({ output }: { output: Record<string, unknown> }) {
-  const media = mediaOf(output);
+  // The final results first, then what was made on the way (the output's order otherwise).
+  const media = mediaOf(output).sort((a, b) => Number(!a.path.startsWith('final')) - Number(!b.path.startsWith('final')));
   const posters = new Set(media.flatMap((m) => (m.poster ? [m.poster] : [])));
   return (
     <section aria-labelledby="output-title">
