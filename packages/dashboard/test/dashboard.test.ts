@@ -222,6 +222,8 @@ describe('with an API key', () => {
 
     await page.fill('input[name=video_duration]', '5');
     await page.fill('textarea[name=text_overlay]', 'made in the dashboard');
+    // Each Replicate prediction takes ten polls (about 2 s): long enough for the page to watch the steps go by.
+    replicate.script.pollsToFinish = 10;
     await page.getByRole('button', { name: 'Start generation' }).click();
     await page.waitForURL(/\/dashboard\/generations\/gen_\w+$/);
     rubyId = /gen_\w+$/.exec(page.url())![0];
@@ -238,6 +240,10 @@ describe('with an API key', () => {
     for (const s of steps) expect(known).toContain(s);
     const statuses = await page.locator('#progress li[data-step]').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
     expect(statuses).toEqual(steps.map(() => 'completed'));
+    expect(steps).toContain('video'); // seen while it ran, not only the final record
+    const order = steps.map((s) => known.indexOf(s ?? ''));
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    replicate.script.pollsToFinish = 1;
 
     const video = page.locator('video[data-output=final_video_url]');
     await video.waitFor();
