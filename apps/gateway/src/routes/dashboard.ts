@@ -3,6 +3,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+// `schema.hide` (kept out of /openapi.json) is @fastify/swagger's addition to Fastify's route schema.
+import type {} from '@fastify/swagger';
 import type { Logger } from '@gptmarket/runtime';
 import type { Storage } from '@gptmarket/storage';
 import { ApiError } from '../errors.js';
