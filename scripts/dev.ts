@@ -148,6 +148,9 @@ async function main() {
     GPTMARKET_DATA_DIR: data,
     PORT: String(port),
   };
+  // The dashboard the gateway serves at /dashboard: static files, built in a second or two.
+  const dashboard = spawnSync(process.execPath, ['packages/dashboard/build.mjs'], { cwd: root, stdio: 'inherit' });
+  if (dashboard.status !== 0) throw new Error('building the dashboard (packages/dashboard/build.mjs) failed');
   const node = (app: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', `apps/${app}/src/main.ts`];
   const gen = start('generation-worker', process.execPath, node('generation-worker'), env);
   const media = start('media-worker', process.execPath, node('media-worker'), env);
@@ -162,6 +165,7 @@ async function main() {
 ${line}
   GPTMarket Generator is running (embedded defaults, offline providers)
 
+  Dashboard    ${publicUrl}/dashboard
   API          ${publicUrl}            (health: ${publicUrl}/health)
   Temporal UI  ${external ? `(external cluster at ${temporalAddress})` : `http://localhost:${uiPort}`}
   Media        ${publicUrl}/media/      (files in ${env.LOCAL_STORAGE_DIR})

@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1
 # The gateway image. Build context: the repository root.
 #   docker build -f infra/docker/gateway.Dockerfile -t gptmarket-gateway .
-# Stages: prune the workspace to the gateway and its dependencies (turbo prune) → install from the pruned
-# lockfile → build → `pnpm deploy --prod` into /prod/app → a slim runner with only that folder.
+# Stages: prune the workspace to the gateway, the dashboard it serves and their dependencies (turbo prune) → install
+# from the pruned lockfile → build (turbo.json builds the dashboard with the gateway) → `pnpm deploy --prod` into
+# /prod/app, plus the dashboard's static files in /prod/app/dashboard → a slim runner with only that folder.
 
 # Pinned by exact version tag (the Node 22 release the toolchain uses). To pin by digest as well, append
 # the digest that `docker buildx imagetools inspect node:22.23.3-bookworm-slim` prints for this tag.
@@ -18,7 +19,7 @@ RUN npm install -g pnpm@10.34.9 turbo@2.11.11 && npm cache clean --force
 FROM base AS pruner
 WORKDIR /repo
 COPY . .
-RUN turbo prune @gptmarket/gateway --docker
+RUN turbo prune @gptmarket/gateway @gptmarket/dashboard --docker
 
 FROM base AS builder
 WORKDIR /repo
@@ -32,6 +33,8 @@ RUN turbo run build --filter=@gptmarket/gateway
 # Deployed from the lockfile (the versions the tests ran; nothing is re-resolved); workspace packages are copied in
 # (injected) for this command only.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm deploy --config.inject-workspace-packages=true --filter=@gptmarket/gateway --prod /prod/app
+# The dashboard's built files (index.html, hashed assets) where the gateway looks for them (src/routes/dashboard.ts).
+RUN cp -r packages/dashboard/dist /prod/app/dashboard
 
 FROM ${NODE_IMAGE} AS runner
 # tini as PID 1: forwards SIGTERM to node and reaps children.

@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_DIRS } from '../../apps/gateway/src/routes/dashboard.js';
 import { FONT_FILES } from '../../apps/media-worker/src/ffmpeg/fonts.js';
 import { APPS, deployArgs, exists, read, repo } from './repo.js';
 
@@ -103,7 +104,7 @@ describe.each(APPS)('$dockerfile', (app) => {
         .join('\n');
     expect(runs(byName.get('base')!)).toContain(`pnpm@${rootPkg.packageManager.split('@')[1]}`);
     expect(runs(byName.get('base')!)).toContain(`turbo@${catalogTurbo}`);
-    expect(runs(byName.get('pruner')!)).toContain(`turbo prune ${app.pkg} --docker`);
+    expect(runs(byName.get('pruner')!)).toMatch(new RegExp(`turbo prune ${app.pkg}( @gptmarket/[\\w-]+)* --docker`));
     const builder = runs(byName.get('builder')!);
     expect(builder).toContain('pnpm install --frozen-lockfile');
     expect(builder).toContain(`turbo run build --filter=${app.pkg}`);
@@ -157,6 +158,16 @@ describe.each(APPS)('$dockerfile', (app) => {
 });
 
 describe('image specifics', () => {
+  it('ships the built dashboard in the gateway image, where the gateway looks for it', () => {
+    const text = read('infra/docker/gateway.Dockerfile');
+    expect(text).toMatch(/RUN turbo prune @gptmarket\/gateway @gptmarket\/dashboard --docker/);
+    expect(text).toMatch(/RUN cp -r packages\/dashboard\/dist \/prod\/app\/dashboard\n/);
+    // The runner's /app is /prod/app: the gateway's first place to look is <its package>/dashboard.
+    expect(DASHBOARD_DIRS[0]).toBe(join(repo, 'apps/gateway/dashboard'));
+    const turbo = JSON.parse(read('turbo.json')) as { tasks: Record<string, { dependsOn?: string[] }> };
+    expect(turbo.tasks['@gptmarket/gateway#build']?.dependsOn).toContain('@gptmarket/dashboard#build');
+  });
+
   it('ships a prebuilt workflow bundle in the generation worker image and points the worker at it', () => {
     const text = read('infra/docker/generation-worker.Dockerfile');
     expect(text).toMatch(/RUN node infra\/scripts\/bundle-workflows\.mjs --out \/repo\/apps\/generation-worker\/dist\/workflow-bundle\.js/);

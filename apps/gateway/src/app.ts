@@ -16,6 +16,7 @@ import { registerObservability } from './plugins/observability.js';
 import { registerOpenApi } from './plugins/openapi.js';
 import { registerRateLimit } from './plugins/rate-limit.js';
 import { catalogueRoutes } from './routes/catalogue.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { eventRoutes } from './routes/events.js';
 import { generationRoutes } from './routes/generations.js';
 import { healthRoutes } from './routes/health.js';
@@ -68,7 +69,7 @@ const newRequestId = () => `${requestIdPrefix}${(++requestCount).toString(36)}`;
 const trustedProxyHops = (hops: number) =>
   hops > 0 ? (address: string, hop: number) => hop < hops && (hop > 0 || !isPublicAddress(address)) : false;
 
-const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*)$/;
+const PUBLIC_PATHS = /^\/(?:health|ready|openapi\.json|docs(?:\/.*)?|media\/.*|dashboard(?:\/.*)?)$/;
 
 /** Builds the gateway: plugins → services → routes. `main.ts` listens; tests use `inject()` or listen on a port. */
 export async function buildApp(deps: AppDeps): Promise<App> {
@@ -239,6 +240,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   });
   await app.register(mediaRoutes, { storage });
   await app.register(keyRoutes, { keys });
+  await app.register(dashboardRoutes, { storage, log });
 
   return { app, keys, tracker, cluster, webhookDeps };
 }

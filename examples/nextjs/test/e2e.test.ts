@@ -8,10 +8,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUBY_STEPS } from '@gptmarket/sdk/contracts';
 import { freePort, startStack, type Stack } from '@gptmarket/testkit';
+import { launchChromium } from '@gptmarket/testkit/browser';
 
 const run = promisify(execFile);
 const appDir = resolve(import.meta.dirname, '..');
@@ -62,17 +63,7 @@ beforeAll(async () => {
     if (i > 240) throw new Error('next start did not answer');
     await new Promise((r) => setTimeout(r, 250));
   }
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  browser = await launchChromium();
 }, 900_000);
 
 afterAll(async () => {

@@ -16,8 +16,10 @@ import {
   useCreateGeneration,
   useGeneration,
   useGenerationForm,
+  useGenerationList,
   type CreateGenerationState,
   type GenerationFormState,
+  type GenerationListState,
   type GenerationState,
 } from '../src/react/index.js';
 import { breakAfterFirstEvent, interceptEvents, startStack, type Stack } from './stack.js';
@@ -48,7 +50,7 @@ afterAll(async () => {
 });
 
 /** What the page renders, and handles to the hooks for the test to act as a user would. */
-const seen: { form?: GenerationFormState; creator?: CreateGenerationState; live?: GenerationState } = {};
+const seen: { form?: GenerationFormState; creator?: CreateGenerationState; live?: GenerationState; list?: GenerationListState } = {};
 
 function FormView(): ReactElement {
   const form = useGenerationForm('ruby');
@@ -80,6 +82,16 @@ function LiveView(props: { id: string }): ReactElement {
     { id: 'live', 'data-status': live.status ?? '' },
     createElement('ol', null, ...live.steps.map((s) => createElement('li', { key: s.step_id, 'data-step': s.step_id }, s.step_name))),
     video ? createElement('video', { src: video }) : null,
+  );
+}
+
+function ListView(props: { type: string; limit: number }): ReactElement {
+  const list = useGenerationList({ type: props.type, limit: props.limit }, { pollMs: 200, idlePollMs: 300 });
+  seen.list = list;
+  return createElement(
+    'ul',
+    null,
+    ...list.generations.map((g) => createElement('li', { key: g.id, 'data-id': g.id, 'data-status': g.status })),
   );
 }
 
@@ -196,4 +208,31 @@ describe('React hooks', () => {
     expect(video.headers.get('content-type')).toMatch(/video\/mp4/);
     expect((await video.arrayBuffer()).byteLength).toBeGreaterThan(1000);
   }, 200_000);
+
+  it('useGenerationList: pages with the cursor, keeps every row current, shows new ones on top, starts over on new filters', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await client.createGeneration('hello_world', { name: `list ${i}` })).id);
+    render(createElement(ListView, { type: 'hello_world', limit: 2 }));
+    await vi.waitFor(() => expect(seen.list!.generations.map((g) => g.id)).toEqual([ids[2], ids[1]]));
+    expect(seen.list!.hasMore).toBe(true);
+    act(() => seen.list!.loadMore());
+    await vi.waitFor(() => expect(seen.list!.generations.map((g) => g.id)).toEqual([ids[2], ids[1], ids[0]]));
+    expect(seen.list!.hasMore).toBe(false);
+    // The one below the first page is read again too, until it is finished.
+    await vi.waitFor(() => expect(seen.list!.generations.map((g) => g.status)).toEqual(['completed', 'completed', 'completed']), {
+      timeout: 60_000,
+      interval: 200,
+    });
+    const fresh = await client.createGeneration('hello_world', { name: 'list new' });
+    await vi.waitFor(() => expect(seen.list!.generations.map((g) => g.id)).toEqual([fresh.id, ids[2], ids[1], ids[0]]), {
+      timeout: 10_000,
+    });
+    expect(container.querySelectorAll('li[data-id]')).toHaveLength(4);
+
+    render(createElement(ListView, { type: 'ruby', limit: 2 }));
+    expect(seen.list!.generations).toEqual([]);
+    await vi.waitFor(() => expect(seen.list!.isLoading).toBe(false));
+    expect(seen.list!.generations.length).toBeGreaterThan(0);
+    expect(seen.list!.generations.every((g) => g.type === 'ruby')).toBe(true);
+  }, 90_000);
 });

@@ -5,13 +5,14 @@
  * - `useGeneration(id)`: the record, live status and steps over SSE (resuming with `Last-Event-ID` after a drop);
  * - `useCreateGeneration()`: `create(type, input)` with pending/error state;
  * - `useGenerationForm(type)`: fields, defaults and per-model params from the form registry, validated with the
- *   contracts' messages before anything is sent.
+ *   contracts' messages before anything is sent;
+ * - `useGenerationList(params)`: a list of generations with keyset "load more", kept current while any is unfinished.
  */
 import { createContext, createElement, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { ContractIssue } from '@gptmarket/contracts';
 import { isFinalStatus, type CreateGenerationOptions, type GptMarketClient } from '../client.js';
 import { checkGenerationInput, formDefaults, formValuesToInput, getForm, type FieldDefinition, type FormDefinition } from '../forms.js';
-import type { Generation, GenerationFor, InputFor, StepProgress, WorkflowStatus } from '../types.js';
+import type { Generation, GenerationFor, InputFor, ListGenerationsParams, StepProgress, WorkflowStatus } from '../types.js';
 
 const ClientContext = createContext<GptMarketClient | null>(null);
 
@@ -256,4 +257,135 @@ export function useGenerationForm(type: string): GenerationFormState {
 
   const fields = useMemo(() => form?.fields.filter((f) => !f.hidden) ?? [], [form]);
   return { form, fields, values, setValue, setModelParam, modelParamFields, errors, warnings, validate, reset };
+}
+
+export interface UseGenerationListOptions {
+  client?: GptMarketClient;
+  /** How often the list is read again while any generation shown is unfinished; default 3 s. */
+  pollMs?: number;
+  /** How often it is read again when all are finished (to show new ones); default 15 s, null: never. */
+  idlePollMs?: number | null;
+}
+
+export interface GenerationListState {
+  /** Newest first: the pages loaded so far, each generation in its latest known state. */
+  generations: Generation[];
+  /** More pages exist: `loadMore()` fetches the next. */
+  hasMore: boolean;
+  /** The first page is being read (after mount or a change of filters). */
+  isLoading: boolean;
+  isLoadingMore: boolean;
+  /** The last read's error, null once one succeeds. */
+  error: unknown;
+  loadMore(): void;
+  /** Reads the list again now. */
+  refresh(): void;
+}
+
+interface ListState {
+  generations: Generation[];
+  /** `next_cursor` of the last page loaded. */
+  cursor: string | null;
+  isLoading: boolean;
+  isLoadingMore: boolean;
+  error: unknown;
+}
+
+const EMPTY_LIST: ListState = { generations: [], cursor: null, isLoading: true, isLoadingMore: false, error: null };
+
+/**
+ * `GET /v1/generations` with `params` (type, status, limit), newest first, with keyset paging: `loadMore()` appends
+ * the next page. While any generation shown is unfinished the first page is read again every `pollMs` (new ones appear
+ * at the top) and unfinished ones further down are read one by one, so every status stays current.
+ */
+export function useGenerationList(params: ListGenerationsParams = {}, options: UseGenerationListOptions = {}): GenerationListState {
+  const client = useGptMarketClient(options.client);
+  const { type, status, limit } = params;
+  const pollMs = options.pollMs ?? 3_000;
+  const idlePollMs = options.idlePollMs === undefined ? 15_000 : options.idlePollMs;
+  const [state, setState] = useState<ListState>(EMPTY_LIST);
+  const [tick, setTick] = useState(0);
+  const current = useRef(state);
+  current.current = state;
+  /** Bumped by a change of filters: answers to reads of the previous filters are dropped. */
+  const epoch = useRef(0);
+  const filters = JSON.stringify([type ?? null, status ?? null, limit ?? null]);
+  const lastFilters = useRef(filters);
+  if (lastFilters.current !== filters) {
+    // New filters: start over in this render (no rows of the previous filters).
+    lastFilters.current = filters;
+    epoch.current++;
+    setState(EMPTY_LIST);
+  }
+
+  // The first page, again on every tick (poll or refresh), merged so that the pages loaded further down stay; the
+  // unfinished generations further down are read one by one.
+  useEffect(() => {
+    const mine = epoch.current;
+    const controller = new AbortController();
+    const signal = controller.signal;
+    (async () => {
+      try {
+        const page = await client.listGenerations({ type, status, limit }, { signal });
+        const onPage = new Set(page.data.map((g) => g.id));
+        const below = current.current.generations.filter((g) => !onPage.has(g.id) && !isFinalStatus(g.status)).slice(0, 20);
+        const reread = await Promise.all(below.map((g) => client.getGeneration(g.id, { signal }).catch(() => g)));
+        const fresh = new Map(reread.map((g) => [g.id, g]));
+        if (signal.aborted || mine !== epoch.current) return;
+        setState((s) => {
+          const rest = s.generations.filter((g) => !onPage.has(g.id)).map((g) => fresh.get(g.id) ?? g);
+          // The cursor is the position of the last page loaded; with nothing below the first page, the first page's.
+          return {
+            ...s,
+            generations: [...page.data, ...rest],
+            cursor: rest.length === 0 ? page.next_cursor : s.cursor,
+            isLoading: false,
+            error: null,
+          };
+        });
+      } catch (error) {
+        if (!signal.aborted && mine === epoch.current) setState((s) => ({ ...s, isLoading: false, error }));
+      }
+    })();
+    return () => controller.abort();
+  }, [client, type, status, limit, tick]);
+
+  const unfinished = state.generations.some((g) => !isFinalStatus(g.status));
+  const delay = state.isLoading ? null : unfinished ? pollMs : idlePollMs;
+  useEffect(() => {
+    if (delay === null) return;
+    const timer = setTimeout(() => setTick((t) => t + 1), delay);
+    return () => clearTimeout(timer);
+  }, [delay, state.generations]);
+
+  const loadMore = useCallback(() => {
+    const { cursor, isLoadingMore } = current.current;
+    if (!cursor || isLoadingMore) return;
+    const mine = epoch.current;
+    setState((s) => ({ ...s, isLoadingMore: true }));
+    client.listGenerations({ type, status, limit, cursor }).then(
+      (page) => {
+        if (mine !== epoch.current) return;
+        setState((s) => {
+          const known = new Set(s.generations.map((g) => g.id));
+          const more = page.data.filter((g) => !known.has(g.id));
+          return { ...s, generations: [...s.generations, ...more], cursor: page.next_cursor, isLoadingMore: false, error: null };
+        });
+      },
+      (error: unknown) => {
+        if (mine === epoch.current) setState((s) => ({ ...s, isLoadingMore: false, error }));
+      },
+    );
+  }, [client, type, status, limit]);
+  const refresh = useCallback(() => setTick((t) => t + 1), []);
+
+  return {
+    generations: state.generations,
+    hasMore: state.cursor !== null,
+    isLoading: state.isLoading,
+    isLoadingMore: state.isLoadingMore,
+    error: state.error,
+    loadMore,
+    refresh,
+  };
 }
