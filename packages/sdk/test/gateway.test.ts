@@ -7,9 +7,10 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { RUBY_STEPS, RUBY_SUGGESTIONS } from '@gptmarket/contracts';
 import { freePort } from '@gptmarket/testkit';
+import { launchChromium } from '@gptmarket/testkit/browser';
 import {
   GptMarketClient,
   GptMarketError,
@@ -435,18 +436,7 @@ describe('in a browser', () => {
   let page: Page;
   const pageErrors: string[] = [];
   beforeAll(async () => {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--no-first-run',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium(['--disable-sync']);
     page = await browser.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(pageOrigin + '/');
