@@ -174,6 +174,7 @@ ${line}
     curl -s -X POST ${publicUrl}/v1/generations -H 'content-type: application/json' \\
       -d '{"type":"ruby","input":{"emotion":"shocked","text_overlay":"it'"'"'s 100% real"}}'
     curl -s ${publicUrl}/v1/generations/<id>
+    pnpm gptmarket generate ruby --emotion shocked --wait     # the CLI: a progress bar, then the files
 
   Ctrl-C stops everything.
 ${line}

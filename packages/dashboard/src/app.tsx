@@ -106,8 +106,8 @@ function Frame({ credential, open, onSignOut, nav = false, children }: FrameProp
         <div className="banner" role="note" aria-label="Open gateway">
           <div className="wrap">
             <strong>This gateway is open.</strong> It has no API keys and no basic auth, so it answers without credentials: anyone who can
-            reach it can start generations and see all of them. Create an API key (<code>./scripts/keys.sh create --name …</code>) to close
-            it.
+            reach it can start generations and see all of them. Create an API key (<code>pnpm gptmarket keys create --name …</code>) to
+            close it.
           </div>
         </div>
       )}
@@ -173,7 +173,7 @@ function SignIn({ onSignedIn }: { onSignedIn(c: Credential): void }) {
               aria-describedby="api-key-help"
             />
             <p id="api-key-help" className="help">
-              Starts with <code>gmk_</code>; <code>./scripts/keys.sh create</code> makes one.
+              Starts with <code>gmk_</code>; <code>pnpm gptmarket keys create</code> or <code>./scripts/keys.sh create</code> makes one.
             </p>
           </div>
         ) : (
