@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import { isTerminalStatus, PROGRESS_MEMO_KEY, PROGRESS_MEMO_PATCH, WorkflowProgressMemo } from '@gptmarket/contracts';
 import type { GenerationRow } from '@gptmarket/db';
@@ -129,7 +130,7 @@ export class GenerationTracker {
     let progress: WorkflowProgressMemo | undefined;
     const batchMs = this.opts.batchMs ?? 40;
     while (!signal.aborted) {
-      if (batchMs > 0) await abortableSleep(batchMs, signal);
+      if (batchMs > 0) await sleep(batchMs, undefined, { signal }).catch(() => {}); // an abort ends the wait early
       if (signal.aborted) return;
       const res = await client.connection.withAbortSignal(signal, () =>
         client.workflowService.getWorkflowExecutionHistory({
@@ -196,17 +197,6 @@ export class GenerationTracker {
     }
   }
 }
-
-const abortableSleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 
 /** The progress a memo update carries, if it is one of ours and well formed. */
 function progressIn(fields: Record<string, Payload> | null | undefined): WorkflowProgressMemo | undefined {
