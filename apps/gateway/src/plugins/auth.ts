@@ -21,10 +21,7 @@ declare module 'fastify' {
 }
 
 /** Whose generations a request sees: an API key its own; basic auth and open mode all of them. */
-export const callerOf = (req: FastifyRequest): Caller => ({
-  apiKeyId: req.auth?.apiKeyId ?? null,
-  unbudgeted: req.auth?.budgeted === false,
-});
+export const callerOf = (req: FastifyRequest): Caller => ({ apiKeyId: req.auth?.apiKeyId ?? null, budgeted: req.auth?.budgeted });
 
 export interface AuthOptions {
   keys: ApiKeyService;

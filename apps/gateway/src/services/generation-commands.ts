@@ -90,7 +90,7 @@ export class GenerationCommands {
       // requests of a key queue here). Otherwise one statement.
       const keyId = caller.apiKeyId;
       [row] =
-        keyId && !caller.unbudgeted
+        keyId && caller.budgeted !== false
           ? await this.deps.db.transaction(async (tx) => {
               await assertWithinBudget(tx, keyId, costMicros);
               return tx.insert(generations).values(values).returning();

@@ -10,8 +10,8 @@ import { storageKeysIn, withFreshUrls } from './media-urls.js';
 /** Who is asking: an API key sees its own generations; basic auth and open mode see all. */
 export interface Caller {
   apiKeyId: string | null;
-  /** True when the key had no budget when it authenticated this request: creating needs no budget check then. */
-  unbudgeted?: boolean;
+  /** Whether the key had a budget when it authenticated this request (unknown when absent: then it is checked). */
+  budgeted?: boolean;
 }
 
 /** `base64url("<created_at ISO, ms>|<id>")`: the position of the page's last row (created_at has ms precision). */
