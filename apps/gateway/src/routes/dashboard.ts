@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -8,6 +7,7 @@ import type {} from '@fastify/swagger';
 import type { Logger } from '@gptmarket/runtime';
 import type { Storage } from '@gptmarket/storage';
 import { ApiError } from '../errors.js';
+import { etagMatches, strongEtag } from '../etag.js';
 
 /**
  * Where the built dashboard is: next to the gateway's package in the image (the Dockerfile copies it there), else
@@ -40,7 +40,7 @@ function load(path: string): File {
     body,
     gzip: COMPRESSIBLE.has(ext) ? gzipSync(body, { level: 9 }) : null,
     type: CONTENT_TYPES[ext] ?? 'application/octet-stream',
-    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+    etag: strongEtag(body),
   };
 }
 
@@ -96,7 +96,7 @@ export const dashboardRoutes: FastifyPluginAsync<{ storage: Storage; log: Logger
       .header('content-security-policy', csp)
       .header('referrer-policy', 'same-origin')
       .header('x-frame-options', 'DENY');
-    if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
+    if (etagMatches(req.headers['if-none-match'], file.etag)) return reply.code(304).send();
     if (file.gzip && /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
       return reply.header('content-encoding', 'gzip').send(file.gzip);
     }

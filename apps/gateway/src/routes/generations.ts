@@ -11,6 +11,7 @@ import {
 } from '@gptmarket/contracts';
 import type { OutboundPolicy } from '@gptmarket/runtime';
 import { ApiError, errorResponses } from '../errors.js';
+import { etagMatches } from '../etag.js';
 import { callerOf } from '../plugins/auth.js';
 import type { GenerationCommands } from '../services/generation-commands.js';
 import type { GenerationObserver } from '../services/generation-observer.js';
@@ -36,15 +37,6 @@ const IdempotencyHeaders = z.object({
     .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')
     .optional(),
 });
-
-/** Whether an `If-None-Match` header names `etag` (weak comparison, RFC 9110 section 13.1.2; `*` matches any). */
-function matches(ifNoneMatch: string | undefined, etag: string): boolean {
-  if (!ifNoneMatch) return false;
-  return ifNoneMatch.split(',').some((tag) => {
-    const t = tag.trim();
-    return t === '*' || t.replace(/^W\//, '') === etag;
-  });
-}
 
 /**
  * Sends JSON the records service already rendered with the contract: Fastify sends a string with a JSON content
@@ -116,7 +108,7 @@ export const generationRoutes: FastifyPluginAsyncZod<GenerationRoutesOptions> = 
       const answer: RenderedGeneration =
         records.cached(req.params.id, caller) ?? (await records.render(await observer.refresh(await records.get(req.params.id, caller))));
       reply.header('etag', answer.etag);
-      if (matches(req.headers['if-none-match'], answer.etag)) return reply.code(304).send(null);
+      if (etagMatches(req.headers['if-none-match'], answer.etag)) return reply.code(304).send(null);
       return sendJson(reply, answer.json);
     },
   );

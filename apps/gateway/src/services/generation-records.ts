@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
 import { and, desc, eq, inArray, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { Generation, isTerminalStatus, type ListGenerationsQuery } from '@gptmarket/contracts';
 import { generations, type Database, type GenerationRow } from '@gptmarket/db';
 import type { Storage } from '@gptmarket/storage';
 import { ApiError } from '../errors.js';
+import { strongEtag } from '../etag.js';
 import { storageKeysIn, withFreshUrls } from './media-urls.js';
 
 /** Who is asking: an API key sees its own generations; basic auth and open mode see all. */
@@ -96,7 +96,7 @@ export class GenerationRecords {
     const now = Date.now();
     const api = await this.toApi(row);
     const json = JSON.stringify(z.encode(Generation, api));
-    const rendered = { json, etag: `"${createHash('sha256').update(json).digest('base64url').slice(0, 27)}"` };
+    const rendered = { json, etag: strongEtag(json) };
     if (terminal) {
       const expiry = this.storage.urlExpirySeconds;
       const expiring = expiry !== null && api.output !== null && Object.keys(this.keysOf(row)).length > 0;
