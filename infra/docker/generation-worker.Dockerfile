@@ -27,7 +27,8 @@ COPY --from=pruner /repo/out/full/ ./
 COPY tsconfig.base.json ./
 COPY infra/scripts/bundle-workflows.mjs ./infra/scripts/bundle-workflows.mjs
 RUN turbo run build --filter=@gptmarket/generation-worker
-# The workflow bundle is made once here, so the worker starts without webpack (WORKFLOW_BUNDLE_PATH).
+# The workflow bundles are made once here, so the worker starts without webpack (WORKFLOW_BUNDLE_PATH; its
+# .traced.js sibling, with the OpenTelemetry interceptors, runs when OTEL_EXPORTER_OTLP_ENDPOINT is set).
 RUN node infra/scripts/bundle-workflows.mjs --out /repo/apps/generation-worker/dist/workflow-bundle.js
 # Deployed from the lockfile (the versions the tests ran; nothing is re-resolved); workspace packages are copied in
 # (injected) for this command only.
@@ -45,7 +46,7 @@ ENV NODE_ENV=production \
     LOCAL_STORAGE_DIR=/data/media
 WORKDIR /app
 COPY --from=builder --chown=node:node /prod/app/ ./
-COPY --from=builder --chown=node:node /repo/apps/generation-worker/dist/workflow-bundle.js ./dist/workflow-bundle.js
+COPY --from=builder --chown=node:node /repo/apps/generation-worker/dist/workflow-bundle.js /repo/apps/generation-worker/dist/workflow-bundle.traced.js ./dist/
 USER node
 # The health endpoint answers 200 only while the Temporal worker is RUNNING and its pollers poll.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 /**
- * Prebuilds the generation worker's workflow bundle (the production image sets WORKFLOW_BUNDLE_PATH to it,
- * so the worker starts without webpack). Uses the worker's own workflowsPath and bundler options.
+ * Prebuilds the generation worker's workflow bundles (the production image sets WORKFLOW_BUNDLE_PATH to the first,
+ * so the worker starts without webpack). Uses the worker's own workflowsPath and bundler options. Two bundles: FILE
+ * without the OpenTelemetry workflow interceptors, FILE's `.traced.js` sibling with them (the worker runs that one
+ * when tracing is on; every workflow run evaluates a bundle's modules again, so tracing costs nothing when off).
  *
  *   node infra/scripts/bundle-workflows.mjs [--out FILE] [--app DIR]
  *
@@ -28,13 +30,22 @@ if (!existsSync(entry)) {
 // Resolve the SDK from the app, so the bundle is made by the same @temporalio/worker the worker runs.
 const require = createRequire(join(appDir, 'package.json'));
 const { bundleWorkflowCode } = await import(pathToFileURL(require.resolve('@temporalio/worker')).href);
-const { workflowsPath, workflowBundlerOptions, workflowInterceptorModules } = await import(pathToFileURL(entry).href);
+const { workflowsPath, workflowBundlerOptions, workflowInterceptorModules, tracedBundlePath } = await import(pathToFileURL(entry).href);
 
-const started = Date.now();
-// The workflow interceptors (generation ids on log lines, tracing) are part of the bundle: the worker cannot add them.
-const { code } = await bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, workflowInterceptorModules });
 mkdirSync(dirname(out), { recursive: true });
-writeFileSync(out, code);
-console.log(
-  `bundle-workflows: ${out} (${(code.length / 1024).toFixed(0)} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s) from ${workflowsPath}`,
-);
+// The workflow interceptors (generation ids on log lines, tracing) are part of the bundle: the worker cannot add them.
+for (const [file, tracing] of [
+  [out, false],
+  [tracedBundlePath(out), true],
+]) {
+  const started = Date.now();
+  const { code } = await bundleWorkflowCode({
+    workflowsPath,
+    ...workflowBundlerOptions,
+    workflowInterceptorModules: workflowInterceptorModules(tracing),
+  });
+  writeFileSync(file, code);
+  console.log(
+    `bundle-workflows: ${file} (${(code.length / 1024).toFixed(0)} KiB, ${((Date.now() - started) / 1000).toFixed(1)} s) from ${workflowsPath}`,
+  );
+}

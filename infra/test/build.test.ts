@@ -63,7 +63,14 @@ describe('production build', () => {
     expect(code).toContain('RubyWorkflow');
     expect(code).toContain('HelloWorldWorkflow');
     expect(code).toContain('SlideshowsPinterestWorkflow');
-  }, 130_000);
+    // Two bundles: the OpenTelemetry workflow interceptors only in the traced one (run when tracing is on).
+    const traced = readFileSync(bundle.replace(/\.js$/, '.traced.js'), 'utf8');
+    expect(traced).toContain('HelloWorldWorkflow');
+    const otel = /interceptors-opentelemetry\/lib\/workflow-interceptors/;
+    expect(traced).toMatch(otel);
+    expect(code).not.toMatch(otel);
+    expect(code).toContain('workflow-interceptors'); // ours (generation ids) in both
+  }, 200_000);
 });
 
 const gatewayDir = join(work, 'gateway');

@@ -168,12 +168,12 @@ describe('image specifics', () => {
     expect(turbo.tasks['@gptmarket/gateway#build']?.dependsOn).toContain('@gptmarket/dashboard#build');
   });
 
-  it('ships a prebuilt workflow bundle in the generation worker image and points the worker at it', () => {
+  it('ships the prebuilt workflow bundles (without and with tracing) in the generation worker image and points the worker at them', () => {
     const text = read('infra/docker/generation-worker.Dockerfile');
     expect(text).toMatch(/RUN node infra\/scripts\/bundle-workflows\.mjs --out \/repo\/apps\/generation-worker\/dist\/workflow-bundle\.js/);
     expect(text).toMatch(/WORKFLOW_BUNDLE_PATH=\/app\/dist\/workflow-bundle\.js/);
     expect(text).toMatch(
-      /COPY --from=builder --chown=node:node \/repo\/apps\/generation-worker\/dist\/workflow-bundle\.js \.\/dist\/workflow-bundle\.js/,
+      /COPY --from=builder --chown=node:node \/repo\/apps\/generation-worker\/dist\/workflow-bundle\.js \/repo\/apps\/generation-worker\/dist\/workflow-bundle\.traced\.js \.\/dist\/\n/,
     );
   });
 

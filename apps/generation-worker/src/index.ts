@@ -1,4 +1,4 @@
 export { createGenerationWorker, workflowsPath, workflowBundlerOptions } from './worker.js';
 export { createGenerationActivities } from './activities/index.js';
 export { generationWorkerEnv, loadGenerationWorkerEnv, type GenerationWorkerEnv } from './env.js';
-export { workflowInterceptorModules } from '@gptmarket/worker-runtime';
+export { tracedBundlePath, workflowInterceptorModules } from '@gptmarket/worker-runtime';

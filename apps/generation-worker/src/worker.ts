@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import { workerIdentity } from '@gptmarket/contracts';
-import { createLogger, isProduction } from '@gptmarket/runtime';
+import { createLogger, currentTracing, isProduction } from '@gptmarket/runtime';
 import { createStorage, warnIfOutputUrlsExpire } from '@gptmarket/storage';
 import {
   createGptMarket,
@@ -21,7 +21,7 @@ import {
   renderTemplate,
   replicateKey,
 } from '@gptmarket/providers';
-import { createWorker, drainOptions, workerHealthRule, type TemporalWorker } from '@gptmarket/worker-runtime';
+import { createWorker, drainOptions, prebuiltBundleFor, workerHealthRule, type TemporalWorker } from '@gptmarket/worker-runtime';
 import { createGenerationActivities } from './activities/index.js';
 import type { GenerationWorkerEnv } from './env.js';
 
@@ -120,14 +120,14 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
   });
   // The identity every poll carries reports this worker's providers; the gateway's /ready reads it from Temporal.
   const identity = workerIdentity(`${process.pid}@${hostname()}`, plan);
-  // A prebuilt bundle (production image) skips webpack at start.
+  // A prebuilt bundle (production image) skips webpack at start; with tracing on, its traced sibling.
   const bundlePath = process.env.WORKFLOW_BUNDLE_PATH;
   const created = await createWorker(
     env,
     {
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       ...(bundlePath && existsSync(bundlePath)
-        ? { workflowBundle: { codePath: bundlePath } }
+        ? { workflowBundle: { codePath: prebuiltBundleFor(bundlePath, currentTracing(), log) } }
         : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
       identity,
       // Every activity, the image and video ones included: runs started before their queue existed still call them here.

@@ -6,6 +6,7 @@
  * Temporal metrics: the SDK core serves them in the Prometheus format on a loopback port of its own, which the
  * process's `/metrics` appends to ours, so one scrape gets both (the core's exporter stays private).
  */
+import { existsSync } from 'node:fs';
 import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
@@ -114,16 +115,32 @@ const require = createRequire(import.meta.url);
 
 /**
  * The workflow interceptor modules (bundled with the workflows, also by the prebuilt-bundle script): ours (the
- * generation id) and Temporal's OpenTelemetry ones (spans of the workflow, linked to the client's and activities').
+ * generation id) always; Temporal's OpenTelemetry ones (spans of the workflow, linked to the client's and
+ * activities') only with tracing on. A workflow bundle's modules are evaluated again for every workflow run, so the
+ * OpenTelemetry ones would cost each run their evaluation and spans nobody exports.
  */
-export const workflowInterceptorModules: string[] = [
-  fileURLToPath(new URL(`./workflow-interceptors.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)),
-  require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors'),
-];
+export function workflowInterceptorModules(tracing: boolean): string[] {
+  return [
+    fileURLToPath(new URL(`./workflow-interceptors.${import.meta.url.endsWith('.ts') ? 'ts' : 'js'}`, import.meta.url)),
+    ...(tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : []),
+  ];
+}
+
+/** The prebuilt bundle with the tracing interceptors, beside the one without (`bundle.js` → `bundle.traced.js`). */
+export const tracedBundlePath = (bundlePath: string): string => bundlePath.replace(/(\.js)?$/, '.traced.js');
+
+/** Which prebuilt bundle runs: the traced one when tracing is on (without it, workflow spans are missing: said once). */
+export function prebuiltBundleFor(bundlePath: string, tracing: Tracing, log: Logger): string {
+  if (!tracing.enabled) return bundlePath;
+  const traced = tracedBundlePath(bundlePath);
+  if (existsSync(traced)) return traced;
+  log.warn(`tracing is on but ${traced} does not exist: workflows run without spans (make it with infra/scripts/bundle-workflows.mjs)`);
+  return bundlePath;
+}
 
 /**
  * Interceptors and sinks of a worker: step metrics, generation ids and OpenTelemetry spans. The span sink of the
- * workflows always exists (a prebuilt bundle always holds the tracing interceptors); with tracing off it drops them.
+ * workflows always exists (a prebuilt bundle may hold the tracing interceptors); with tracing off it drops them.
  */
 export function observabilityOptions(tracing: Tracing, opts: { bundledWorkflows: boolean }): Pick<WorkerOptions, 'interceptors' | 'sinks'> {
   return {
@@ -136,7 +153,7 @@ export function observabilityOptions(tracing: Tracing, opts: { bundledWorkflows:
         stepInterceptors,
       ],
       // A prebuilt bundle holds them already (the worker would warn that it ignores them).
-      ...(opts.bundledWorkflows ? {} : { workflowModules: workflowInterceptorModules }),
+      ...(opts.bundledWorkflows ? {} : { workflowModules: workflowInterceptorModules(tracing.enabled) }),
     },
     sinks: { exporter: makeWorkflowExporter(tracing.processor, tracing.resource) },
   };

@@ -141,26 +141,32 @@ export class GenerationObserver {
     const terminal = isTerminalStatus(update.status);
     const cost = terminal ? settled(row, update) : null;
     if (cost) Object.assign(update, cost);
-    const saved = await this.deps.db.transaction(async (tx) => {
-      const [next] = await tx
+    const write = (db: Pick<Database, 'update'>) =>
+      db
         .update(generations)
         .set({ ...update, updatedAt: new Date(), revision: row.revision + 1 })
         .where(and(eq(generations.id, row.id), eq(generations.revision, row.revision)))
         .returning();
-      if (next && terminal && next.webhookUrl) {
-        await tx
-          .insert(webhookDeliveries)
-          .values({
-            id: `whd_${next.id.slice(4)}_${next.status}`,
-            generationId: next.id,
-            event: `generation.${next.status}`,
-            url: next.webhookUrl,
-            status: 'pending',
+    // One statement, unless the change owes a webhook delivery: then the delivery is recorded with it, atomically.
+    const saved =
+      terminal && row.webhookUrl
+        ? await this.deps.db.transaction(async (tx) => {
+            const [next] = await write(tx);
+            if (next?.webhookUrl) {
+              await tx
+                .insert(webhookDeliveries)
+                .values({
+                  id: `whd_${next.id.slice(4)}_${next.status}`,
+                  generationId: next.id,
+                  event: `generation.${next.status}`,
+                  url: next.webhookUrl,
+                  status: 'pending',
+                })
+                .onConflictDoNothing();
+            }
+            return next;
           })
-          .onConflictDoNothing();
-      }
-      return next;
-    });
+        : (await write(this.deps.db))[0];
     if (!saved) return (await this.deps.records.find(row.id)) ?? row;
     this.deps.onChange(saved);
     if (cost?.cost && this.deps.onCostSettled) {

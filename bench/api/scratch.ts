@@ -1,0 +1,298 @@
+/**
+ * API benchmark (not a test), one run: against a real Temporal dev server with a generation worker, once with the
+ * gateway on PGlite and once on PostgreSQL,
+ *   - starts/s of HelloWorld through `POST /v1/generations` ÷ a direct `@temporalio/client` (same concurrency);
+ *   - req/s of `GET /v1/generations/:id` (a completed generation) and `GET /v1/generations?limit=20` ÷ a bare
+ *     Fastify route serving the same JSON (autocannon, same connections);
+ *   - when a HelloWorld's `completed` SSE event arrives after the POST, against a direct client's start → result.
+ * Rounds are interleaved so background load falls on both sides alike. Run with `bash bench/api/run.sh`.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const root = resolve(import.meta.dirname, '../..');
+// Packages resolve from the gateway (bench/ is a plain folder, not a workspace package).
+const req = createRequire(join(root, 'apps/gateway/package.json'));
+const { default: autocannon } = (await import(req.resolve('autocannon'))) as { default: any };
+const { Connection, Client } = (await import(req.resolve('@temporalio/client'))) as typeof import('@temporalio/client');
+const { freePort, spawnService, startPostgres, startTemporal } = await import('../../packages/testkit/src/index.js');
+const { workflowToken } = await import('../../packages/runtime/src/index.js');
+const { cpuPerOp, cpuSample, formatCpu } = await import('./cpu.js');
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const READ_SECONDS = Number(process.env.BENCH_READ_SECONDS ?? 4);
+const STARTS = Number(process.env.BENCH_STARTS ?? 300);
+const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 9);
+/** Diagnostics: measure only some parts (`reads,latency,starts`) or some databases (`pglite,postgres`). */
+const PARTS = new Set((process.env.BENCH_PARTS ?? 'reads,latency,starts').split(','));
+const DATABASES = (process.env.BENCH_DBS ?? 'pglite,postgres').split(',') as Array<'pglite' | 'postgres'>;
+const TARGET_READS = 0.5;
+const TARGET_STARTS = 0.9;
+const TASK_QUEUE = 'generation-queue';
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number, digits = 0) => n.toFixed(digits);
+const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)} (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})`;
+const tsxNode = (entry: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', entry];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const progress = (what: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
+
+/** autocannon for a fixed time; req/s of 2xx answers (any other answer fails the bench). */
+async function loadFor(url: string, seconds: number, headers: Record<string, string>): Promise<number> {
+  const t = performance.now();
+  const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
+  if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+  // Wall-clock time, as on the direct side (autocannon's own duration is whole seconds).
+  return r.requests.total / ((performance.now() - t) / 1000);
+}
+
+const work = mkdtempSync(join(tmpdir(), 'gptmarket-bench-api-'));
+const secret = 'bench-secret-0123456789abcdef';
+const [temporal, pg] = await Promise.all([startTemporal(), startPostgres()]);
+const services: Array<{ stop(): Promise<unknown> }> = [];
+const baseEnv: NodeJS.ProcessEnv = {
+  PATH: process.env.PATH,
+  HOME: process.env.HOME,
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'info',
+  TEMPORAL_ADDRESS: temporal.address,
+  WORKFLOW_SECRET_KEY: secret,
+  LOCAL_STORAGE_DIR: join(work, 'media'),
+};
+
+try {
+  console.log(
+    `GPTMarket API bench — ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds`,
+  );
+  const worker = spawnService(
+    'generation-worker',
+    process.execPath,
+    [
+      ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+      ...tsxNode(join(root, 'apps/generation-worker/src/main.ts')),
+    ],
+    { ...baseEnv, TEMPORAL_TASK_QUEUE: process.env.NOWORKER ? 'nothing-here' : TASK_QUEUE },
+    root,
+  );
+  services.push(worker);
+  await worker.waitForOutput(/generation-worker ready/, 120_000);
+  const connection = await Connection.connect({ address: temporal.address });
+  const client = new Client({ connection, namespace: 'default' });
+  let directSeq = 0;
+  const directStart = async () => {
+    const workflowId = `bench-direct-${process.pid}-${directSeq++}`;
+    return client.workflow.start('HelloWorldWorkflow', {
+      taskQueue: TASK_QUEUE,
+      workflowId,
+      args: [{ name: 'bench', secret_key: workflowToken(secret, workflowId) }],
+    });
+  };
+  /** Waits until the worker has run every workflow started so far (so one phase's backlog does not load the next). */
+  const drain = async () => {
+    if (process.env.NOWORKER) { await client.workflow.list({query:'ExecutionStatus="Running"'}); for await (const w of client.workflow.list({query:'ExecutionStatus="Running"'})) await client.workflow.getHandle(w.workflowId).terminate().catch(()=>{}); return; }
+    for (let i = 0; i < 600; i++) {
+      const { count } = await client.workflow.count('ExecutionStatus="Running"');
+      if (count === 0) return;
+      await sleep(500);
+    }
+  };
+
+  const barePort = await freePort();
+  for (const db of DATABASES) {
+    await drain();
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const gateway = spawnService(
+      `gateway-${db}`,
+      process.execPath,
+      [
+        ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+        ...tsxNode(join(root, 'apps/gateway/src/main.ts')),
+      ],
+      {
+        ...baseEnv,
+        HOST: '127.0.0.1',
+        PORT: String(port),
+        GATEWAY_PUBLIC_URL: base,
+        RATE_LIMIT_ENABLED: 'false',
+        // Diagnostics: more gateway settings, `NAME=value,NAME=value`.
+        ...Object.fromEntries(
+          (process.env.BENCH_GATEWAY_ENV ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((kv) => kv.split('=')),
+        ),
+        ...(db === 'postgres' ? { DATABASE_URL: await pg.createDatabase('bench_api') } : { GPTMARKET_DATA_DIR: join(work, 'data') }),
+      },
+      root,
+    );
+    services.push(gateway);
+    await gateway.waitForOutput(/gateway ready/, 180_000);
+    // Every request is made as clients make them: with an API key (made on the open gateway, which it then closes).
+    const made = await fetch(`${base}/v1/keys`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'bench' }),
+    });
+    if (made.status !== 201) throw new Error(`POST /v1/keys answered ${made.status}: ${await made.text()}`);
+    const auth = { authorization: `Bearer ${((await made.json()) as { key: string }).key}` };
+    const post = async (name: string) => {
+      const res = await fetch(`${base}/v1/generations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ type: 'hello_world', input: { name } }),
+      });
+      if (res.status !== 202) throw new Error(`POST answered ${res.status}: ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const getJson = async (path: string) => {
+      const res = await fetch(base + path, { headers: auth });
+      if (res.status !== 200) throw new Error(`${path} answered ${res.status}`);
+      return res.json() as Promise<any>;
+    };
+
+    const reads = { one: [] as number[], list: [] as number[], bareOne: [] as number[], bareList: [] as number[] };
+    if (PARTS.has('reads')) {
+      progress(`${db}: seeding 25 completed generations`);
+      // --- reads: 25 completed generations, the list's first page and one of them, against the bare route ---
+      const ids = await Promise.all(Array.from({ length: 25 }, (_, i) => post(`reader ${i}`)));
+      for (const id of ids) {
+        for (let i = 0; (await getJson(`/v1/generations/${id}`)).status !== 'completed'; i++) {
+          if (i > 600) throw new Error(`${id} did not complete`);
+          await sleep(100);
+        }
+      }
+      const onePath = `/v1/generations/${ids[0]}`;
+      const listPath = '/v1/generations?limit=20';
+      writeFileSync(join(work, 'one.json'), JSON.stringify(await getJson(onePath)));
+      writeFileSync(join(work, 'list.json'), JSON.stringify(await getJson(listPath)));
+      const bare = spawnService(
+        'bare',
+        process.execPath,
+        tsxNode(join(root, 'bench/api/bare.ts')),
+        { ...baseEnv, PORT: String(barePort), BARE_ONE: join(work, 'one.json'), BARE_LIST: join(work, 'list.json') },
+        root,
+      );
+      await bare.waitForOutput(/bare ready/, 30_000);
+      progress(`${db}: reads`);
+      // Warm-up (JIT, caches, connections) on every URL before the measured rounds.
+      for (const url of [base + onePath, base + listPath, `http://127.0.0.1:${barePort}/one`, `http://127.0.0.1:${barePort}/list`]) {
+        await loadFor(url, 1, auth);
+      }
+      for (let r = 0; r < ROUNDS; r++) {
+        reads.one.push(await loadFor(base + onePath, READ_SECONDS, auth));
+        reads.bareOne.push(await loadFor(`http://127.0.0.1:${barePort}/one`, READ_SECONDS, auth));
+        reads.list.push(await loadFor(base + listPath, READ_SECONDS, auth));
+        reads.bareList.push(await loadFor(`http://127.0.0.1:${barePort}/list`, READ_SECONDS, auth));
+      }
+      await bare.stop();
+    }
+
+    // --- added latency: POST → `completed` SSE event, against a direct client's start → result ---
+    const viaGateway: number[] = [];
+    const direct: number[] = [];
+    if (PARTS.has('latency')) {
+      progress(`${db}: added latency`);
+      for (let r = 0; r < LATENCY_RUNS; r++) {
+        let t = performance.now();
+        const id = await post(`latency ${r}`);
+        const res = await fetch(`${base}/v1/generations/${id}/events`, { headers: auth });
+        const decoder = new TextDecoder();
+        let text = '';
+        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          text += decoder.decode(chunk, { stream: true });
+          if (/^event: completed$/m.test(text)) break;
+        }
+        viaGateway.push(performance.now() - t);
+        t = performance.now();
+        await (await directStart()).result();
+        direct.push(performance.now() - t);
+      }
+    }
+
+    // --- starts: the same number of HelloWorld starts through the gateway and directly, same concurrency ---
+    progress(`${db}: starts`);
+    await drain();
+    const starts = { gateway: [] as number[], direct: [] as number[] };
+    // CPU per start by process, summed over the rounds (this bench's process makes the requests on both sides).
+    const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const cpuLabels = {
+      gateway: { match: new RegExp(escape(join(root, 'apps/gateway/src/main.ts'))) },
+      worker: { match: new RegExp(escape(join(root, 'apps/generation-worker/src/main.ts'))) },
+      temporal: { match: new RegExp(`--metrics-port ${new URL(temporal.metricsUrl).port}\\b`) },
+      ...(db === 'postgres' ? { postgres: { match: new RegExp(`-p ${pg.port}\\b`), tree: true } } : {}),
+      bench: { match: new RegExp(escape(join(root, 'bench/api/scratch.ts'))) },
+    };
+    const cpu = { gateway: new Map<string, number>(), direct: new Map<string, number>() };
+    const addCpu = (into: Map<string, number>, perOp: Record<string, number>) => {
+      for (const [k, v] of Object.entries(perOp)) into.set(k, (into.get(k) ?? 0) + v / ROUNDS);
+    };
+    for (let r = 0; PARTS.has('starts') && r < ROUNDS; r++) {
+      // Both sides the same way: CONNECTIONS loops, each awaiting its start before the next (autocannon's `amount`
+      // mode ends on its one-second ticker, which quantized this figure).
+      let gLeft = STARTS;
+      const cg = cpuSample(cpuLabels);
+      const tg = performance.now();
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (gLeft-- > 0) await post('starts');
+        }),
+      );
+      starts.gateway.push(STARTS / ((performance.now() - tg) / 1000));
+      // Until the last run ended: what the starts caused, the runs and the gateway's following them included.
+      await drain();
+      addCpu(cpu.gateway, cpuPerOp(cg, cpuSample(cpuLabels), STARTS));
+      let left = STARTS;
+      const cd = cpuSample(cpuLabels);
+      const t = performance.now();
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (left-- > 0) await directStart();
+        }),
+      );
+      starts.direct.push(STARTS / ((performance.now() - t) / 1000));
+      await drain();
+      addCpu(cpu.direct, cpuPerOp(cd, cpuSample(cpuLabels), STARTS));
+    }
+    await gateway.stop();
+
+    const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
+    console.log(`\n== gateway on ${db} ==`);
+    if (PARTS.has('reads'))
+      console.log(
+        `GET one completed generation  ${reads.one.map((x) => fmt(x)).join(' / ')} req/s   bare route ${reads.bareOne.map((x) => fmt(x)).join(' / ')} req/s   ratio ${verdict(ratio(reads.one, reads.bareOne), TARGET_READS)}`,
+      );
+    if (PARTS.has('reads'))
+      console.log(
+        `GET list ?limit=20            ${reads.list.map((x) => fmt(x)).join(' / ')} req/s   bare route ${reads.bareList.map((x) => fmt(x)).join(' / ')} req/s   ratio ${verdict(ratio(reads.list, reads.bareList), TARGET_READS)}`,
+      );
+    if (PARTS.has('starts'))
+      console.log(
+        `HelloWorld starts             gateway ${starts.gateway.map((x) => fmt(x)).join(' / ')} /s   direct client ${starts.direct.map((x) => fmt(x)).join(' / ')} /s   ratio ${verdict(ratio(starts.gateway, starts.direct), TARGET_STARTS)}`,
+      );
+    if (PARTS.has('starts')) {
+      console.log(`  CPU ms per start (to the run's end), through the gateway: ${formatCpu(Object.fromEntries(cpu.gateway))}`);
+      console.log(`  CPU ms per start (to the run's end), direct client:       ${formatCpu(Object.fromEntries(cpu.direct))}`);
+    }
+    if (PARTS.has('latency'))
+      console.log(
+        `completed over SSE after POST median ${fmt(median(viaGateway))} ms   direct start→result median ${fmt(median(direct))} ms   added latency ${fmt(median(viaGateway) - median(direct))} ms`,
+      );
+  }
+  console.log(
+    `\nload average at the end: ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
+  await connection.close();
+} finally {
+  for (const s of services.reverse()) await s.stop().catch(() => {});
+  await temporal.teardown().catch(() => {});
+  await pg.stop().catch(() => {});
+  rmSync(work, { recursive: true, force: true });
+}
