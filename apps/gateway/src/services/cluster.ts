@@ -4,8 +4,10 @@ import { sql } from 'drizzle-orm';
 import type { Database, GenerationRow } from '@gptmarket/db';
 import type { Logger } from '@gptmarket/runtime';
 
-/** The channel every gateway replica listens on; a payload is `<generation id> <revision> <sender>`. */
+/** The channel every gateway replica listens on; a payload is lines of `<generation id> <revision> <sender>`. */
 export const CHANGES_CHANNEL = 'gptmarket_generation_changes';
+/** Changes per notification at most (a payload must stay under PostgreSQL's 8000 bytes; a line is about 40). */
+const CHANGES_PER_NOTIFY = 100;
 /** The advisory lock whose holder runs the tracker and dispatches webhooks (one replica at a time). */
 const LEADER_LOCK = 7_406_170_112_031_001n;
 /** How often a follower tries to take the lock, and how often the leader checks its session is alive. */
@@ -41,6 +43,9 @@ export class Cluster {
   private checking = false;
   private connectedOnce = false;
   private down = false;
+  /** Changes waiting for the notification in flight to end: they go together in the next one. */
+  private pending: Array<{ line: string; settle: (err?: Error) => void }> = [];
+  private notifying = false;
 
   constructor(private readonly opts: ClusterOptions) {}
 
@@ -54,9 +59,31 @@ export class Cluster {
     return this.leading;
   }
 
-  /** Tells the other replicas that a record changed (delivered when the write's transaction has committed). */
-  async announce(row: Pick<GenerationRow, 'id' | 'revision'>): Promise<void> {
-    await this.opts.db.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${`${row.id} ${row.revision} ${this.instance}`})`);
+  /**
+   * Tells the other replicas that a record changed (delivered when the write's transaction has committed). One
+   * notification at a time: changes made meanwhile go together in the next, so a busy replica sends a statement per
+   * batch rather than per change, and an idle one sends at once.
+   */
+  announce(row: Pick<GenerationRow, 'id' | 'revision'>): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ line: `${row.id} ${row.revision} ${this.instance}`, settle: (err) => (err ? reject(err) : resolve()) });
+      if (!this.notifying) void this.notify();
+    });
+  }
+
+  private async notify(): Promise<void> {
+    this.notifying = true;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, CHANGES_PER_NOTIFY);
+      const payload = batch.map((c) => c.line).join('\n');
+      try {
+        await this.opts.db.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${payload})`);
+        for (const c of batch) c.settle();
+      } catch (err) {
+        for (const c of batch) c.settle(err as Error);
+      }
+    }
+    this.notifying = false;
   }
 
   async stop(): Promise<void> {
@@ -106,9 +133,11 @@ export class Cluster {
     session.on('end', () => this.drop(session));
     session.on('notification', (msg) => {
       if (msg.channel !== CHANGES_CHANNEL || !msg.payload) return;
-      const [id, revision, sender] = msg.payload.split(' ');
-      if (!id || sender === this.instance || !/^\d+$/.test(revision ?? '')) return;
-      this.opts.onRemoteChange(id, Number(revision));
+      for (const line of msg.payload.split('\n')) {
+        const [id, revision, sender] = line.split(' ');
+        if (!id || sender === this.instance || !/^\d+$/.test(revision ?? '')) continue;
+        this.opts.onRemoteChange(id, Number(revision));
+      }
     });
     try {
       await session.connect();
