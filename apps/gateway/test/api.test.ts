@@ -7,7 +7,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import type { Generation } from '@gptmarket/contracts';
 import { startFakeReplicate, FAKE_REPLICATE_KEY, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 import { join, resolve } from 'node:path';
-import { spawnService } from '@gptmarket/testkit';
+import { spawnService, waitFor } from '@gptmarket/testkit';
 import { api, readSse, startStack, waitForStatus as waitForGeneration, type Stack } from './helpers.js';
 
 let stack: Stack;
@@ -253,6 +253,28 @@ describe('job records', () => {
     expect((await api(stack, 'GET', '/v1/generations?limit=101')).status).toBe(400);
     expect((await api(stack, 'GET', '/v1/generations?status=done')).status).toBe(400);
     expect((await api(stack, 'GET', '/v1/generations?cursor=bm9wZQ')).status).toBe(400);
+  });
+
+  it('a record that cannot be written leaves no workflow running: a start made beside it is terminated', async () => {
+    // Only the record fails (a constraint the database enforces); the gateway may start the workflow beside it.
+    const sql = new pg.Client({ connectionString: stack.databaseUrl });
+    await sql.connect();
+    const since = `WorkflowType="HelloWorldWorkflow" AND StartTime > "${new Date(Date.now() - 1).toISOString()}"`;
+    try {
+      await sql.query("alter table generations add constraint test_refuse_record check (not (metadata ? 'refuse')) not valid");
+      const res = await create({ type: 'hello_world', input: { name: 'unrecorded' }, metadata: { refuse: 'yes' } });
+      expect(res.status).toBe(500);
+      expect(JSON.stringify(res.json)).not.toMatch(/test_refuse_record|constraint|generations/); // no internals
+    } finally {
+      await sql.query('alter table generations drop constraint if exists test_refuse_record');
+      await sql.end();
+    }
+    await waitFor('no workflow of the refused request to run', async () =>
+      (await countWorkflows(`${since} AND ExecutionStatus="Running"`)) === 0 ? true : undefined,
+    );
+    // At most the one start, and only terminated.
+    expect(await countWorkflows(since)).toBeLessThanOrEqual(1);
+    expect(await countWorkflows(`${since} AND ExecutionStatus!="Terminated"`)).toBe(0);
   });
 
   it('a workflow started directly through Temporal (seed-style client) breaks nothing', async () => {

@@ -84,23 +84,20 @@ export class GenerationCommands {
       idempotencyKey: opts.idempotencyKey ?? null,
       retryOf: opts.retryOf ?? null,
     };
-    let row: GenerationRow | undefined;
-    try {
-      // A key that may have a budget: checked and recorded in one transaction holding the key's row lock (concurrent
-      // requests of a key queue here). Otherwise one statement.
-      const keyId = caller.apiKeyId;
-      [row] =
-        keyId && caller.budgeted !== false
-          ? await this.deps.db.transaction(async (tx) => {
-              await assertWithinBudget(tx, keyId, costMicros);
-              return tx.insert(generations).values(values).returning();
-            })
-          : await this.deps.db.insert(generations).values(values).returning();
-    } catch (err) {
-      await idempotency?.release();
-      throw err;
-    }
-    try {
+    // A key that may have a budget: checked and recorded in one transaction holding the key's row lock (concurrent
+    // requests of a key queue here). Otherwise one statement.
+    const keyId = caller.apiKeyId;
+    const budgeted = Boolean(keyId && caller.budgeted !== false);
+    const record = async (): Promise<GenerationRow> => {
+      const [inserted] = budgeted
+        ? await this.deps.db.transaction(async (tx) => {
+            await assertWithinBudget(tx, keyId!, costMicros);
+            return tx.insert(generations).values(values).returning();
+          })
+        : await this.deps.db.insert(generations).values(values).returning();
+      return inserted!;
+    };
+    const start = async (): Promise<void> => {
       const client = await this.deps.temporal.get();
       // The workflow input on the wire is the Python one: the request and its credential.
       const secret_key = this.deps.workflowSecret ? workflowToken(this.deps.workflowSecret, workflowId) : null;
@@ -112,16 +109,40 @@ export class GenerationCommands {
         workflowIdReusePolicy: 'REJECT_DUPLICATE',
         memo: { [GENERATION_ID_MEMO]: id }, // the generation id on every log line of its work
       });
-    } catch (err) {
+    };
+    // The record comes first when writing it may refuse the request (a budget) or meet an earlier one (an
+    // Idempotency-Key); otherwise the record and the start go together, so a request waits for the slower of the
+    // two rather than for both, and whichever failed is undone.
+    const [recorded, started] =
+      budgeted || idempotency
+        ? await settle(record()).then(async (r) => [r, r.ok ? await settle(start()) : null] as const)
+        : await Promise.all([settle(record()), settle(start())]);
+    if (!recorded.ok) {
+      if (started?.ok) await this.undoStart(workflowId);
+      await idempotency?.release();
+      throw recorded.error;
+    }
+    if (!started!.ok) {
       await this.deps.db.delete(generations).where(eq(generations.id, id));
       this.deps.records.changed();
       await idempotency?.release();
-      if (isUnavailable(err)) throw new ApiError(503, 'unavailable', 'the workflow service is unreachable; nothing was started');
-      throw err;
+      if (isUnavailable(started!.error)) throw new ApiError(503, 'unavailable', 'the workflow service is unreachable; nothing was started');
+      throw started!.error;
     }
+    const row = recorded.value;
     this.deps.log.info('generation started', { id, type: def.type, workflowId });
-    this.deps.onChange(row!);
-    return { row: row!, replayed: false };
+    this.deps.onChange(row);
+    return { row, replayed: false };
+  }
+
+  /** A workflow started for a request whose record could not be written: ended before it pays for anything. */
+  private async undoStart(workflowId: string): Promise<void> {
+    try {
+      const client = await this.deps.temporal.get();
+      await client.workflow.getHandle(workflowId).terminate('its generation record could not be written');
+    } catch (err) {
+      this.deps.log.error('a workflow without a record could not be terminated', { workflowId, error: (err as Error).message });
+    }
   }
 
   async cancel(row: GenerationRow): Promise<GenerationRow> {
@@ -158,3 +179,10 @@ export class GenerationCommands {
     return created;
   }
 }
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
