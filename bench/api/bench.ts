@@ -231,6 +231,20 @@ try {
     const addCpu = (into: Map<string, number>, perOp: Record<string, number>) => {
       for (const [k, v] of Object.entries(perOp)) into.set(k, (into.get(k) ?? 0) + v / ROUNDS);
     };
+    // Warm-up, as the reads have: a few starts on each side before the measured rounds (JIT, pools, connections).
+    if (PARTS.has('starts')) {
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          for (let i = 0; i < 5; i++) await post('warm-up');
+        }),
+      );
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          for (let i = 0; i < 5; i++) await directStart();
+        }),
+      );
+      await drain();
+    }
     for (let r = 0; PARTS.has('starts') && r < ROUNDS; r++) {
       // Both sides the same way: CONNECTIONS loops, each awaiting its start before the next (autocannon's `amount`
       // mode ends on its one-second ticker, which quantized this figure).

@@ -94,7 +94,7 @@ try {
   };
   /** Waits until the worker has run every workflow started so far (so one phase's backlog does not load the next). */
   const drain = async () => {
-    if (process.env.NOWORKER) { await client.workflow.list({query:'ExecutionStatus="Running"'}); for await (const w of client.workflow.list({query:'ExecutionStatus="Running"'})) await client.workflow.getHandle(w.workflowId).terminate().catch(()=>{}); return; }
+    if (process.env.NOWORKER) { for await (const w of client.workflow.list({query:'ExecutionStatus="Running"'})) await client.workflow.getHandle(w.workflowId).terminate().catch(()=>{}); return; }
     for (let i = 0; i < 600; i++) {
       const { count } = await client.workflow.count('ExecutionStatus="Running"');
       if (count === 0) return;
@@ -226,12 +226,26 @@ try {
       worker: { match: new RegExp(escape(join(root, 'apps/generation-worker/src/main.ts'))) },
       temporal: { match: new RegExp(`--metrics-port ${new URL(temporal.metricsUrl).port}\\b`) },
       ...(db === 'postgres' ? { postgres: { match: new RegExp(`-p ${pg.port}\\b`), tree: true } } : {}),
-      bench: { match: new RegExp(escape(join(root, 'bench/api/scratch.ts'))) },
+      bench: { match: new RegExp(escape(join(root, 'bench/api/bench.ts'))) },
     };
     const cpu = { gateway: new Map<string, number>(), direct: new Map<string, number>() };
     const addCpu = (into: Map<string, number>, perOp: Record<string, number>) => {
       for (const [k, v] of Object.entries(perOp)) into.set(k, (into.get(k) ?? 0) + v / ROUNDS);
     };
+    // Warm-up, as the reads have: a few starts on each side before the measured rounds (JIT, pools, connections).
+    if (PARTS.has('starts')) {
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          for (let i = 0; i < 5; i++) await post('warm-up');
+        }),
+      );
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          for (let i = 0; i < 5; i++) await directStart();
+        }),
+      );
+      await drain();
+    }
     for (let r = 0; PARTS.has('starts') && r < ROUNDS; r++) {
       // Both sides the same way: CONNECTIONS loops, each awaiting its start before the next (autocannon's `amount`
       // mode ends on its one-second ticker, which quantized this figure).

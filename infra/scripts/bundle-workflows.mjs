@@ -41,7 +41,7 @@ for (const [file, tracing] of [
   const started = Date.now();
   const { code } = await bundleWorkflowCode({
     workflowsPath,
-    ...workflowBundlerOptions,
+    ...workflowBundlerOptions(),
     workflowInterceptorModules: workflowInterceptorModules(tracing),
   });
   writeFileSync(file, code);

@@ -23,16 +23,8 @@ import {
 } from '@gptmarket/providers';
 import { createWorker, drainOptions, prebuiltBundleFor, workerHealthRule, type TemporalWorker } from '@gptmarket/worker-runtime';
 import { createGenerationActivities } from './activities/index.js';
+import { workflowBundlerOptions } from './workflow-bundle.js';
 import type { GenerationWorkerEnv } from './env.js';
-
-/** Resolve workspace packages to their sources when bundling workflows in development and tests. */
-export const workflowBundlerOptions: WorkerOptions['bundlerOptions'] = {
-  webpackConfigHook: (config) => {
-    config.resolve ??= {};
-    config.resolve.conditionNames = ['@gptmarket/source', '...'];
-    return config;
-  },
-};
 
 export const workflowsPath = fileURLToPath(
   new URL('./workflows/index.' + (import.meta.url.endsWith('.ts') ? 'ts' : 'js'), import.meta.url),
@@ -128,7 +120,7 @@ export async function createGenerationWorker(env: GenerationWorkerEnv, connectio
       taskQueue: env.TEMPORAL_TASK_QUEUE,
       ...(bundlePath && existsSync(bundlePath)
         ? { workflowBundle: { codePath: prebuiltBundleFor(bundlePath, currentTracing(), log) } }
-        : { workflowsPath, bundlerOptions: workflowBundlerOptions }),
+        : { workflowsPath, bundlerOptions: workflowBundlerOptions() }),
       identity,
       // Every activity, the image and video ones included: runs started before their queue existed still call them here.
       activities,

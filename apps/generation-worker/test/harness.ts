@@ -15,13 +15,14 @@ import { LocalStorage, type Storage } from '@gptmarket/storage';
 import { createMediaActivities } from '@gptmarket/media-worker';
 import { startTemporal } from '@gptmarket/testkit';
 import { createGenerationActivities, type GenerationActivityDeps } from '../src/activities/index.js';
-import { workflowBundlerOptions, workflowsPath } from '../src/worker.js';
+import { workflowsPath } from '../src/worker.js';
+import { workflowBundlerOptions } from '../src/workflow-bundle.js';
 
 export type Temporal = Awaited<ReturnType<typeof startTemporal>>;
 
 let bundle: Promise<WorkflowBundleWithSourceMap> | undefined;
 /** The workflows bundle, built once per test file. */
-export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions, logger: quietLogger }));
+export const workflowBundle = () => (bundle ??= bundleWorkflowCode({ workflowsPath, ...workflowBundlerOptions(), logger: quietLogger }));
 
 const noop = () => {};
 const quietLogger = { trace: noop, debug: noop, info: noop, warn: noop, error: noop, log: noop };

@@ -15,7 +15,7 @@ import { encodePng, renderPortrait } from '@gptmarket/offline';
 import { createProviderLimiter, createReplicate } from '@gptmarket/providers';
 import { startTemporal, waitFor } from '@gptmarket/testkit';
 import { createGenerationActivities } from '../src/activities/index.js';
-import { workflowBundlerOptions } from '../src/worker.js';
+import { workflowBundlerOptions } from '../src/workflow-bundle.js';
 import { FAKE_REPLICATE_KEY, startFakeReplicate, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 
 let env: Awaited<ReturnType<typeof startTemporal>>;
@@ -30,7 +30,7 @@ beforeAll(async () => {
     startFakeReplicate({ pollsToFinish: 1_000_000 }),
     bundleWorkflowCode({
       workflowsPath: fileURLToPath(new URL('./paid/workflows.ts', import.meta.url)),
-      ...(workflowBundlerOptions ? { webpackConfigHook: workflowBundlerOptions.webpackConfigHook } : {}),
+      ...workflowBundlerOptions(),
     }),
     mkdtemp(join(tmpdir(), 'paid-jobs-')),
   ]);

@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import { RUBY_WORKFLOW } from '@gptmarket/contracts';
 import { spawnService, startTemporal, waitFor, type ServiceProcess } from '@gptmarket/testkit';
-import { replicateTaskQueue, workflowBundlerOptions, workflowsPath } from '../src/worker.js';
+import { replicateTaskQueue, workflowsPath } from '../src/worker.js';
+import { workflowBundlerOptions } from '../src/workflow-bundle.js';
 import { FAKE_REPLICATE_KEY, startFakeReplicate, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 
 const repo = resolve(import.meta.dirname, '../../..');
@@ -32,7 +33,7 @@ beforeAll(async () => {
     startFakeReplicate({ pollsToFinish: 1 }),
     bundleWorkflowCode({
       workflowsPath,
-      ...workflowBundlerOptions,
+      ...workflowBundlerOptions(),
       logger: { trace() {}, debug() {}, info() {}, warn() {}, error() {}, log() {} },
     }),
   ]);
