@@ -29,7 +29,8 @@ COPY infra/scripts/bundle-workflows.mjs ./infra/scripts/bundle-workflows.mjs
 RUN turbo run build --filter=@gptmarket/generation-worker
 # The workflow bundles are made once here, so the worker starts without webpack (WORKFLOW_BUNDLE_PATH; its
 # .traced.js sibling, with the OpenTelemetry interceptors, runs when OTEL_EXPORTER_OTLP_ENDPOINT is set).
-RUN node infra/scripts/bundle-workflows.mjs --out /repo/apps/generation-worker/dist/workflow-bundle.js
+RUN node infra/scripts/bundle-workflows.mjs --out /repo/apps/generation-worker/dist/workflow-bundle.js \
+ && test -f /repo/apps/generation-worker/dist/workflow-bundle.traced.js
 # Deployed from the lockfile (the versions the tests ran; nothing is re-resolved); workspace packages are copied in
 # (injected) for this command only.
 RUN --mount=type=cache,id=pnpm-store,target=/pnpm/store pnpm deploy --config.inject-workspace-packages=true --filter=@gptmarket/generation-worker --prod /prod/app

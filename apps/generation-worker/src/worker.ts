@@ -23,7 +23,7 @@ import {
 } from '@gptmarket/providers';
 import { createWorker, drainOptions, prebuiltBundleFor, workerHealthRule, type TemporalWorker } from '@gptmarket/worker-runtime';
 import { createGenerationActivities } from './activities/index.js';
-import { workflowBundlerOptions } from './workflow-bundle.js';
+import { workflowBundlerOptions } from './workflow-bundler.js';
 import type { GenerationWorkerEnv } from './env.js';
 
 export const workflowsPath = fileURLToPath(

@@ -16,7 +16,7 @@ import { createMediaActivities } from '@gptmarket/media-worker';
 import { startTemporal } from '@gptmarket/testkit';
 import { createGenerationActivities, type GenerationActivityDeps } from '../src/activities/index.js';
 import { workflowsPath } from '../src/worker.js';
-import { workflowBundlerOptions } from '../src/workflow-bundle.js';
+import { workflowBundlerOptions } from '../src/workflow-bundler.js';
 
 export type Temporal = Awaited<ReturnType<typeof startTemporal>>;
 

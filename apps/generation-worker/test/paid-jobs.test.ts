@@ -15,7 +15,7 @@ import { encodePng, renderPortrait } from '@gptmarket/offline';
 import { createProviderLimiter, createReplicate } from '@gptmarket/providers';
 import { startTemporal, waitFor } from '@gptmarket/testkit';
 import { createGenerationActivities } from '../src/activities/index.js';
-import { workflowBundlerOptions } from '../src/workflow-bundle.js';
+import { workflowBundlerOptions } from '../src/workflow-bundler.js';
 import { FAKE_REPLICATE_KEY, startFakeReplicate, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 
 let env: Awaited<ReturnType<typeof startTemporal>>;

@@ -12,7 +12,7 @@ import { bundleWorkflowCode } from '@temporalio/worker';
 import { RUBY_WORKFLOW } from '@gptmarket/contracts';
 import { spawnService, startTemporal, waitFor, type ServiceProcess } from '@gptmarket/testkit';
 import { replicateTaskQueue, workflowsPath } from '../src/worker.js';
-import { workflowBundlerOptions } from '../src/workflow-bundle.js';
+import { workflowBundlerOptions } from '../src/workflow-bundler.js';
 import { FAKE_REPLICATE_KEY, startFakeReplicate, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 
 const repo = resolve(import.meta.dirname, '../../..');

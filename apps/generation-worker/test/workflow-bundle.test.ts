@@ -3,7 +3,7 @@
  * (every other module is evaluated again for each run), and workflows reach them through a per-run module.
  */
 import { describe, expect, it } from 'vitest';
-import { sharedContractsText } from '../src/workflow-bundle.js';
+import { sharedContractsText } from '../src/workflow-bundler.js';
 import { workflowBundle } from './harness.js';
 
 describe('workflow bundle', () => {
