@@ -60,7 +60,9 @@ const genEnv = loadGenerationWorkerEnv({
   PROVIDER_DOWNLOAD_ALLOWED_HOSTS: `127.0.0.1:${replicate.port}`,
   ...(process.env.REPLICATE_POLL_MS ? { REPLICATE_POLL_MS: process.env.REPLICATE_POLL_MS } : {}),
 });
-// Renders never wait for a slot here: the bench measures orchestration, not render capacity.
+// Renders and provider calls never wait for a slot here: the bench measures orchestration, not render capacity or
+// the provider gates (Replicate's default is 4 predictions at once per process, OpenAI's 8).
+for (const provider of ['REPLICATE', 'OPENAI']) process.env[`PROVIDER_CONCURRENCY_${provider}`] ??= String(CONCURRENT);
 const mediaEnv = loadMediaWorkerEnv({ ...common, MEDIA_MAX_CONCURRENT_RENDERS: String(CONCURRENT) });
 const workers = [
   startWorker(await createGenerationWorker(genEnv, temporal.nativeConnection)),
