@@ -37,6 +37,8 @@ export interface MediaActivityDeps {
   downloadTimeoutMs?: number | undefined;
   /** FFmpeg run deadline (default 9 minutes); the process is killed past it. */
   renderTimeoutMs?: number | undefined;
+  /** How much lower FFmpeg's CPU priority is than the worker's (`nice`; default 0). */
+  ffmpegNice?: number | undefined;
   /** Parent of the per-activity temp directories (default the OS temp dir). */
   tempRoot?: string | undefined;
   /** Heartbeat interval while working (default 1 s), so cancellation arrives even between progress lines. */
@@ -209,6 +211,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
             signal: ctx.cancellationSignal,
             expectedSeconds: compiled.expectedSeconds,
             timeoutMs: deps.renderTimeoutMs ?? 9 * 60_000,
+            nice: deps.ffmpegNice,
             onProgress: (pct) => {
               if (pct === progress) return;
               progress = pct;
@@ -346,6 +349,7 @@ export function createMediaActivities(deps: MediaActivityDeps): MediaActivities 
               signal: ctx.cancellationSignal,
               expectedSeconds: info.durationSeconds,
               timeoutMs: deps.renderTimeoutMs ?? 9 * 60_000,
+              nice: deps.ffmpegNice,
               onProgress: (pct) => {
                 progress = pct;
               },

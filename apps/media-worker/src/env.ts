@@ -20,6 +20,11 @@ export const mediaWorkerEnv = z.object({
   MEDIA_TASK_QUEUE: stringWithDefault(MEDIA_QUEUE),
   /** FFmpeg renders at once; each uses most of a core. */
   MEDIA_MAX_CONCURRENT_RENDERS: integer(2, 1, 64),
+  /**
+   * How much lower FFmpeg's CPU priority is (`nice`, 0–19; 0 runs it at the worker's). Renders are batch work: on a
+   * machine shared with Temporal, the gateway and the workers, they must not take the CPU those need to move runs on.
+   */
+  MEDIA_FFMPEG_NICE: integer(10, 0, 19),
   /** Largest input a render downloads, in megabytes. */
   MEDIA_MAX_INPUT_MB: integer(1024, 1, 20_000),
   /** Hosts (host or host:port, comma separated) media may be fetched from even when private, e.g. an internal CDN. */

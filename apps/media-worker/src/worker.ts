@@ -25,6 +25,7 @@ export async function createMediaWorker(env: MediaWorkerEnv, connection?: Native
         maxInputBytes: env.MEDIA_MAX_INPUT_MB * 1024 * 1024,
         fontDir: env.FONT_DIR,
         tempRoot: env.MEDIA_TEMP_DIR,
+        ffmpegNice: env.MEDIA_FFMPEG_NICE,
       }),
       maxConcurrentActivityTaskExecutions: env.MEDIA_MAX_CONCURRENT_RENDERS,
       ...drainOptions(env),

@@ -19,6 +19,8 @@ export interface RunOptions {
   onProgress?: ((pct: number) => void) | undefined;
   /** Hard limit; the process is killed past it. */
   timeoutMs?: number | undefined;
+  /** Lower CPU priority by this much (`nice -n`, which execs ffmpeg: same process, killed the same way). */
+  nice?: number | undefined;
 }
 
 /** Every ffmpeg we started and that still runs: killed if this process exits (no orphans on shutdown or crash). */
@@ -58,7 +60,8 @@ export function runFfmpeg(args: string[], opts: RunOptions = {}): Promise<void> 
 function spawnFfmpeg(args: string[], opts: RunOptions): Promise<void> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(opts.signal.reason ?? new Error('aborted'));
-    const child = spawn('ffmpeg', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const [command, argv] = opts.nice ? ['nice', ['-n', String(opts.nice), 'ffmpeg', ...args]] : ['ffmpeg', args];
+    const child = spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
     track(child);
     const stderr: string[] = [];
     let killedFor: Error | null = null;
