@@ -10,7 +10,7 @@ let passed = 0,
 const missing = [];
 const exitedNonZero = new Set((process.env.FAILED_PACKAGES ?? '').split(/\s+/).filter(Boolean));
 const dirs = [
-  ...['apps', 'packages'].flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`)),
+  ...['apps', 'packages', 'examples'].flatMap((group) => readdirSync(join(root, group)).map((name) => `${group}/${name}`)),
   ...['infra'].filter((d) => existsSync(join(root, d, 'package.json'))),
 ];
 {

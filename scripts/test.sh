@@ -5,7 +5,7 @@ set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" || exit 1
 set +e  # setup.sh runs with -e; from here on a failing package must not stop the summary
 cd "$GPTMARKET_ROOT"
-rm -rf apps/*/reports packages/*/reports infra/reports
+rm -rf apps/*/reports packages/*/reports examples/*/reports infra/reports
 log="$(mktemp)"
 # Lint (the import boundaries) and type-checking (tests are not type-checked by vitest) run with the tests.
 turbo run lint typecheck test --concurrency=2 --continue --output-logs=full "$@" 2>&1 | tee "$log"
