@@ -20,7 +20,8 @@ const sdkDir = resolve(appDir, '../../packages/sdk');
 const nextBin = join(appDir, 'node_modules', 'next', 'dist', 'bin', 'next');
 const reports = join(appDir, 'reports');
 
-let stack: Stack;
+let stack: Stack | undefined;
+let starting: Promise<Stack> | undefined;
 let apiKey: string;
 let next: ChildProcess;
 let appUrl: string;
@@ -35,8 +36,10 @@ const nextEnv = (extra: Record<string, string> = {}) => ({
 beforeAll(async () => {
   // The SDK as the app imports it (its exports' dist), then the production build of the app.
   await run(process.execPath, [join(sdkDir, 'scripts', 'build.mjs')], { cwd: sdkDir, timeout: 400_000 });
+  // Kept so afterAll stops the stack also when the build fails first (else its servers outlive the test run).
+  starting = startStack('example_nextjs');
   const [started, built] = await Promise.all([
-    startStack('example_nextjs'),
+    starting,
     run(process.execPath, [nextBin, 'build'], { cwd: appDir, env: nextEnv({ NODE_ENV: 'production' }), timeout: 600_000 }),
   ]);
   stack = started;
@@ -69,7 +72,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   next?.kill('SIGTERM');
-  await stack?.stop();
+  await (stack ?? (await starting?.catch(() => undefined)))?.stop();
 });
 
 describe('examples/nextjs', () => {
