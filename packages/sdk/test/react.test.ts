@@ -69,7 +69,7 @@ function FormView(): ReactElement {
         form.errors[f.name] ? createElement('span', { className: 'error' }, form.errors[f.name]) : null,
       ),
     ),
-    ...Object.entries(form.errors).map(([path, message]) => createElement('p', { key: path, 'data-error': path }, message)),
+    ...Object.entries(form.errors).map(([path, message]) => createElement('p', { key: `error:${path}`, 'data-error': path }, message)),
   );
 }
 
