@@ -232,42 +232,32 @@ try {
       for (const [k, v] of Object.entries(perOp)) into.set(k, (into.get(k) ?? 0) + v / ROUNDS);
     };
     // Warm-up, as the reads have: a few starts on each side before the measured rounds (JIT, pools, connections).
+    // Both sides the same way: CONNECTIONS loops, each awaiting its start before the next, `total` starts in all
+    // (autocannon's `amount` mode ends on its one-second ticker, which quantized this figure).
+    const startsInLoops = async (total: number, start: () => Promise<unknown>) => {
+      let left = total;
+      await Promise.all(
+        Array.from({ length: CONNECTIONS }, async () => {
+          while (left-- > 0) await start();
+        }),
+      );
+    };
     if (PARTS.has('starts')) {
-      await Promise.all(
-        Array.from({ length: CONNECTIONS }, async () => {
-          for (let i = 0; i < 5; i++) await post('warm-up');
-        }),
-      );
-      await Promise.all(
-        Array.from({ length: CONNECTIONS }, async () => {
-          for (let i = 0; i < 5; i++) await directStart();
-        }),
-      );
+      await startsInLoops(CONNECTIONS * 5, () => post('warm-up'));
+      await startsInLoops(CONNECTIONS * 5, directStart);
       await drain();
     }
     for (let r = 0; PARTS.has('starts') && r < ROUNDS; r++) {
-      // Both sides the same way: CONNECTIONS loops, each awaiting its start before the next (autocannon's `amount`
-      // mode ends on its one-second ticker, which quantized this figure).
-      let gLeft = STARTS;
       const cg = cpuSample(cpuLabels);
       const tg = performance.now();
-      await Promise.all(
-        Array.from({ length: CONNECTIONS }, async () => {
-          while (gLeft-- > 0) await post('starts');
-        }),
-      );
+      await startsInLoops(STARTS, () => post('starts'));
       starts.gateway.push(STARTS / ((performance.now() - tg) / 1000));
       // Until the last run ended: what the starts caused, the runs and the gateway's following them included.
       await drain();
       addCpu(cpu.gateway, cpuPerOp(cg, cpuSample(cpuLabels), STARTS));
-      let left = STARTS;
       const cd = cpuSample(cpuLabels);
       const t = performance.now();
-      await Promise.all(
-        Array.from({ length: CONNECTIONS }, async () => {
-          while (left-- > 0) await directStart();
-        }),
-      );
+      await startsInLoops(STARTS, directStart);
       starts.direct.push(STARTS / ((performance.now() - t) / 1000));
       await drain();
       addCpu(cpu.direct, cpuPerOp(cd, cpuSample(cpuLabels), STARTS));
