@@ -40,11 +40,25 @@ const tsxNode = (entry: string) => ['--import', 'tsx', '--conditions=@gptmarket/
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const progress = (what: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
 
-/** autocannon for a fixed time; req/s of 2xx answers (any other answer fails the bench). */
-async function loadFor(url: string, seconds: number, headers: Record<string, string>): Promise<number> {
+/** The processes that serve reads, for their CPU time per request (the bench's own process runs autocannon). */
+const readCpuLabels = () => ({
+  gateway: { match: /apps\/gateway\/src\/main\.ts/ },
+  bare: { match: /bench\/api\/bare\.ts/ },
+  bench: { match: /bench\/api\/bench\.ts/ },
+});
+
+/**
+ * autocannon for a fixed time: req/s of 2xx answers (any other answer fails the bench), and into `cpu` (when given)
+ * the CPU microseconds per request of the serving processes, which vary less from run to run than req/s.
+ */
+async function loadFor(url: string, seconds: number, headers: Record<string, string>, cpu?: Map<string, number[]>): Promise<number> {
+  const before = cpuSample(readCpuLabels());
   const t = performance.now();
   const r = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers });
   if (r.non2xx || r.errors) throw new Error(`${url}: ${r.non2xx} non-2xx answers, ${r.errors} errors`);
+  for (const [label, ms] of Object.entries(cpuPerOp(before, cpuSample(readCpuLabels()), r.requests.total))) {
+    if (ms > 0.0005) cpu?.set(label, [...(cpu.get(label) ?? []), ms * 1000]);
+  }
   // Wall-clock time, as on the direct side (autocannon's own duration is whole seconds).
   return r.requests.total / ((performance.now() - t) / 1000);
 }
@@ -156,6 +170,13 @@ try {
     };
 
     const reads = { one: [] as number[], list: [] as number[], bareOne: [] as number[], bareList: [] as number[] };
+    /** CPU µs per request of the serving process (and the bench's autocannon), by URL. */
+    const readCpu = {
+      one: new Map<string, number[]>(),
+      list: new Map<string, number[]>(),
+      bareOne: new Map<string, number[]>(),
+      bareList: new Map<string, number[]>(),
+    };
     if (PARTS.has('reads')) {
       progress(`${db}: seeding 25 completed generations`);
       // --- reads: 25 completed generations, the list's first page and one of them, against the bare route ---
@@ -184,10 +205,10 @@ try {
         await loadFor(url, 1, auth);
       }
       for (let r = 0; r < ROUNDS; r++) {
-        reads.one.push(await loadFor(base + onePath, READ_SECONDS, auth));
-        reads.bareOne.push(await loadFor(`http://127.0.0.1:${barePort}/one`, READ_SECONDS, auth));
-        reads.list.push(await loadFor(base + listPath, READ_SECONDS, auth));
-        reads.bareList.push(await loadFor(`http://127.0.0.1:${barePort}/list`, READ_SECONDS, auth));
+        reads.one.push(await loadFor(base + onePath, READ_SECONDS, auth, readCpu.one));
+        reads.bareOne.push(await loadFor(`http://127.0.0.1:${barePort}/one`, READ_SECONDS, auth, readCpu.bareOne));
+        reads.list.push(await loadFor(base + listPath, READ_SECONDS, auth, readCpu.list));
+        reads.bareList.push(await loadFor(`http://127.0.0.1:${barePort}/list`, READ_SECONDS, auth, readCpu.bareList));
       }
       await bare.stop();
     }
@@ -274,6 +295,16 @@ try {
       console.log(
         `GET list ?limit=20            ${reads.list.map((x) => fmt(x)).join(' / ')} req/s   bare route ${reads.bareList.map((x) => fmt(x)).join(' / ')} req/s   ratio ${verdict(ratio(reads.list, reads.bareList), TARGET_READS)}`,
       );
+    if (PARTS.has('reads')) {
+      const us = (m: Map<string, number[]>, label: string) => (m.get(label)?.length ? fmt(median(m.get(label)!)) : '-');
+      for (const [what, g, b] of [
+        ['one', readCpu.one, readCpu.bareOne],
+        ['list', readCpu.list, readCpu.bareList],
+      ] as const)
+        console.log(
+          `  CPU µs per request (${what}, median): gateway ${us(g, 'gateway')}, bare route ${us(b, 'bare')}; autocannon ${us(g, 'bench')} / ${us(b, 'bench')}`,
+        );
+    }
     if (PARTS.has('starts'))
       console.log(
         `HelloWorld starts             gateway ${starts.gateway.map((x) => fmt(x)).join(' / ')} /s   direct client ${starts.direct.map((x) => fmt(x)).join(' / ')} /s   ratio ${verdict(ratio(starts.gateway, starts.direct), TARGET_STARTS)}`,

@@ -114,6 +114,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     records,
     storage,
     onChange: onFinished,
+    onPassing: (row) => feed.deliver(row),
     // Once per generation (by the replica that wrote its end): what it cost, by key, provider and model.
     onCostSettled: ({ generationId, apiKeyId, status, cost }) => {
       for (const item of cost.items)

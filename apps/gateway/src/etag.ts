@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** A strong ETag for a body: its SHA-256, base64url, cut to 27 characters (162 bits). */
-export const strongEtag = (body: string | Buffer): string => `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`;
+export const strongEtag = (body: string | Buffer): string => `"${hash('sha256', body, 'base64url').slice(0, 27)}"`;
 
 /** Whether an `If-None-Match` header names `etag` (weak comparison, RFC 9110 section 13.1.2; `*` matches any). */
 export function etagMatches(ifNoneMatch: string | undefined, etag: string): boolean {

@@ -20,11 +20,22 @@ const REDACTED_PATHS = ['req.headers.authorization', 'req.headers.cookie', 'req.
 const REDACTED = '[redacted]';
 const LEVELS = new Set(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']);
 
+/** Whether `redactFields` would change anything: a secret-looking field name, or an object or array to look into. */
+function needsRedaction(value: Record<string, unknown>): boolean {
+  for (const k in value) {
+    const v = value[k];
+    if (SECRET_FIELD.test(k) || (v !== null && typeof v === 'object')) return true;
+  }
+  return false;
+}
+
 function redactFields(value: unknown, depth: number): unknown {
   if (depth > 4 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((v) => redactFields(v, depth + 1));
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value; // errors, buffers, class instances: serializers handle them
+  // Most lines (an access line, for one) hold only harmless scalars: no copy then.
+  if (!needsRedaction(value as Record<string, unknown>)) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_FIELD.test(k) ? REDACTED : redactFields(v, depth + 1);
   return out;

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * Per-workflow tokens: the gateway never puts the raw secret into a workflow input. It sends
@@ -13,8 +13,8 @@ export function workflowToken(secret: string, workflowId: string): string {
 
 /** Constant-time equality of two strings of any length (compares their SHA-256 digests). */
 export function safeEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a, 'utf8').digest();
-  const db = createHash('sha256').update(b, 'utf8').digest();
+  const da = hash('sha256', a, 'buffer');
+  const db = hash('sha256', b, 'buffer');
   return timingSafeEqual(da, db);
 }
 

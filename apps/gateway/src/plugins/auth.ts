@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac, hash } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Redis } from 'ioredis';
 import { safeEqual } from '@gptmarket/runtime';
@@ -176,7 +176,7 @@ export function registerAuth(app: FastifyInstance, opts: AuthOptions): void {
 
   async function authenticate(req: FastifyRequest, reply: FastifyReply): Promise<void> {
     const header = req.headers.authorization ?? '';
-    const pair = () => `${req.ip} ${createHash('sha256').update(header).digest('base64url')}`;
+    const pair = () => `${req.ip} ${hash('sha256', header, 'base64url')}`;
     const fail = async (message: string): Promise<never> => {
       reply.header('www-authenticate', opts.basic ? 'Bearer, Basic realm="gptmarket"' : 'Bearer');
       if (opts.failuresMax === null || !header) throw new ApiError(401, 'unauthorized', message);

@@ -45,10 +45,18 @@ export function registerObservability(app: FastifyInstance): void {
     });
   }
 
+  /** The histogram's series by method, route and status, looked up once each (prom-client hashes the labels per call). */
+  const series = new Map<string, ReturnType<typeof metrics.httpDuration.labels>>();
+  const durationOf = (method: string, route: string, status: number) => {
+    const key = `${method} ${status} ${route}`;
+    let s = series.get(key);
+    if (!s) series.set(key, (s = metrics.httpDuration.labels({ method, route, status_code: String(status) })));
+    return s;
+  };
+
   app.addHook('onResponse', (req, reply, done) => {
     const route = routeOf(req);
-    const seconds = reply.elapsedTime / 1000;
-    metrics.httpDuration.observe({ method: req.method, route, status_code: String(reply.statusCode) }, seconds);
+    durationOf(req.method, route, reply.statusCode).observe(reply.elapsedTime / 1000);
     const span = spans.get(req);
     req.log.info(
       {

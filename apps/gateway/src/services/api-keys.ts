@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { desc, eq, isNull, and, gte, sql } from 'drizzle-orm';
 import { ApiKeyName, ApiKeyRateLimit, BudgetUsd, fromMicros, toMicros } from '@gptmarket/contracts';
 import type { z } from 'zod';
@@ -18,7 +18,8 @@ function base62(length: number): string {
   return out;
 }
 
-export const hashApiKey = (key: string): string => createHash('sha256').update(key, 'utf8').digest('hex');
+/** SHA-256 of a key, hex (the one-shot `hash`: every authenticated request computes it). */
+export const hashApiKey = (key: string): string => hash('sha256', key, 'hex');
 /** A hash no real key has, compared against when the presented key is unknown, so both paths cost the same. */
 const DECOY = hashApiKey(`decoy-${randomBytes(16).toString('hex')}`);
 

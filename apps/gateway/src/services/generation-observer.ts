@@ -34,6 +34,11 @@ export interface GenerationObserverDeps {
   storage: Storage;
   /** Told of every change written (the feed fans it out to SSE listeners). */
   onChange: GenerationListener;
+  /**
+   * Told of a state that was overtaken before it was written (a quick step and the next one in the same batch of
+   * events): this replica's listeners see it with the revision it would have had; nothing stores it.
+   */
+  onPassing?: GenerationListener;
   /** Told once per generation, by the gateway that wrote its end, of what it cost (see `CostSettled`). */
   onCostSettled?: (event: CostSettled) => void;
   log: Logger;
@@ -61,6 +66,20 @@ function settled(row: GenerationRow, update: RecordUpdate): Pick<GenerationRow, 
   const endedIn = update.currentStep?.step_id ?? null;
   const cost = settleCost(row.cost, usageOf(row.type, update.output ?? null), stepsPaid(order, update.status, endedIn));
   return { cost, costMicros: toMicros(cost.actual ?? 0) };
+}
+
+/** Whether two states show the same status and step (field by field: a step read back from jsonb has its keys reordered). */
+function sameState(a: Pick<RecordUpdate, 'status' | 'currentStep'>, b: Pick<RecordUpdate, 'status' | 'currentStep'>): boolean {
+  const [x, y] = [a.currentStep ?? null, b.currentStep ?? null];
+  if (a.status !== b.status) return false;
+  if (!x || !y) return x === y;
+  return (
+    x.step_id === y.step_id &&
+    x.step_name === y.step_name &&
+    x.status === y.status &&
+    x.progress_pct === y.progress_pct &&
+    x.message === y.message
+  );
 }
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
@@ -99,20 +118,27 @@ export class GenerationObserver {
   }
 
   /**
-   * Writes what a workflow pushed (its progress memo, or its result read from the history's close event) without
-   * asking Temporal anything: the tracker's path. A terminal status in a progress memo is not final until the
-   * workflow closes, so it counts as running.
+   * Writes what a workflow pushed in one answer of its history (its progress memos in order and, when it completed,
+   * its result from the completion event) without asking Temporal anything: the tracker's path. Only the last state
+   * is written, in one statement; the states it overtook reach this replica's listeners first, with the revisions
+   * they would have had (`onPassing`), so a listener still sees every step that started. A terminal status in a
+   * progress memo is not final until the workflow closes, so it counts as running; with the completion in the same
+   * answer, the memo of the completion step adds nothing and is skipped.
    */
-  applyProgress(row: GenerationRow, progress: WorkflowProgressMemo): Promise<GenerationRow> {
+  applyPushed(row: GenerationRow, progress: readonly WorkflowProgressMemo[], completion?: { result: unknown }): Promise<GenerationRow> {
     if (isTerminalStatus(row.status)) return Promise.resolve(row);
-    const status = isTerminalStatus(progress.status) ? 'running' : progress.status;
-    return this.apply(row, { status, currentStep: progress.current_step ?? row.currentStep });
-  }
-
-  /** Writes a completed workflow's result (from `handle.result()` or the history's completion event). */
-  applyCompleted(row: GenerationRow, output: unknown): Promise<GenerationRow> {
-    if (isTerminalStatus(row.status)) return Promise.resolve(row);
-    return this.apply(row, this.completedUpdate(row, output));
+    const states: RecordUpdate[] = [];
+    let last: Pick<RecordUpdate, 'status' | 'currentStep'> = row;
+    for (const memo of progress) {
+      if (completion && memo.current_step?.step_id === COMPLETE_STEP.step_id) continue;
+      const state = { status: isTerminalStatus(memo.status) ? 'running' : memo.status, currentStep: memo.current_step ?? last.currentStep };
+      if (sameState(state, last)) continue;
+      states.push(state);
+      last = state;
+    }
+    if (completion) states.push(this.completedUpdate(row, completion.result));
+    const final = states.pop();
+    return final ? this.apply(row, final, states) : Promise.resolve(row);
   }
 
   private completedUpdate(row: GenerationRow, result: unknown): RecordUpdate {
@@ -136,15 +162,15 @@ export class GenerationObserver {
    * record; the revision decides). A terminal transition with a webhook also records its delivery in the same
    * transaction, so no event is lost if the gateway stops.
    */
-  private async apply(row: GenerationRow, update: RecordUpdate): Promise<GenerationRow> {
-    if (update.status === row.status && JSON.stringify(update.currentStep) === JSON.stringify(row.currentStep)) return row;
+  private async apply(row: GenerationRow, update: RecordUpdate, passed: readonly RecordUpdate[] = []): Promise<GenerationRow> {
+    if (!passed.length && sameState(update, row)) return row;
     const terminal = isTerminalStatus(update.status);
     const cost = terminal ? settled(row, update) : null;
     if (cost) Object.assign(update, cost);
     const write = (db: Pick<Database, 'update'>) =>
       db
         .update(generations)
-        .set({ ...update, updatedAt: new Date(), revision: row.revision + 1 })
+        .set({ ...update, updatedAt: new Date(), revision: row.revision + passed.length + 1 })
         .where(and(eq(generations.id, row.id), eq(generations.revision, row.revision)))
         .returning();
     // One statement, unless the change owes a webhook delivery: then the delivery is recorded with it, atomically.
@@ -168,6 +194,7 @@ export class GenerationObserver {
           })
         : (await write(this.deps.db))[0];
     if (!saved) return (await this.deps.records.find(row.id)) ?? row;
+    passed.forEach((state, i) => this.deps.onPassing?.({ ...row, ...state, revision: row.revision + i + 1, updatedAt: saved.updatedAt }));
     this.deps.onChange(saved);
     if (cost?.cost && this.deps.onCostSettled) {
       const status = saved.status as CostSettled['status'];

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { and, eq } from 'drizzle-orm';
 import type { CreateGenerationBody } from '@gptmarket/contracts';
 import { idempotencyKeys, type Database } from '@gptmarket/db';
@@ -15,7 +15,7 @@ function canonical(value: unknown): string {
   }
   return JSON.stringify(value) ?? 'null';
 }
-const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');
+const sha256 = (s: string) => hash('sha256', s, 'hex');
 
 /**
  * An Idempotency-Key of one caller (`scope`: the API key id or `anonymous`). The generation and workflow ids derive

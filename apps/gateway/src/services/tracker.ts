@@ -164,12 +164,12 @@ export class GenerationTracker {
         }
       }
       if (signal.aborted) return;
-      // Every step first, also when the run closed in the same batch (a last quick step and the completion often come
-      // in one answer): listeners see each step that started.
-      for (const step of steps) row = await this.opts.observer.applyProgress(row, step);
-      if (completion && pushes) row = await this.opts.observer.applyCompleted(row, completion.result);
-      else if (closed) row = await this.opts.observer.refresh(row, pushes ? progress : undefined);
-      else if (taskCompleted && !pushes) row = await this.opts.observer.refresh(row);
+      // The steps and the completion of one answer in one write (a last quick step and the completion often come
+      // together); listeners still see each step that started (see `applyPushed`).
+      const completed = completion && pushes ? completion : undefined;
+      if (steps.length || completed) row = await this.opts.observer.applyPushed(row, steps, completed);
+      if (!completed && closed) row = await this.opts.observer.refresh(row, pushes ? progress : undefined);
+      else if (!completed && taskCompleted && !pushes) row = await this.opts.observer.refresh(row);
       if (isTerminalStatus(row.status) || closed) return; // continued as new, or the record was ahead: the sweep follows the next run
       nextPageToken = res.nextPageToken!;
     }

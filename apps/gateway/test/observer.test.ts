@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eq } from 'drizzle-orm';
+import { COMPLETE_STEP, type WorkflowProgressMemo } from '@gptmarket/contracts';
+import { generations, openDatabase, type DatabaseHandle, type GenerationRow } from '@gptmarket/db';
+import { createLogger } from '@gptmarket/runtime';
+import { S3Storage } from '@gptmarket/storage';
+import { freePort } from '@gptmarket/testkit';
+import { TemporalGateway } from '../src/index.js';
+import { GenerationObserver } from '../src/services/generation-observer.js';
+import { GenerationRecords } from '../src/services/generation-records.js';
+
+/**
+ * What the tracker writes when one answer of a workflow's history holds several pushed changes: the last state in one
+ * statement, the states it overtook handed to this replica's listeners with the revisions they would have had.
+ * PGlite; Temporal is not asked (nothing here looks at a workflow).
+ */
+let database: DatabaseHandle;
+let observer: GenerationObserver;
+const changes: GenerationRow[] = [];
+const passing: GenerationRow[] = [];
+let seq = 0;
+
+beforeAll(async () => {
+  database = await openDatabase();
+  const storage = new S3Storage({
+    kind: 's3',
+    bucket: 'media',
+    region: 'us-east-1',
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'not-a-real-secret-key',
+    endpoint: 'http://127.0.0.1:9',
+    presignSeconds: 3600,
+  });
+  observer = new GenerationObserver({
+    db: database.db,
+    temporal: new TemporalGateway({ address: `127.0.0.1:${await freePort()}`, namespace: 'default' }),
+    records: new GenerationRecords(database.db, storage),
+    storage,
+    onChange: (row) => changes.push(row),
+    onPassing: (row) => passing.push(row),
+    log: createLogger('test', 'error'),
+  });
+}, 60_000);
+afterAll(async () => {
+  await database?.close();
+});
+
+async function running(): Promise<GenerationRow> {
+  changes.length = 0;
+  passing.length = 0;
+  const id = `gen_observe${String(++seq).padStart(8, '0')}`;
+  const [row] = await database.db
+    .insert(generations)
+    .values({ id, type: 'hello_world', workflowType: 'HelloWorldWorkflow', workflowId: `hello-${id}`, status: 'pending', input: {} })
+    .returning();
+  return row!;
+}
+
+const step = (step_id: string, progress_pct: number): WorkflowProgressMemo => ({
+  status: 'running',
+  current_step: { step_id, step_name: step_id, status: 'running', progress_pct, message: null },
+});
+const stored = async (id: string) => (await database.db.select().from(generations).where(eq(generations.id, id)))[0]!;
+
+describe('changes pushed in one batch', () => {
+  it('writes a step and the completion once; listeners see the step first, with the revision it would have had', async () => {
+    const row = await running();
+    const completeMemo: WorkflowProgressMemo = { status: 'completed', current_step: { ...COMPLETE_STEP } };
+    const saved = await observer.applyPushed(row, [step('greet', 50), completeMemo], { result: { message: 'Hello, you!' } });
+
+    expect(saved.status).toBe('completed');
+    expect(saved.revision).toBe(row.revision + 2);
+    expect(saved.output).toEqual({ message: 'Hello, you!' });
+    expect(await stored(row.id)).toMatchObject({ status: 'completed', revision: row.revision + 2 });
+    // the completion step's memo adds nothing next to the completion: one state overtaken, the running step
+    expect(passing.map((r) => [r.revision, r.status, r.currentStep?.step_id])).toEqual([[row.revision + 1, 'running', 'greet']]);
+    expect(changes.map((r) => [r.revision, r.status])).toEqual([[row.revision + 2, 'completed']]);
+  });
+
+  it('writes the last of several steps; repeats of one state count once; a later batch goes on from the new revision', async () => {
+    const row = await running();
+    const first = await observer.applyPushed(row, [step('prompts', 10), step('prompts', 10), step('face', 40)]);
+    expect(first).toMatchObject({ status: 'running', revision: row.revision + 2, currentStep: { step_id: 'face' } });
+    expect(passing.map((r) => [r.revision, r.currentStep?.step_id])).toEqual([[row.revision + 1, 'prompts']]);
+
+    passing.length = 0;
+    const same = await observer.applyPushed(first, [step('face', 40)]);
+    expect(same).toBe(first); // nothing new: nothing written, nobody told
+    expect(passing).toEqual([]);
+
+    const next = await observer.applyPushed(first, [step('video', 70)]);
+    expect(next).toMatchObject({ revision: first.revision + 1, currentStep: { step_id: 'video' } });
+    expect(passing).toEqual([]);
+    expect((await stored(row.id)).revision).toBe(first.revision + 1);
+  });
+
+  it('tells nobody of overtaken states when another observer wrote the record first', async () => {
+    const row = await running();
+    await database.db
+      .update(generations)
+      .set({ status: 'running', revision: row.revision + 1 })
+      .where(eq(generations.id, row.id));
+    const saved = await observer.applyPushed(row, [step('greet', 50)], { result: { message: 'late' } });
+    expect(saved.revision).toBe(row.revision + 1); // the record as the other observer left it
+    expect(passing).toEqual([]);
+    expect(changes).toEqual([]);
+  });
+});
