@@ -3,9 +3,9 @@ import { eq, sql } from 'drizzle-orm';
 import type { Generation } from '@gptmarket/contracts';
 import { generations, openDatabase, type DatabaseHandle, type NewGenerationRow } from '@gptmarket/db';
 import { createLogger } from '@gptmarket/runtime';
-import { S3Storage } from '@gptmarket/storage';
 import { freePort } from '@gptmarket/testkit';
 import { buildApp, gatewayEnv, TemporalGateway, type App } from '../src/index.js';
+import { unreachableBucket } from './helpers.js';
 
 /**
  * Reads of generation records: ETag/304, the in-process cache of finished generations (owner only, never past its
@@ -22,15 +22,7 @@ let seq = 0;
 
 beforeAll(async () => {
   database = await openDatabase();
-  const storage = new S3Storage({
-    kind: 's3',
-    bucket: 'media',
-    region: 'us-east-1',
-    accessKeyId: 'AKIDEXAMPLE',
-    secretAccessKey: 'not-a-real-secret-key',
-    endpoint: 'http://127.0.0.1:9',
-    presignSeconds: PRESIGN_SECONDS,
-  });
+  const storage = unreachableBucket(PRESIGN_SECONDS);
   gw = await buildApp({
     env: gatewayEnv.parse({ TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}`, RATE_LIMIT_ENABLED: 'false' }),
     database,

@@ -1,8 +1,24 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import type { Generation } from '@gptmarket/contracts';
+import { S3Storage } from '@gptmarket/storage';
 import type { Stack } from '@gptmarket/testkit';
 
 export { startStack, type Stack } from '@gptmarket/testkit';
+
+/**
+ * A private bucket whose URLs are presigned locally and never fetched (its endpoint is a closed port): for tests that
+ * read and write records only.
+ */
+export const unreachableBucket = (presignSeconds = 3600) =>
+  new S3Storage({
+    kind: 's3',
+    bucket: 'media',
+    region: 'us-east-1',
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'not-a-real-secret-key',
+    endpoint: 'http://127.0.0.1:9',
+    presignSeconds,
+  });
 
 export async function api(stack: Stack, method: string, path: string, body?: unknown, headers: Record<string, string> = {}) {
   const res = await fetch(stack.baseUrl + path, {

@@ -3,9 +3,9 @@ import { eq } from 'drizzle-orm';
 import { COMPLETE_STEP, type WorkflowProgressMemo } from '@gptmarket/contracts';
 import { generations, openDatabase, type DatabaseHandle, type GenerationRow } from '@gptmarket/db';
 import { createLogger } from '@gptmarket/runtime';
-import { S3Storage } from '@gptmarket/storage';
 import { freePort } from '@gptmarket/testkit';
 import { TemporalGateway } from '../src/index.js';
+import { unreachableBucket } from './helpers.js';
 import { GenerationObserver } from '../src/services/generation-observer.js';
 import { GenerationRecords } from '../src/services/generation-records.js';
 
@@ -22,15 +22,7 @@ let seq = 0;
 
 beforeAll(async () => {
   database = await openDatabase();
-  const storage = new S3Storage({
-    kind: 's3',
-    bucket: 'media',
-    region: 'us-east-1',
-    accessKeyId: 'AKIDEXAMPLE',
-    secretAccessKey: 'not-a-real-secret-key',
-    endpoint: 'http://127.0.0.1:9',
-    presignSeconds: 3600,
-  });
+  const storage = unreachableBucket();
   observer = new GenerationObserver({
     db: database.db,
     temporal: new TemporalGateway({ address: `127.0.0.1:${await freePort()}`, namespace: 'default' }),
@@ -94,14 +86,28 @@ describe('changes pushed in one batch', () => {
     expect((await stored(row.id)).revision).toBe(first.revision + 1);
   });
 
-  it('tells nobody of overtaken states when another observer wrote the record first', async () => {
+  it('does not lose the completion when another observer wrote the record in between: it goes on from that revision', async () => {
     const row = await running();
+    // e.g. a replica's SSE listener that looked at the workflow itself (its tracker does not follow it)
     await database.db
       .update(generations)
       .set({ status: 'running', revision: row.revision + 1 })
       .where(eq(generations.id, row.id));
     const saved = await observer.applyPushed(row, [step('greet', 50)], { result: { message: 'late' } });
-    expect(saved.revision).toBe(row.revision + 1); // the record as the other observer left it
+    expect(saved).toMatchObject({ status: 'completed', revision: row.revision + 3, output: { message: 'late' } });
+    expect(await stored(row.id)).toMatchObject({ status: 'completed', revision: row.revision + 3 });
+    expect(passing.map((r) => [r.revision, r.currentStep?.step_id])).toEqual([[row.revision + 2, 'greet']]);
+    expect(changes.map((r) => [r.revision, r.status])).toEqual([[row.revision + 3, 'completed']]);
+  });
+
+  it('leaves a record another observer has ended as it is', async () => {
+    const row = await running();
+    await database.db
+      .update(generations)
+      .set({ status: 'cancelled', revision: row.revision + 1 })
+      .where(eq(generations.id, row.id));
+    const saved = await observer.applyPushed(row, [step('greet', 50)], { result: { message: 'too late' } });
+    expect(saved).toMatchObject({ status: 'cancelled', revision: row.revision + 1 });
     expect(passing).toEqual([]);
     expect(changes).toEqual([]);
   });

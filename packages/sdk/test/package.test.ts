@@ -3,10 +3,10 @@
  * the `prepack` build run), installed into an empty project outside the workspace, type-checked there with a
  * consumer file that uses every entry point, and run under Node.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { installPacked, runCommand } from '@gptmarket/testkit';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const pkgDir = resolve(import.meta.dirname, '..');
@@ -14,8 +14,6 @@ const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'gptmarket-sdk-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const tsc = join(pkgDir, 'node_modules', 'typescript', 'bin', 'tsc');
-const sh = (cmd: string, args: string[], cwd: string) =>
-  execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: 'pipe', env: { ...process.env, npm_config_loglevel: 'error' } });
 
 const CONSUMER = `
 import { GptMarketClient, getForm, verifyWebhook, WebhookVerificationError, type Generation } from '@gptmarket/sdk';
@@ -87,32 +85,21 @@ describe('the npm package', () => {
 
   it('packs, installs into an empty project, type-checks a consumer there and runs under Node', () => {
     const packDir = join(work, 'pack');
-    sh('pnpm', ['pack', '--pack-destination', packDir], pkgDir);
+    runCommand('pnpm', ['pack', '--pack-destination', packDir], pkgDir);
     const tarball = join(packDir, readdirSync(packDir).find((f) => f.endsWith('.tgz'))!);
-    const listing = sh('tar', ['-tzf', tarball], work).split('\n');
+    const listing = runCommand('tar', ['-tzf', tarball], work).split('\n');
     expect(listing).toContain('package/dist/index.js');
     expect(listing).toContain('package/dist/react/index.d.ts');
     expect(listing).toContain('package/dist/_contracts/index.js');
     expect(listing).toContain('package/README.md');
     expect(listing.some((f) => f.startsWith('package/src/') || f.startsWith('package/test/'))).toBe(false);
-    const packed = JSON.parse(sh('tar', ['-xzOf', tarball, 'package/package.json'], work));
+    const packed = JSON.parse(runCommand('tar', ['-xzOf', tarball, 'package/package.json'], work));
     expect(JSON.stringify(packed)).not.toMatch(/workspace:|catalog:/);
 
     const app = join(work, 'app');
-    sh('mkdir', ['-p', app], work);
+    runCommand('mkdir', ['-p', app], work);
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-    sh(
-      'pnpm',
-      [
-        'add',
-        '--prefer-offline',
-        '--ignore-workspace',
-        tarball,
-        `react@${readVersion('react')}`,
-        `@types/react@${readVersion('@types/react')}`,
-      ],
-      app,
-    );
+    installPacked(app, [tarball, `react@${readVersion('react')}`, `@types/react@${readVersion('@types/react')}`]);
     writeFileSync(join(app, 'consumer.ts'), CONSUMER);
     writeFileSync(
       join(app, 'tsconfig.json'),
@@ -130,18 +117,18 @@ describe('the npm package', () => {
       }),
     );
     // The consumer type-checks; the same file with one wrong call does not (the check can fail).
-    sh(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
+    runCommand(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
     writeFileSync(join(app, 'consumer.ts'), `${CONSUMER}\nexport const wrong: number = getForm('ruby');\n`);
     let failure = '';
     try {
-      sh(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
+      runCommand(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
     } catch (err) {
       failure = String((err as { stdout?: string }).stdout);
     }
     expect(failure).toMatch(/consumer\.ts\(\d+,\d+\): error TS2322/);
 
     writeFileSync(join(app, 'run.mjs'), RUN);
-    const out = JSON.parse(sh(process.execPath, ['run.mjs'], app).trim());
+    const out = JSON.parse(runCommand(process.execPath, ['run.mjs'], app).trim());
     expect(out).toEqual({
       id: 'gen_0123456789',
       bad: 'invalid_signature',

@@ -4,13 +4,12 @@
  * package name changed type-checks there, the main entry bundles for the browser without Temporal or Node, and the
  * `gptmarket-temporal` command runs from the install.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from '@gptmarket/testkit';
+import { freePort, installPacked, runCommand } from '@gptmarket/testkit';
 
 const pkgDir = resolve(import.meta.dirname, '..');
 const sdkDir = resolve(pkgDir, '../sdk');
@@ -18,14 +17,6 @@ const pkg = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8'));
 const work = mkdtempSync(join(tmpdir(), 'gptmarket-temporal-client-pack-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 const tsc = join(pkgDir, 'node_modules', 'typescript', 'bin', 'tsc');
-const sh = (cmd: string, args: string[], cwd: string) => {
-  try {
-    return execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: 'pipe' });
-  } catch (err) {
-    const e = err as Error & { stdout?: string; stderr?: string; status?: number };
-    throw Object.assign(new Error(`${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`), { stdout: e.stdout, status: e.status });
-  }
-};
 const version = (name: string) => JSON.parse(readFileSync(join(pkgDir, 'node_modules', name, 'package.json'), 'utf8')).version as string;
 
 // The Python package's names, imported from the new package name: the only change a migration makes.
@@ -75,12 +66,12 @@ describe('the npm package', () => {
 
   it('installs from its tarball, type-checks a Python-era consumer, bundles for the browser and runs its command', async () => {
     const packDir = join(work, 'pack');
-    sh('pnpm', ['pack', '--pack-destination', packDir], sdkDir);
-    sh('pnpm', ['pack', '--pack-destination', packDir], pkgDir);
+    runCommand('pnpm', ['pack', '--pack-destination', packDir], sdkDir);
+    runCommand('pnpm', ['pack', '--pack-destination', packDir], pkgDir);
     const tarballs = readdirSync(packDir);
     const sdkTgz = join(packDir, tarballs.find((f) => f.startsWith('gptmarket-sdk-'))!);
     const ownTgz = join(packDir, tarballs.find((f) => f.startsWith('gptmarket-temporal-client-'))!);
-    const packed = JSON.parse(sh('tar', ['-xzOf', ownTgz, 'package/package.json'], work));
+    const packed = JSON.parse(runCommand('tar', ['-xzOf', ownTgz, 'package/package.json'], work));
     expect(packed.dependencies['@gptmarket/sdk']).toBe(JSON.parse(readFileSync(join(sdkDir, 'package.json'), 'utf8')).version);
 
     const app = join(work, 'app');
@@ -90,18 +81,7 @@ describe('the npm package', () => {
       join(app, 'package.json'),
       JSON.stringify({ name: 'consumer', private: true, type: 'module', pnpm: { overrides: { '@gptmarket/sdk': `file:${sdkTgz}` } } }),
     );
-    sh(
-      'pnpm',
-      [
-        'add',
-        '--prefer-offline',
-        '--ignore-workspace',
-        ownTgz,
-        `@temporalio/client@${version('@temporalio/client')}`,
-        `@types/node@${version('@types/node')}`,
-      ],
-      app,
-    );
+    installPacked(app, [ownTgz, `@temporalio/client@${version('@temporalio/client')}`, `@types/node@${version('@types/node')}`]);
     writeFileSync(join(app, 'consumer.ts'), CONSUMER);
     writeFileSync(
       join(app, 'tsconfig.json'),
@@ -119,10 +99,10 @@ describe('the npm package', () => {
         files: ['consumer.ts'],
       }),
     );
-    sh(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
+    runCommand(process.execPath, [tsc, '-p', 'tsconfig.json'], app);
     writeFileSync(join(app, 'consumer.ts'), `${CONSUMER}\nexport const wrong: number = getWorkflowIds();\n`);
     // tsc's report is in the error (sh adds the output): the wrong line is found.
-    expect(() => sh(process.execPath, [tsc, '-p', 'tsconfig.json'], app)).toThrow(/consumer\.ts\(\d+,\d+\): error TS2322/);
+    expect(() => runCommand(process.execPath, [tsc, '-p', 'tsconfig.json'], app)).toThrow(/consumer\.ts\(\d+,\d+\): error TS2322/);
 
     // The main entry (types and registry) is browser-safe: no Temporal client, no Node module.
     const bundle = await build({
@@ -145,7 +125,7 @@ describe('the npm package', () => {
     let out = '';
     let code = 0;
     try {
-      out = sh(join(app, 'node_modules', '.bin', 'gptmarket-temporal'), ['test-connection', '--address', `127.0.0.1:${port}`], app);
+      out = runCommand(join(app, 'node_modules', '.bin', 'gptmarket-temporal'), ['test-connection', '--address', `127.0.0.1:${port}`], app);
     } catch (err) {
       const e = err as { status?: number; stdout?: string };
       code = e.status ?? -1;

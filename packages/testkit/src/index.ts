@@ -6,3 +6,4 @@ export * from './s3.js';
 export * from './process.js';
 export * from './stack.js';
 export * from './tls-proxy.js';
+export * from './packed.js';

@@ -125,20 +125,35 @@ export class GenerationObserver {
    * progress memo is not final until the workflow closes, so it counts as running; with the completion in the same
    * answer, the memo of the completion step adds nothing and is skipped.
    */
-  applyPushed(row: GenerationRow, progress: readonly WorkflowProgressMemo[], completion?: { result: unknown }): Promise<GenerationRow> {
-    if (isTerminalStatus(row.status)) return Promise.resolve(row);
-    const states: RecordUpdate[] = [];
-    let last: Pick<RecordUpdate, 'status' | 'currentStep'> = row;
-    for (const memo of progress) {
-      if (completion && memo.current_step?.step_id === COMPLETE_STEP.step_id) continue;
-      const state = { status: isTerminalStatus(memo.status) ? 'running' : memo.status, currentStep: memo.current_step ?? last.currentStep };
-      if (sameState(state, last)) continue;
-      states.push(state);
-      last = state;
+  async applyPushed(
+    row: GenerationRow,
+    progress: readonly WorkflowProgressMemo[],
+    completion?: { result: unknown },
+  ): Promise<GenerationRow> {
+    let current = row;
+    // Another observer may write the record in between (a replica's SSE listener looking at a workflow nobody followed
+    // there): then what this batch says is written over its newer revision, as each change would have been on its own.
+    for (let attempt = 0; attempt < 3 && !isTerminalStatus(current.status); attempt++) {
+      const states: RecordUpdate[] = [];
+      let last: Pick<RecordUpdate, 'status' | 'currentStep'> = current;
+      for (const memo of progress) {
+        if (completion && memo.current_step?.step_id === COMPLETE_STEP.step_id) continue;
+        const state = {
+          status: isTerminalStatus(memo.status) ? 'running' : memo.status,
+          currentStep: memo.current_step ?? last.currentStep,
+        };
+        if (sameState(state, last)) continue;
+        states.push(state);
+        last = state;
+      }
+      if (completion) states.push(this.completedUpdate(current, completion.result));
+      const final = states.pop();
+      if (!final) return current;
+      const saved = await this.write(current, final, states);
+      if (saved) return saved;
+      current = (await this.deps.records.find(row.id)) ?? current;
     }
-    if (completion) states.push(this.completedUpdate(row, completion.result));
-    const final = states.pop();
-    return final ? this.apply(row, final, states) : Promise.resolve(row);
+    return current;
   }
 
   private completedUpdate(row: GenerationRow, result: unknown): RecordUpdate {
@@ -162,8 +177,16 @@ export class GenerationObserver {
    * record; the revision decides). A terminal transition with a webhook also records its delivery in the same
    * transaction, so no event is lost if the gateway stops.
    */
-  private async apply(row: GenerationRow, update: RecordUpdate, passed: readonly RecordUpdate[] = []): Promise<GenerationRow> {
-    if (!passed.length && sameState(update, row)) return row;
+  private async apply(row: GenerationRow, update: RecordUpdate): Promise<GenerationRow> {
+    if (sameState(update, row)) return row;
+    return (await this.write(row, update)) ?? (await this.deps.records.find(row.id)) ?? row;
+  }
+
+  /**
+   * Writes `update` over revision `row.revision` (the states in `passed` took the revisions between: this replica's
+   * listeners are told of them first); null when the record is no longer at that revision (someone else wrote it).
+   */
+  private async write(row: GenerationRow, update: RecordUpdate, passed: readonly RecordUpdate[] = []): Promise<GenerationRow | null> {
     const terminal = isTerminalStatus(update.status);
     const cost = terminal ? settled(row, update) : null;
     if (cost) Object.assign(update, cost);
@@ -193,7 +216,7 @@ export class GenerationObserver {
             return next;
           })
         : (await write(this.deps.db))[0];
-    if (!saved) return (await this.deps.records.find(row.id)) ?? row;
+    if (!saved) return null;
     passed.forEach((state, i) => this.deps.onPassing?.({ ...row, ...state, revision: row.revision + i + 1, updatedAt: saved.updatedAt }));
     this.deps.onChange(saved);
     if (cost?.cost && this.deps.onCostSettled) {
