@@ -256,13 +256,14 @@ describe('job records', () => {
   });
 
   it('a record that cannot be written leaves no workflow running: a start made beside it is terminated', async () => {
-    // Only the record fails (a constraint the database enforces); the gateway may start the workflow beside it.
+    // Only the record fails (a constraint the database enforces); the gateway may start the workflow beside it. A Ruby
+    // run (a paid one) lasts long enough to be stopped; an instant HelloWorld may end before the terminate reaches it.
     const sql = new pg.Client({ connectionString: stack.databaseUrl });
     await sql.connect();
-    const since = `WorkflowType="HelloWorldWorkflow" AND StartTime > "${new Date(Date.now() - 1).toISOString()}"`;
+    const since = `WorkflowType="RubyWorkflow" AND StartTime > "${new Date(Date.now() - 1).toISOString()}"`;
     try {
       await sql.query("alter table generations add constraint test_refuse_record check (not (metadata ? 'refuse')) not valid");
-      const res = await create({ type: 'hello_world', input: { name: 'unrecorded' }, metadata: { refuse: 'yes' } });
+      const res = await create({ type: 'ruby', input: { text_overlay: 'unrecorded' }, metadata: { refuse: 'yes' } });
       expect(res.status).toBe(500);
       expect(JSON.stringify(res.json)).not.toMatch(/test_refuse_record|constraint|generations/); // no internals
     } finally {
