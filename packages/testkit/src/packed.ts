@@ -5,19 +5,19 @@ const COMMAND_TIMEOUT_MS = 180_000;
 
 /**
  * Runs a command synchronously and returns its stdout. A failure carries the command's output in its message (and
- * `stdout`, `status`); one that outlives `timeoutMs` is killed and fails the same way, marked `timedOut`.
+ * `stdout`, `status`); one that outlives `COMMAND_TIMEOUT_MS` is killed and fails the same way, marked `timedOut`.
  */
-export function runCommand(cmd: string, args: string[], cwd: string, opts: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): string {
+export function runCommand(cmd: string, args: string[], cwd: string): string {
   try {
     return execFileSync(cmd, args, {
       cwd,
       encoding: 'utf8',
       stdio: 'pipe',
-      timeout: opts.timeoutMs ?? COMMAND_TIMEOUT_MS,
-      env: { ...process.env, npm_config_loglevel: 'error', ...opts.env },
+      timeout: COMMAND_TIMEOUT_MS,
+      env: { ...process.env, npm_config_loglevel: 'error' },
     });
   } catch (err) {
-    const e = err as Error & { stdout?: string; stderr?: string; status?: number | null; signal?: string | null; code?: string };
+    const e = err as Error & { stdout?: string; stderr?: string; status?: number | null; code?: string };
     const timedOut = e.code === 'ETIMEDOUT';
     throw Object.assign(
       new Error(`${cmd} ${args.join(' ')}${timedOut ? ' timed out' : ''}: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}`),
