@@ -74,8 +74,13 @@ export function interceptEvents(transform: (res: Response, connection: number) =
   return { fetch: wrapped, requests };
 }
 
-/** The events response, broken like a reset connection right after its first event. */
-export function breakAfterFirstEvent(res: Response): Response {
+/**
+ * The events response, broken like a reset connection right after its first event, or with `withStep` its first
+ * event that names a step (a run on the offline providers can end within the reconnection delay: a listener that
+ * lost the stream on a pending event would see no step but the last).
+ */
+export function breakAfterFirstEvent(res: Response, { withStep = false } = {}): Response {
+  const first = withStep ? /(^|\n)id: \d+\n[^\n]*\ndata: [^\n]*"current_step":\{[^]*?\n\n/ : /(^|\n)id: \d+\n[^]*?\n\n/;
   if (!res.body) return res;
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -86,7 +91,7 @@ export function breakAfterFirstEvent(res: Response): Response {
       if (done) return ctl.close();
       ctl.enqueue(value);
       seen += decoder.decode(value, { stream: true });
-      if (/(^|\n)id: \d+\n[^]*?\n\n/.test(seen)) {
+      if (first.test(seen)) {
         await reader.cancel();
         ctl.error(new TypeError('connection reset by peer (test)'));
       }
