@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { COMPLETE_STEP, type WorkflowProgressMemo } from '@gptmarket/contracts';
+import { COMPLETE_STEP, PROGRESS_MEMO_KEY, type WorkflowProgressMemo } from '@gptmarket/contracts';
 import { generations, openDatabase, type DatabaseHandle, type GenerationRow } from '@gptmarket/db';
 import { createLogger } from '@gptmarket/runtime';
-import { freePort } from '@gptmarket/testkit';
+import { freePort, startTemporal } from '@gptmarket/testkit';
 import { TemporalGateway } from '../src/index.js';
 import { unreachableBucket } from './helpers.js';
 import { GenerationObserver } from '../src/services/generation-observer.js';
@@ -11,8 +11,8 @@ import { GenerationRecords } from '../src/services/generation-records.js';
 
 /**
  * What the tracker writes when one answer of a workflow's history holds several pushed changes: the last state in one
- * statement, the states it overtook handed to this replica's listeners with the revisions they would have had.
- * PGlite; Temporal is not asked (nothing here looks at a workflow).
+ * statement, the states it overtook handed to this replica's listeners with the revisions they would have had
+ * (PGlite; Temporal is not asked). And what the sweep reads of a workflow nobody follows (a Temporal dev server).
  */
 let database: DatabaseHandle;
 let observer: GenerationObserver;
@@ -110,5 +110,41 @@ describe('changes pushed in one batch', () => {
     expect(saved).toMatchObject({ status: 'cancelled', revision: row.revision + 1 });
     expect(passing).toEqual([]);
     expect(changes).toEqual([]);
+  });
+});
+
+describe('a workflow looked at by the sweep (not followed by a long poll)', () => {
+  let temporal: Awaited<ReturnType<typeof startTemporal>>;
+  let looker: GenerationObserver;
+  beforeAll(async () => {
+    temporal = await startTemporal();
+    const storage = unreachableBucket();
+    looker = new GenerationObserver({
+      db: database.db,
+      temporal: new TemporalGateway({ address: temporal.address, namespace: 'default' }),
+      records: new GenerationRecords(database.db, storage),
+      storage,
+      onChange: (row) => changes.push(row),
+      log: createLogger('test', 'error'),
+    });
+  }, 120_000);
+  afterAll(async () => {
+    await temporal?.teardown();
+  });
+
+  it('takes the progress a run pushed from the memo its describe brings, without querying a worker', async () => {
+    const row = await running();
+    // No worker polls this queue: a query would go unanswered (the observer gives up on it after 5 s, with no step),
+    // so the step below can only have come from the memo.
+    await temporal.client.workflow.start('HelloWorldWorkflow', {
+      taskQueue: 'observer-test-nobody-polls',
+      workflowId: row.workflowId,
+      args: [{ name: 'memo' }],
+      memo: { [PROGRESS_MEMO_KEY]: step('greet', 50) },
+    });
+    const seen = await looker.refresh(row);
+    expect(seen).toMatchObject({ status: 'running', currentStep: { step_id: 'greet', progress_pct: 50 } });
+    expect(await stored(row.id)).toMatchObject({ status: 'running', currentStep: { step_id: 'greet' } });
+    expect(changes.map((r) => r.currentStep?.step_id)).toEqual(['greet']);
   });
 });

@@ -13,9 +13,10 @@ import {
   stepsPaid,
   toMicros,
   usageOf,
+  PROGRESS_MEMO_KEY,
+  WorkflowProgressMemo,
   type Cost,
   type GenerationError,
-  type WorkflowProgressMemo,
 } from '@gptmarket/contracts';
 import { generations, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
 import type { Logger } from '@gptmarket/runtime';
@@ -84,6 +85,12 @@ function sameState(a: Pick<RecordUpdate, 'status' | 'currentStep'>, b: Pick<Reco
 
 const withTimeout = <T>(p: Promise<T>, ms: number): Promise<T> =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+
+/** The progress a run pushed in its memo (`PROGRESS_MEMO_KEY`), when it has and it is well formed. */
+export function pushedProgress(memo: Record<string, unknown> | undefined): WorkflowProgressMemo | undefined {
+  const parsed = WorkflowProgressMemo.safeParse(memo?.[PROGRESS_MEMO_KEY]);
+  return parsed.success ? parsed.data : undefined;
+}
 
 /** Brings records up to date with their workflows (status, current step, result or failure) and writes the changes. */
 export class GenerationObserver {
@@ -235,13 +242,19 @@ export class GenerationObserver {
   }
 
   private async observe(handle: WorkflowHandle, row: GenerationRow, known?: WorkflowProgressMemo): Promise<RecordUpdate> {
-    // The last step a closed workflow pushed is its last step: no query (which replays the history on a worker).
+    const { status, historyLength, memo } = await handle.describe();
+    // A run that pushes its progress has it in its memo, which the describe brings: no query (a query of a running
+    // workflow is a round trip to a worker; of a closed one, a replay of its whole history there).
+    known ??= pushedProgress(memo);
+    // The last step a closed workflow pushed is its last step.
     const lastStep = () => (known ? Promise.resolve(known.current_step) : this.currentStep(handle));
-    const { status, historyLength } = await handle.describe();
     if (status.name !== 'RUNNING') this.seenHistory.delete(row.workflowId);
     switch (status.name) {
       case 'RUNNING':
       case 'CONTINUED_AS_NEW': {
+        if (known && status.name === 'RUNNING') {
+          return { status: isTerminalStatus(known.status) ? 'running' : known.status, currentStep: known.current_step ?? row.currentStep };
+        }
         if (this.seenHistory.get(row.workflowId) === historyLength && row.status === 'running') {
           return { status: row.status, currentStep: row.currentStep };
         }

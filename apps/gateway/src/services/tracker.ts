@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import { isTerminalStatus, PROGRESS_MEMO_KEY, PROGRESS_MEMO_PATCH, WorkflowProgressMemo } from '@gptmarket/contracts';
+import { isTerminalStatus, PROGRESS_MEMO_KEY, PROGRESS_MEMO_PATCH, type WorkflowProgressMemo } from '@gptmarket/contracts';
 import type { GenerationRow } from '@gptmarket/db';
 import type { Logger } from '@gptmarket/runtime';
 import type { GenerationFeed } from './generation-feed.js';
-import type { GenerationObserver } from './generation-observer.js';
+import { pushedProgress, type GenerationObserver } from './generation-observer.js';
 import type { GenerationRecords } from './generation-records.js';
 import type { TemporalGateway } from './temporal.js';
 
@@ -205,8 +205,7 @@ function progressIn(fields: Record<string, Payload> | null | undefined): Workflo
   const payload = fields?.[PROGRESS_MEMO_KEY];
   if (!payload) return undefined;
   try {
-    const parsed = WorkflowProgressMemo.safeParse(defaultPayloadConverter.fromPayload(payload));
-    return parsed.success ? parsed.data : undefined;
+    return pushedProgress({ [PROGRESS_MEMO_KEY]: defaultPayloadConverter.fromPayload(payload) });
   } catch {
     return undefined;
   }
