@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client/index.js';
-import { explainTemporalConnectError, type TemporalConnectionOptions } from '@gptmarket/runtime';
+import { currentTracing, explainTemporalConnectError, type TemporalConnectionOptions } from '@gptmarket/runtime';
 
 // Values of temporal.api.enums.v1.TaskQueueKind / TaskQueueType.
 const TASK_QUEUE_KIND_NORMAL = 1;
@@ -20,8 +20,10 @@ export class TemporalGateway {
     this.client ??= Connection.connect({ ...options, connectTimeout: '5s' }).then(
       (connection) => {
         this.connection = connection;
-        // Workflow starts (and signals, queries, cancels) join the caller's trace when tracing is on.
-        return new Client({ connection, namespace, interceptors: { workflow: [new OpenTelemetryWorkflowClientInterceptor()] } });
+        // Workflow starts (and signals, queries, cancels) join the caller's trace when tracing is on. Off, the
+        // interceptor would still add an empty trace header to every start (and its history).
+        const workflow = currentTracing().enabled ? [new OpenTelemetryWorkflowClientInterceptor()] : [];
+        return new Client({ connection, namespace, interceptors: { workflow } });
       },
       (err) => {
         this.client = null; // try again on the next request
