@@ -238,7 +238,7 @@ try {
     // --- starts: the same number of HelloWorld starts through the gateway and directly, same concurrency ---
     progress(`${db}: starts`);
     await drain();
-    const starts = { gateway: [] as number[], direct: [] as number[] };
+    const starts = { gateway: [] as number[], bare: [] as number[], direct: [] as number[] };
     // CPU per start by process, summed over the rounds (this bench's process makes the requests on both sides).
     const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const cpuLabels = {
@@ -246,9 +246,10 @@ try {
       worker: { match: new RegExp(escape(join(root, 'apps/generation-worker/src/main.ts'))) },
       temporal: { match: new RegExp(`--metrics-port ${new URL(temporal.metricsUrl).port}\\b`) },
       ...(db === 'postgres' ? { postgres: { match: new RegExp(`-p ${pg.port}\\b`), tree: true } } : {}),
+      bare: { match: new RegExp(escape(join(root, 'bench/api/bare.ts'))) },
       bench: { match: new RegExp(escape(join(root, 'bench/api/bench.ts'))) },
     };
-    const cpu = { gateway: new Map<string, number>(), direct: new Map<string, number>() };
+    const cpu = { gateway: new Map<string, number>(), bare: new Map<string, number>(), direct: new Map<string, number>() };
     const addCpu = (into: Map<string, number>, perOp: Record<string, number>) => {
       for (const [k, v] of Object.entries(perOp)) into.set(k, (into.get(k) ?? 0) + v / ROUNDS);
     };
@@ -263,26 +264,44 @@ try {
         }),
       );
     };
+    // The third side, a bare HTTP route that only starts the workflow (bare.ts): what the HTTP hop alone costs here.
+    const bareStarter = PARTS.has('starts')
+      ? spawnService(
+          'bare-start',
+          process.execPath,
+          tsxNode(join(root, 'bench/api/bare.ts')),
+          { ...baseEnv, PORT: String(barePort), BARE_TEMPORAL_ADDRESS: temporal.address, BARE_SECRET: secret },
+          root,
+        )
+      : null;
+    await bareStarter?.waitForOutput(/bare ready/, 30_000);
+    const bareStart = async () => {
+      const res = await fetch(`http://127.0.0.1:${barePort}/start`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...auth },
+        body: JSON.stringify({ type: 'hello_world', input: { name: 'starts' } }),
+      });
+      if (res.status !== 202) throw new Error(`bare POST answered ${res.status}: ${await res.text()}`);
+      return res.json();
+    };
+    /** One side's round: `STARTS` starts timed, then its CPU per start until the last run ended (the runs included). */
+    const round = async (side: keyof typeof starts, start: () => Promise<unknown>) => {
+      const before = cpuSample(cpuLabels);
+      const t = performance.now();
+      await startsInLoops(STARTS, start);
+      starts[side].push(STARTS / ((performance.now() - t) / 1000));
+      await drain();
+      addCpu(cpu[side], cpuPerOp(before, cpuSample(cpuLabels), STARTS));
+    };
+    const sides = { gateway: () => post('starts'), bare: bareStart, direct: directStart };
     if (PARTS.has('starts')) {
-      await startsInLoops(CONNECTIONS * 5, () => post('warm-up'));
-      await startsInLoops(CONNECTIONS * 5, directStart);
+      for (const start of Object.values(sides)) await startsInLoops(CONNECTIONS * 5, start);
       await drain();
     }
     for (let r = 0; PARTS.has('starts') && r < ROUNDS; r++) {
-      const cg = cpuSample(cpuLabels);
-      const tg = performance.now();
-      await startsInLoops(STARTS, () => post('starts'));
-      starts.gateway.push(STARTS / ((performance.now() - tg) / 1000));
-      // Until the last run ended: what the starts caused, the runs and the gateway's following them included.
-      await drain();
-      addCpu(cpu.gateway, cpuPerOp(cg, cpuSample(cpuLabels), STARTS));
-      const cd = cpuSample(cpuLabels);
-      const t = performance.now();
-      await startsInLoops(STARTS, directStart);
-      starts.direct.push(STARTS / ((performance.now() - t) / 1000));
-      await drain();
-      addCpu(cpu.direct, cpuPerOp(cd, cpuSample(cpuLabels), STARTS));
+      for (const [side, start] of Object.entries(sides)) await round(side as keyof typeof sides, start);
     }
+    await bareStarter?.stop();
     await gateway.stop();
 
     const ratio = (a: number[], b: number[]) => median(a.map((x, i) => x / b[i]!));
@@ -305,12 +324,16 @@ try {
           `  CPU µs per request (${what}, median): gateway ${us(g, 'gateway')}, bare route ${us(b, 'bare')}; autocannon ${us(g, 'bench')} / ${us(b, 'bench')}`,
         );
     }
-    if (PARTS.has('starts'))
-      console.log(
-        `HelloWorld starts             gateway ${starts.gateway.map((x) => fmt(x)).join(' / ')} /s   direct client ${starts.direct.map((x) => fmt(x)).join(' / ')} /s   ratio ${verdict(ratio(starts.gateway, starts.direct), TARGET_STARTS)}`,
-      );
     if (PARTS.has('starts')) {
+      const perSecond = (xs: number[]) => xs.map((x) => fmt(x)).join(' / ');
+      console.log(
+        `HelloWorld starts             gateway ${perSecond(starts.gateway)} /s   direct client ${perSecond(starts.direct)} /s   ratio ${verdict(ratio(starts.gateway, starts.direct), TARGET_STARTS)}`,
+      );
+      console.log(
+        `  bare start route ${perSecond(starts.bare)} /s: an HTTP hop alone reaches ${ratio(starts.bare, starts.direct).toFixed(2)} of the direct client; the gateway ${ratio(starts.gateway, starts.bare).toFixed(2)} of the bare route`,
+      );
       console.log(`  CPU ms per start (to the run's end), through the gateway: ${formatCpu(Object.fromEntries(cpu.gateway))}`);
+      console.log(`  CPU ms per start (to the run's end), bare start route:    ${formatCpu(Object.fromEntries(cpu.bare))}`);
       console.log(`  CPU ms per start (to the run's end), direct client:       ${formatCpu(Object.fromEntries(cpu.direct))}`);
     }
     if (PARTS.has('latency'))
