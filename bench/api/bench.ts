@@ -37,6 +37,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)} (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})`;
 const tsxNode = (entry: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', entry];
+/** Diagnostics: CPU profiles of the gateway, the worker and the bare routes (`--cpu-prof`) into BENCH_PROFILE_DIR. */
+const profileArgs = process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : [];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const progress = (what: string) => process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${what}\n`);
 
@@ -87,7 +89,7 @@ try {
     'generation-worker',
     process.execPath,
     [
-      ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+      ...profileArgs,
       ...tsxNode(join(root, 'apps/generation-worker/src/main.ts')),
     ],
     baseEnv,
@@ -124,7 +126,7 @@ try {
       `gateway-${db}`,
       process.execPath,
       [
-        ...(process.env.BENCH_PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE_DIR}`] : []),
+        ...profileArgs,
         ...tsxNode(join(root, 'apps/gateway/src/main.ts')),
       ],
       {
@@ -194,7 +196,7 @@ try {
       const bare = spawnService(
         'bare',
         process.execPath,
-        tsxNode(join(root, 'bench/api/bare.ts')),
+        [...profileArgs, ...tsxNode(join(root, 'bench/api/bare.ts'))],
         { ...baseEnv, PORT: String(barePort), BARE_ONE: join(work, 'one.json'), BARE_LIST: join(work, 'list.json') },
         root,
       );
@@ -269,7 +271,7 @@ try {
       ? spawnService(
           'bare-start',
           process.execPath,
-          tsxNode(join(root, 'bench/api/bare.ts')),
+          [...profileArgs, ...tsxNode(join(root, 'bench/api/bare.ts'))],
           { ...baseEnv, PORT: String(barePort), BARE_TEMPORAL_ADDRESS: temporal.address, BARE_SECRET: secret },
           root,
         )
