@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const mw = join(root, 'apps/media-worker');
@@ -37,7 +38,6 @@ const seconds = (fn: () => unknown) => async () => {
   await fn();
   return Number(process.hrtime.bigint() - t) / 1e9;
 };
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 try {
   console.log(

@@ -11,6 +11,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { median } from '../stats.js';
 
 const root = resolve(import.meta.dirname, '../..');
 // Packages resolve from the gateway (bench/ is a plain folder, not a workspace package).
@@ -33,7 +34,6 @@ const TARGET_READS = 0.5;
 const TARGET_STARTS = 0.9;
 const TASK_QUEUE = 'generation-queue';
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, digits = 0) => n.toFixed(digits);
 const verdict = (ratio: number, target: number) => `${ratio.toFixed(2)} (target ≥ ${target}: ${ratio >= target ? 'met' : 'NOT met'})`;
 const tsxNode = (entry: string) => ['--import', 'tsx', '--conditions=@gptmarket/source', entry];
@@ -88,10 +88,7 @@ try {
   const worker = spawnService(
     'generation-worker',
     process.execPath,
-    [
-      ...profileArgs,
-      ...tsxNode(join(root, 'apps/generation-worker/src/main.ts')),
-    ],
+    [...profileArgs, ...tsxNode(join(root, 'apps/generation-worker/src/main.ts'))],
     baseEnv,
     root,
   );
@@ -125,10 +122,7 @@ try {
     const gateway = spawnService(
       `gateway-${db}`,
       process.execPath,
-      [
-        ...profileArgs,
-        ...tsxNode(join(root, 'apps/gateway/src/main.ts')),
-      ],
+      [...profileArgs, ...tsxNode(join(root, 'apps/gateway/src/main.ts'))],
       {
         ...baseEnv,
         HOST: '127.0.0.1',
