@@ -177,7 +177,7 @@ describe('list, get, watch, cancel, retry', () => {
     expect(started.code, started.stderr).toBe(0);
     const id = JSON.parse(started.stdout).id as string;
     const cancel = await cli(['cancel', id]);
-    expect(cancel).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^cancelling ${id}: `)) });
+    expect(cancel, cancel.stderr).toMatchObject({ code: 0, stdout: expect.stringMatching(new RegExp(`^cancelling ${id}: `)) });
     const watched = await cli(['watch', id, '--json']);
     expect(watched.code).toBe(3);
     expect(jsonLines(watched.stdout).at(-1)).toMatchObject({ event: 'cancelled', generation: { id, status: 'cancelled' } });
@@ -187,7 +187,8 @@ describe('list, get, watch, cancel, retry', () => {
     expect(retried.code, retried.stderr).toBe(0);
     const retry = JSON.parse(retried.stdout);
     expect(retry).toMatchObject({ retry_of: id, type: 'ruby', input: { text_overlay: 'cancel me' } });
-    expect((await cli(['cancel', retry.id])).code).toBe(0);
+    const cancelRetry = await cli(['cancel', retry.id]);
+    expect(cancelRetry.code, cancelRetry.stderr).toBe(0);
 
     const listed = JSON.parse((await cli(['list', '--type', 'ruby', '--limit', '50', '--json'])).stdout);
     expect(listed.data.map((g: { id: string }) => g.id)).toEqual(expect.arrayContaining([id, retry.id]));
