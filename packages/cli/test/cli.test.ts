@@ -173,7 +173,9 @@ describe('bad command lines start nothing', () => {
 
 describe('list, get, watch, cancel, retry', () => {
   it('cancels a running generation, watches it end as cancelled, retries it, and finds both', async () => {
-    const started = await cli(['generate', 'ruby', '--text-overlay', 'cancel me', '--json']);
+    // Its video never finishes downloading (the stalled server): it is still running whenever the cancel arrives,
+    // however slowly the commands start (a Ruby run on the offline providers could end first under load).
+    const started = await cli(['generate', 'voiceover', '--text', 'cancel me', '--video-url', slowUrl, '--json']);
     expect(started.code, started.stderr).toBe(0);
     const id = JSON.parse(started.stdout).id as string;
     const cancel = await cli(['cancel', id]);
@@ -186,15 +188,15 @@ describe('list, get, watch, cancel, retry', () => {
     const retried = await cli(['retry', id, '--json']);
     expect(retried.code, retried.stderr).toBe(0);
     const retry = JSON.parse(retried.stdout);
-    expect(retry).toMatchObject({ retry_of: id, type: 'ruby', input: { text_overlay: 'cancel me' } });
+    expect(retry).toMatchObject({ retry_of: id, type: 'voiceover', input: { text: 'cancel me', video_url: slowUrl } });
     const cancelRetry = await cli(['cancel', retry.id]);
     expect(cancelRetry.code, cancelRetry.stderr).toBe(0);
 
-    const listed = JSON.parse((await cli(['list', '--type', 'ruby', '--limit', '50', '--json'])).stdout);
+    const listed = JSON.parse((await cli(['list', '--type', 'voiceover', '--limit', '50', '--json'])).stdout);
     expect(listed.data.map((g: { id: string }) => g.id)).toEqual(expect.arrayContaining([id, retry.id]));
     const tsv = await cli(['list', '--status', 'cancelled']);
     expect(tsv.stdout.split('\n')[0]).toBe('ID\tTYPE\tSTATUS\tSTEP\tCOST\tCREATED');
-    expect(tsv.stdout).toMatch(new RegExp(`^${id}\\truby\\tcancelled\\t`, 'm'));
+    expect(tsv.stdout).toMatch(new RegExp(`^${id}\\tvoiceover\\tcancelled\\t`, 'm'));
 
     const got = await cli(['get', id]);
     expect(got.code).toBe(0);
