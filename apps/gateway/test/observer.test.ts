@@ -147,4 +147,18 @@ describe('a workflow looked at by the sweep (not followed by a long poll)', () =
     expect(await stored(row.id)).toMatchObject({ status: 'running', currentStep: { step_id: 'greet' } });
     expect(changes.map((r) => r.currentStep?.step_id)).toEqual(['greet']);
   });
+
+  it('takes the last step of a run that ended from its memo too (a query of a closed run is a replay on a worker)', async () => {
+    const row = await running();
+    const handle = await temporal.client.workflow.start('HelloWorldWorkflow', {
+      taskQueue: 'observer-test-nobody-polls',
+      workflowId: row.workflowId,
+      args: [{ name: 'memo' }],
+      memo: { [PROGRESS_MEMO_KEY]: step('greet', 50) },
+    });
+    await handle.terminate('ended from outside');
+    const seen = await looker.refresh(row);
+    expect(seen).toMatchObject({ status: 'failed', currentStep: { step_id: 'greet' } });
+    expect(await stored(row.id)).toMatchObject({ status: 'failed', currentStep: { step_id: 'greet' } });
+  });
 });

@@ -245,15 +245,20 @@ export class GenerationObserver {
     const { status, historyLength, memo } = await handle.describe();
     // A run that pushes its progress has it in its memo, which the describe brings: no query (a query of a running
     // workflow is a round trip to a worker; of a closed one, a replay of its whole history there).
-    known ??= pushedProgress(memo);
-    // The last step a closed workflow pushed is its last step.
-    const lastStep = () => (known ? Promise.resolve(known.current_step) : this.currentStep(handle));
+    const pushed = pushedProgress(memo);
+    // The last step a closed workflow pushed is its last step (as the caller's history read it, else from the memo).
+    const last = known ?? pushed;
+    const lastStep = () => (last ? Promise.resolve(last.current_step) : this.currentStep(handle));
     if (status.name !== 'RUNNING') this.seenHistory.delete(row.workflowId);
     switch (status.name) {
       case 'RUNNING':
       case 'CONTINUED_AS_NEW': {
-        if (known && status.name === 'RUNNING') {
-          return { status: isTerminalStatus(known.status) ? 'running' : known.status, currentStep: known.current_step ?? row.currentStep };
+        // A running run is read from its own memo only (what a caller knew may be of a run before it, e.g. after a reset).
+        if (pushed && status.name === 'RUNNING') {
+          return {
+            status: isTerminalStatus(pushed.status) ? 'running' : pushed.status,
+            currentStep: pushed.current_step ?? row.currentStep,
+          };
         }
         if (this.seenHistory.get(row.workflowId) === historyLength && row.status === 'running') {
           return { status: row.status, currentStep: row.currentStep };
