@@ -11,7 +11,6 @@ import { join } from 'node:path';
 
 const req = createRequire(join(import.meta.dirname, '../../apps/gateway/package.json'));
 const { default: Fastify } = (await import(req.resolve('fastify'))) as typeof import('fastify');
-const { workflowToken } = await import('../../packages/runtime/src/index.js');
 const app = Fastify({ logger: false });
 if (process.env.BARE_ONE && process.env.BARE_LIST) {
   const one = JSON.parse(readFileSync(process.env.BARE_ONE, 'utf8'));
@@ -21,6 +20,8 @@ if (process.env.BARE_ONE && process.env.BARE_LIST) {
 }
 if (process.env.BARE_TEMPORAL_ADDRESS) {
   const { Client, Connection } = (await import(req.resolve('@temporalio/client'))) as typeof import('@temporalio/client');
+  // Only the token (the runtime's index would start its metrics collection in this process too).
+  const { workflowToken } = await import('../../packages/runtime/src/workflow-token.js');
   const client = new Client({ connection: await Connection.connect({ address: process.env.BARE_TEMPORAL_ADDRESS }) });
   const secret = process.env.BARE_SECRET!;
   let seq = 0;

@@ -1,7 +1,8 @@
 /**
  * API benchmark (not a test), one run: against a real Temporal dev server with a generation worker, once with the
  * gateway on PGlite and once on PostgreSQL,
- *   - starts/s of HelloWorld through `POST /v1/generations` ÷ a direct `@temporalio/client` (same concurrency);
+ *   - starts/s of HelloWorld through `POST /v1/generations` ÷ a direct `@temporalio/client` (same concurrency), and
+ *     of a bare Fastify route that only starts the workflow (what the HTTP hop alone reaches);
  *   - req/s of `GET /v1/generations/:id` (a completed generation) and `GET /v1/generations?limit=20` ÷ a bare
  *     Fastify route serving the same JSON (autocannon, same connections);
  *   - when a HelloWorld's `completed` SSE event arrives after the POST, against a direct client's start → result.
@@ -270,6 +271,7 @@ try {
           root,
         )
       : null;
+    if (bareStarter) services.push(bareStarter);
     await bareStarter?.waitForOutput(/bare ready/, 30_000);
     const bareStart = async () => {
       const res = await fetch(`http://127.0.0.1:${barePort}/start`, {
