@@ -132,16 +132,22 @@ describe('a workflow looked at by the sweep (not followed by a long poll)', () =
     await temporal?.teardown();
   });
 
-  it('takes the progress a run pushed from the memo its describe brings, without querying a worker', async () => {
-    const row = await running();
-    // No worker polls this queue: a query would go unanswered (the observer gives up on it after 5 s, with no step),
-    // so the step below can only have come from the memo.
-    await temporal.client.workflow.start('HelloWorldWorkflow', {
+  /**
+   * `row`'s workflow with the progress memo of step "greet", on a queue no worker polls: a query would go unanswered
+   * (the observer gives up on a running one after 5 s; a closed one fails at once), so a step seen can only come from
+   * the memo.
+   */
+  const startUnpolled = (row: GenerationRow) =>
+    temporal.client.workflow.start('HelloWorldWorkflow', {
       taskQueue: 'observer-test-nobody-polls',
       workflowId: row.workflowId,
       args: [{ name: 'memo' }],
       memo: { [PROGRESS_MEMO_KEY]: step('greet', 50) },
     });
+
+  it('takes the progress a run pushed from the memo its describe brings, without querying a worker', async () => {
+    const row = await running();
+    await startUnpolled(row);
     const seen = await looker.refresh(row);
     expect(seen).toMatchObject({ status: 'running', currentStep: { step_id: 'greet', progress_pct: 50 } });
     expect(await stored(row.id)).toMatchObject({ status: 'running', currentStep: { step_id: 'greet' } });
@@ -150,12 +156,7 @@ describe('a workflow looked at by the sweep (not followed by a long poll)', () =
 
   it('takes the last step of a run that ended from its memo too (a query of a closed run is a replay on a worker)', async () => {
     const row = await running();
-    const handle = await temporal.client.workflow.start('HelloWorldWorkflow', {
-      taskQueue: 'observer-test-nobody-polls',
-      workflowId: row.workflowId,
-      args: [{ name: 'memo' }],
-      memo: { [PROGRESS_MEMO_KEY]: step('greet', 50) },
-    });
+    const handle = await startUnpolled(row);
     await handle.terminate('ended from outside');
     const seen = await looker.refresh(row);
     expect(seen).toMatchObject({ status: 'failed', currentStep: { step_id: 'greet' } });
