@@ -13,7 +13,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WorkflowHandle } from '@temporalio/client';
-import { QUERY_GET_CURRENT_STEP, RUBY_WORKFLOW, type RubyOutput, type StepProgress } from '@gptmarket/contracts';
+import { PROGRESS_MEMO_KEY, RUBY_WORKFLOW, type RubyOutput, type WorkflowProgressMemo } from '@gptmarket/contracts';
 import { spawnService, startRestartable, startTemporal, type RestartableService } from '@gptmarket/testkit';
 import { FAKE_REPLICATE_KEY, startFakeReplicate, type FakeReplicate } from '../../../packages/providers/test/fakes/replicate.js';
 import { startFakeOpenAi, type FakeLlm } from '../../../packages/providers/test/fakes/llm.js';
@@ -121,7 +121,7 @@ interface Case {
   worker: 'generation' | 'media';
   /** Where in the step the kill lands. */
   phase: string;
-  /** What tells the kill point: the run's current step (the query), the Replicate fake, or the render's files. */
+  /** What tells the kill point: the run's current step (its progress memo), the Replicate fake, or the render's files. */
   watch: 'step' | 'replicate' | 'files';
   /** True once the kill should happen. */
   when: (p: Probe) => boolean;
@@ -201,9 +201,11 @@ const finalVideos = () => {
   return out;
 };
 
+/** The run's current step as it pushed it in its memo: Temporal answers a describe itself (a query waits on a worker). */
 async function currentStep(handle: WorkflowHandle): Promise<string | undefined> {
   try {
-    return ((await handle.query(QUERY_GET_CURRENT_STEP)) as StepProgress | null)?.step_id;
+    const { memo } = await handle.describe();
+    return (memo?.[PROGRESS_MEMO_KEY] as WorkflowProgressMemo | undefined)?.current_step?.step_id;
   } catch {
     return undefined;
   }
@@ -230,6 +232,9 @@ describe('kill -9 of a worker at each Ruby step', () => {
             emotion: 'shocked',
             text_overlay: `case ${n}: wait for it`,
             slowed_video: true,
+            // A 10 s clip (the fake makes what is asked): each half of the render lasts long enough for the watch to
+            // see its step under load (with 5 s, a run once ended before the watch saw `text`).
+            video_duration: 10,
             video_model_params: { generate_audio: true },
           },
         ],
@@ -238,7 +243,7 @@ describe('kill -9 of a worker at each Ruby step', () => {
         (out) => ({ out: out as RubyOutput, at: Date.now() }),
         (error: unknown) => ({ error, at: Date.now() }),
       );
-      // Watch until the kill point (the query goes to the live generation worker; the fakes are in this process).
+      // Watch until the kill point (a describe of the run, or the fakes, which are in this process).
       const deadline = Date.now() + 60_000;
       let killedAt = 0;
       for (;;) {
