@@ -92,6 +92,14 @@ export function pushedProgress(memo: Record<string, unknown> | undefined): Workf
   return parsed.success ? parsed.data : undefined;
 }
 
+/**
+ * The record state a pushed memo shows while its workflow runs: a terminal status in it is not final until the
+ * workflow closes, so it counts as running; a memo without a step keeps `step`.
+ */
+function runningState(memo: WorkflowProgressMemo, step: RecordUpdate['currentStep']): Pick<RecordUpdate, 'status' | 'currentStep'> {
+  return { status: isTerminalStatus(memo.status) ? 'running' : memo.status, currentStep: memo.current_step ?? step };
+}
+
 /** Brings records up to date with their workflows (status, current step, result or failure) and writes the changes. */
 export class GenerationObserver {
   /**
@@ -145,10 +153,7 @@ export class GenerationObserver {
       let last: Pick<RecordUpdate, 'status' | 'currentStep'> = current;
       for (const memo of progress) {
         if (completion && memo.current_step?.step_id === COMPLETE_STEP.step_id) continue;
-        const state = {
-          status: isTerminalStatus(memo.status) ? 'running' : memo.status,
-          currentStep: memo.current_step ?? last.currentStep,
-        };
+        const state = runningState(memo, last.currentStep);
         if (sameState(state, last)) continue;
         states.push(state);
         last = state;
@@ -254,12 +259,7 @@ export class GenerationObserver {
       case 'RUNNING':
       case 'CONTINUED_AS_NEW': {
         // A running run is read from its own memo only (what a caller knew may be of a run before it, e.g. after a reset).
-        if (pushed && status.name === 'RUNNING') {
-          return {
-            status: isTerminalStatus(pushed.status) ? 'running' : pushed.status,
-            currentStep: pushed.current_step ?? row.currentStep,
-          };
-        }
+        if (pushed && status.name === 'RUNNING') return runningState(pushed, row.currentStep);
         if (this.seenHistory.get(row.workflowId) === historyLength && row.status === 'running') {
           return { status: row.status, currentStep: row.currentStep };
         }
