@@ -52,6 +52,12 @@ const step = (step_id: string, progress_pct: number): WorkflowProgressMemo => ({
   status: 'running',
   current_step: { step_id, step_name: step_id, status: 'running', progress_pct, message: null },
 });
+/** Another observer writes `row` first: its status, at the next revision. */
+const writtenByAnother = (row: GenerationRow, status: GenerationRow['status']) =>
+  database.db
+    .update(generations)
+    .set({ status, revision: row.revision + 1 })
+    .where(eq(generations.id, row.id));
 const stored = async (id: string) => (await database.db.select().from(generations).where(eq(generations.id, id)))[0]!;
 
 describe('changes pushed in one batch', () => {
@@ -89,10 +95,7 @@ describe('changes pushed in one batch', () => {
   it('does not lose the completion when another observer wrote the record in between: it goes on from that revision', async () => {
     const row = await running();
     // e.g. a replica's SSE listener that looked at the workflow itself (its tracker does not follow it)
-    await database.db
-      .update(generations)
-      .set({ status: 'running', revision: row.revision + 1 })
-      .where(eq(generations.id, row.id));
+    await writtenByAnother(row, 'running');
     const saved = await observer.applyPushed(row, [step('greet', 50)], { result: { message: 'late' } });
     expect(saved).toMatchObject({ status: 'completed', revision: row.revision + 3, output: { message: 'late' } });
     expect(await stored(row.id)).toMatchObject({ status: 'completed', revision: row.revision + 3 });
@@ -102,10 +105,7 @@ describe('changes pushed in one batch', () => {
 
   it('leaves a record another observer has ended as it is', async () => {
     const row = await running();
-    await database.db
-      .update(generations)
-      .set({ status: 'cancelled', revision: row.revision + 1 })
-      .where(eq(generations.id, row.id));
+    await writtenByAnother(row, 'cancelled');
     const saved = await observer.applyPushed(row, [step('greet', 50)], { result: { message: 'too late' } });
     expect(saved).toMatchObject({ status: 'cancelled', revision: row.revision + 1 });
     expect(passing).toEqual([]);
