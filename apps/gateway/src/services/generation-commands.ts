@@ -8,7 +8,7 @@ import {
   sumMicros,
   type CreateGenerationBody,
 } from '@gptmarket/contracts';
-import { generations, type Database, type GenerationRow } from '@gptmarket/db';
+import { generations, generationStatements, type Database, type GenerationRow } from '@gptmarket/db';
 import { workflowToken, type Logger } from '@gptmarket/runtime';
 import { ApiError } from '../errors.js';
 import { assertWithinBudget } from './api-keys.js';
@@ -94,7 +94,7 @@ export class GenerationCommands {
             await assertWithinBudget(tx, keyId!, costMicros);
             return tx.insert(generations).values(values).returning();
           })
-        : await this.deps.db.insert(generations).values(values).returning();
+        : [await generationStatements(this.deps.db).insert(values)];
       return inserted!;
     };
     const start = async (): Promise<void> => {

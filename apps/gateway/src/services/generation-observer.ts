@@ -18,7 +18,7 @@ import {
   type Cost,
   type GenerationError,
 } from '@gptmarket/contracts';
-import { generations, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
+import { generationStatements, generations, webhookDeliveries, type Database, type GenerationRow } from '@gptmarket/db';
 import type { Logger } from '@gptmarket/runtime';
 import type { Storage } from '@gptmarket/storage';
 import { describeFailure } from './failures.js';
@@ -202,10 +202,11 @@ export class GenerationObserver {
     const terminal = isTerminalStatus(update.status);
     const cost = terminal ? settled(row, update) : null;
     if (cost) Object.assign(update, cost);
+    const set = { ...update, updatedAt: new Date(), revision: row.revision + passed.length + 1 };
     const write = (db: Pick<Database, 'update'>) =>
       db
         .update(generations)
-        .set({ ...update, updatedAt: new Date(), revision: row.revision + passed.length + 1 })
+        .set(set)
         .where(and(eq(generations.id, row.id), eq(generations.revision, row.revision)))
         .returning();
     // One statement, unless the change owes a webhook delivery: then the delivery is recorded with it, atomically.
@@ -227,7 +228,7 @@ export class GenerationObserver {
             }
             return next;
           })
-        : (await write(this.deps.db))[0];
+        : await generationStatements(this.deps.db).update(row.id, row.revision, set);
     if (!saved) return null;
     passed.forEach((state, i) => this.deps.onPassing?.({ ...row, ...state, revision: row.revision + i + 1, updatedAt: saved.updatedAt }));
     this.deps.onChange(saved);
