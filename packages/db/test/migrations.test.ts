@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { startPostgres, type PostgresCluster } from '@gptmarket/testkit';
 import { generations, openDatabase, type DatabaseHandle } from '../src/index.js';
+import { throwawayPostgres } from './postgres.js';
 
-let cluster: PostgresCluster;
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = throwawayPostgres();
 
 async function roundTrip(handle: DatabaseHandle) {
   const { db } = handle;

@@ -1,15 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { and, eq, sql } from 'drizzle-orm';
-import { startPostgres, type PostgresCluster } from '@gptmarket/testkit';
 import { generationStatements, generations, openDatabase, type DatabaseHandle, type NewGenerationRow } from '../src/index.js';
+import { throwawayPostgres } from './postgres.js';
 
-let cluster: PostgresCluster;
-beforeAll(async () => {
-  cluster = await startPostgres();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-});
+const cluster = throwawayPostgres();
 
 const record = (id: string, extra: Partial<NewGenerationRow> = {}): NewGenerationRow => ({
   id,
