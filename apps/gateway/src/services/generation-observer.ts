@@ -203,17 +203,15 @@ export class GenerationObserver {
     const cost = terminal ? settled(row, update) : null;
     if (cost) Object.assign(update, cost);
     const set = { ...update, updatedAt: new Date(), revision: row.revision + passed.length + 1 };
-    const write = (db: Pick<Database, 'update'>) =>
-      db
-        .update(generations)
-        .set(set)
-        .where(and(eq(generations.id, row.id), eq(generations.revision, row.revision)))
-        .returning();
     // One statement, unless the change owes a webhook delivery: then the delivery is recorded with it, atomically.
     const saved =
       terminal && row.webhookUrl
         ? await this.deps.db.transaction(async (tx) => {
-            const [next] = await write(tx);
+            const [next] = await tx
+              .update(generations)
+              .set(set)
+              .where(and(eq(generations.id, row.id), eq(generations.revision, row.revision)))
+              .returning();
             if (next?.webhookUrl) {
               await tx
                 .insert(webhookDeliveries)
