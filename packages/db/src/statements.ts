@@ -5,7 +5,7 @@ import { generations, type GenerationRow, type NewGenerationRow } from './schema
 /**
  * The two statements every generation runs on its record, its insert and each change's update, with their SQL built
  * once per set of columns. Drizzle builds a query's SQL on every call, which for a row this wide costs 0.2–0.5 ms of
- * CPU, more than the round trip. The statements stay unnamed (parsed by the server on every call), so they work
+ * CPU (`bash bench/db/run.sh`). The statements stay unnamed (parsed by the server on every call), so they work
  * behind a transaction-mode connection pooler (PgBouncer, Supavisor), which named prepared statements do not.
  *
  * Only for the database itself, not inside a transaction (a statement is bound to the session it was built on).
@@ -54,7 +54,7 @@ function makeStatements(db: Database): GenerationStatements {
       const query = statement(inserts, shape, () =>
         db
           .insert(generations)
-          .values(columns as unknown as NewGenerationRow)
+          .values(columns() as unknown as NewGenerationRow)
           .returning()
           .prepare(''),
       );
@@ -66,7 +66,7 @@ function makeStatements(db: Database): GenerationStatements {
       const query = statement(updates, shape, () =>
         db
           .update(generations)
-          .set(columns as Partial<NewGenerationRow>)
+          .set(columns() as Partial<NewGenerationRow>)
           .where(and(eq(generations.id, sql.placeholder(ID)), eq(generations.revision, sql.placeholder(REVISION))))
           .returning()
           .prepare(''),
@@ -78,28 +78,29 @@ function makeStatements(db: Database): GenerationStatements {
 }
 
 /**
- * A placeholder for every column given a value, and a literal NULL for every column given null (a placeholder's value
- * goes through its column's encoder, which would store a JSON `null` in a jsonb column, or throw for a timestamp).
- * Columns left undefined take their defaults, as drizzle does. `shape` names the statement this makes.
+ * The statement's shape (which columns it sets, and which of them to NULL), the values of its placeholders, and its
+ * columns to build it with (only on the first call of a shape): a placeholder for every column given a value, and a
+ * literal NULL for every column given null (a placeholder's value goes through its column's encoder, which would
+ * store a JSON `null` in a jsonb column, or throw for a timestamp). Columns left undefined take their defaults, as
+ * drizzle does.
  */
 function placeholders(values: Record<string, unknown>): {
   shape: string;
-  columns: Record<string, unknown>;
   params: Record<string, unknown>;
+  columns: () => Record<string, unknown>;
 } {
-  const columns: Record<string, unknown> = {};
   const params: Record<string, unknown> = {};
+  const nulls: string[] = [];
   let shape = '';
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;
-    if (value === null) {
-      columns[key] = sql`null`;
-      shape += `${key}=null,`;
-    } else {
-      columns[key] = sql.placeholder(key);
-      params[key] = value;
-      shape += `${key},`;
-    }
+    if (value === null) nulls.push(key);
+    else params[key] = value;
+    shape += value === null ? `${key}=null,` : `${key},`;
   }
-  return { shape, columns, params };
+  const columns = () => ({
+    ...Object.fromEntries(Object.keys(params).map((key) => [key, sql.placeholder(key)])),
+    ...Object.fromEntries(nulls.map((key) => [key, sql`null`])),
+  });
+  return { shape, params, columns };
 }
