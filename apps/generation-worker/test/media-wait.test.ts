@@ -30,6 +30,10 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => h?.stop());
 
+/** Whether two states show the same step, status and message. */
+const sameStep = (a: StepProgress | undefined, b: StepProgress) =>
+  a?.step_id === b.step_id && a.status === b.status && a.message === b.message;
+
 /** Starts a Ruby run with a caption (one media step) and records every distinct current step, message included. */
 function startRuby(taskQueue: string) {
   const seen: { at: number; step: StepProgress }[] = [];
@@ -37,9 +41,7 @@ function startRuby(taskQueue: string) {
   const started = h.client.start(RUBY_WORKFLOW, { taskQueue, workflowId: `media-wait-${randomUUID()}`, args: [input] });
   const record = async (hd: Awaited<typeof started>) => {
     const step = await hd.query<StepProgress | null>(QUERY_GET_CURRENT_STEP).catch(() => null);
-    const last = seen[seen.length - 1]?.step;
-    if (step && (!last || last.step_id !== step.step_id || last.status !== step.status || last.message !== step.message))
-      seen.push({ at: Date.now(), step });
+    if (step && !sameStep(seen.at(-1)?.step, step)) seen.push({ at: Date.now(), step });
   };
   const outcome = (async () => {
     const hd = await started;
@@ -75,10 +77,8 @@ async function pushedSteps(handle: WorkflowHandle): Promise<{ steps: { at: numbe
   for (const event of events) {
     const payload = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields?.[PROGRESS_MEMO_KEY];
     const step = payload ? defaultPayloadConverter.fromPayload<WorkflowProgressMemo>(payload).current_step : null;
-    const last = steps.at(-1)?.step;
     // A change of the run's status alone pushes the same step again.
-    if (step && !(last && last.step_id === step.step_id && last.status === step.status && last.message === step.message))
-      steps.push({ at: ms(event.eventTime), step });
+    if (step && !sameStep(steps.at(-1)?.step, step)) steps.push({ at: ms(event.eventTime), step });
   }
   return { steps, closedAt: ms(events.at(-1)?.eventTime) };
 }
