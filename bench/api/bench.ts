@@ -10,9 +10,9 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { median } from '../stats.js';
+import { loadAverage, median } from '../stats.js';
 
 const root = resolve(import.meta.dirname, '../..');
 // Packages resolve from the gateway (bench/ is a plain folder, not a workspace package).
@@ -82,9 +82,7 @@ const baseEnv: NodeJS.ProcessEnv = {
 
 try {
   console.log(
-    `GPTMarket API bench — ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}; ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds`,
+    `GPTMarket API bench — ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadAverage()}; ${CONNECTIONS} connections, ${ROUNDS} interleaved rounds`,
   );
   const worker = spawnService(
     'generation-worker',
@@ -339,11 +337,7 @@ try {
         `completed over SSE after POST median ${fmt(median(viaGateway))} ms   direct start→result median ${fmt(median(direct))} ms   added latency ${fmt(median(viaGateway) - median(direct))} ms`,
       );
   }
-  console.log(
-    `\nload average at the end: ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}`,
-  );
+  console.log(`\nload average at the end: ${loadAverage()}`);
   await connection.close();
 } finally {
   for (const s of services.reverse()) await s.stop().catch(() => {});

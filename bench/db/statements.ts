@@ -4,9 +4,9 @@
  * per set of columns), on PGlite and on a real PostgreSQL, in interleaved rounds. Run with `bash bench/db/run.sh`.
  */
 import { createRequire } from 'node:module';
-import { cpus, loadavg } from 'node:os';
+import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { median } from '../stats.js';
+import { loadAverage, median } from '../stats.js';
 
 // Packages resolve from the database package (bench/ is a plain folder, not a workspace package).
 const req = createRequire(join(resolve(import.meta.dirname, '../..'), 'packages/db/package.json'));
@@ -36,12 +36,12 @@ const accepted = (id: string) => ({
   idempotencyKey: null,
   retryOf: null,
 });
-/** The change the tracker writes when a step starts. */
-const stepped = (revision: number) => ({
+/** The change the tracker writes when a record's first step starts (over revision 0). */
+const stepped = () => ({
   status: 'running' as const,
   currentStep: { step_id: 'generate_face', step_name: 'Generating face', step_number: 2, total_steps: 6 },
   updatedAt: new Date(),
-  revision: revision + 1,
+  revision: 1,
 });
 
 /** CPU µs of this process per call of `op` over `OPS` calls (each awaited before the next). */
@@ -79,20 +79,18 @@ async function measure(db: Database) {
       await cpuPerCall((i) =>
         db
           .update(generations)
-          .set(stepped(0))
+          .set(stepped())
           .where(and(eq(generations.id, `b_${tag}_${i}`), eq(generations.revision, 0)))
           .returning(),
       ),
     );
-    keep('statementUpdate', await cpuPerCall((i) => statements.update(`s_${tag}_${i}`, 0, stepped(0))));
+    keep('statementUpdate', await cpuPerCall((i) => statements.update(`s_${tag}_${i}`, 0, stepped())));
   }
   return figures;
 }
 
 console.log(
-  `GPTMarket database statements bench — ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}; ${ROUNDS} interleaved rounds of ${OPS} calls`,
+  `GPTMarket database statements bench — ${new Date().toISOString()}, ${cpus().length} cores, load average ${loadAverage()}; ${ROUNDS} interleaved rounds of ${OPS} calls`,
 );
 const pg = await startPostgres();
 try {
@@ -113,8 +111,4 @@ try {
 } finally {
   await pg.stop();
 }
-console.log(
-  `load average at the end: ${loadavg()
-    .map((l) => l.toFixed(2))
-    .join(' ')}`,
-);
+console.log(`load average at the end: ${loadAverage()}`);
